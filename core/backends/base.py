@@ -1,0 +1,117 @@
+"""The interface both backends implement. The trainer only talks to this."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from ..events import LayerStats
+from ..trace import Trace
+
+HIST_BINS = 8
+
+
+class Backend(ABC):
+    """A network plus its optimizer and its data, on one device.
+
+    Life cycle: ``set_data`` once; per epoch ``begin_epoch(perm)`` then ``train_step(b)``
+    for b in 0..batches-1, then ``epoch_loss()``. ``evaluate`` runs without gradient work.
+    Parameters travel as NumPy: ``get_params()`` -> [(W [out, in], b [out]), ...].
+    """
+
+    name = "base"
+    device = "cpu"
+
+    @abstractmethod
+    def set_data(self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+                 batch_size: int) -> None: ...
+
+    @abstractmethod
+    def begin_epoch(self, perm: np.ndarray) -> None:
+        """Shuffle the training set by ``perm`` for this epoch."""
+
+    @abstractmethod
+    def train_step(self, b: int) -> None:
+        """Forward, backward and one optimizer step on mini-batch ``b`` of this epoch."""
+
+    @abstractmethod
+    def last_loss(self) -> float:
+        """The last mini-batch's loss (may synchronise a device)."""
+
+    @abstractmethod
+    def epoch_loss(self) -> float:
+        """Mean training loss of the batches since ``begin_epoch`` (weighted by batch size)."""
+
+    @abstractmethod
+    def evaluate(self, split: str = "val") -> tuple[float, float | None]:
+        """(loss, accuracy or None) on 'train' or 'val', with no gradient work."""
+
+    @abstractmethod
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Network outputs for raw model inputs x (regression values or class logits)."""
+
+    @abstractmethod
+    def get_params(self) -> list[tuple[np.ndarray, np.ndarray]]: ...
+
+    @abstractmethod
+    def set_params(self, params: list[tuple[np.ndarray, np.ndarray]]) -> None: ...
+
+    @abstractmethod
+    def set_lr(self, lr: float) -> None: ...
+
+    @abstractmethod
+    def mark(self) -> None:
+        """Remember the parameters now, so the next ``layer_stats`` can report update ratios."""
+
+    @abstractmethod
+    def layer_stats(self) -> list[LayerStats]: ...
+
+    @abstractmethod
+    def trace(self, x: np.ndarray, y: np.ndarray) -> Trace:
+        """Forward + backward on (x, y) at the current weights, and the update the optimizer would
+        apply, without changing the weights or the optimizer state."""
+
+    def describe_device(self) -> str:
+        return self.device
+
+    def close(self) -> None:
+        """Free device memory (torch)."""
+
+
+def histogram(a: np.ndarray, bins: int = HIST_BINS) -> tuple[int, ...]:
+    a = np.asarray(a, dtype=np.float64).ravel()
+    if a.size == 0 or not np.all(np.isfinite(a)):
+        return (0,) * bins
+    lo, hi = float(a.min()), float(a.max())
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    return tuple(int(c) for c in np.histogram(a, bins=bins, range=(lo, hi))[0])
+
+
+def make_layer_stats(index: int, activation: str, W: np.ndarray, b: np.ndarray, dW: np.ndarray,
+                     prev_W: np.ndarray | None, act_out: np.ndarray | None) -> LayerStats:
+    """Statistics of one layer from host copies (float64 is fine: tiny arrays)."""
+    W = np.asarray(W, np.float64)
+    dW = np.asarray(dW, np.float64)
+    w_norm = float(np.linalg.norm(W))
+    ratio = None
+    if prev_W is not None:
+        ratio = float(np.linalg.norm(W - prev_W) / (w_norm + 1e-12))
+    inactive, kind = None, ""
+    if act_out is not None and act_out.size:
+        a = np.asarray(act_out, np.float64)
+        if activation == "relu":
+            inactive, kind = float(np.mean(np.all(a <= 0.0, axis=0))), "dead"
+        elif activation in ("sigmoid", "hard_sigmoid"):
+            inactive, kind = float(np.mean((a < 0.02) | (a > 0.98))), "sat"
+        elif activation == "tanh":
+            inactive, kind = float(np.mean(np.abs(a) > 0.96)), "sat"
+    return LayerStats(
+        index=index, n_in=W.shape[1], n_out=W.shape[0], activation=activation,
+        w_mean=float(W.mean()), w_std=float(W.std()), w_min=float(W.min()), w_max=float(W.max()),
+        w_norm=w_norm, b_norm=float(np.linalg.norm(b)),
+        g_mean=float(dW.mean()), g_std=float(dW.std()), g_min=float(dW.min()), g_max=float(dW.max()),
+        g_norm=float(np.linalg.norm(dW)), update_ratio=ratio, inactive=inactive, inactive_kind=kind,
+        w_hist=histogram(W), g_hist=histogram(dW),
+    )

@@ -1,0 +1,125 @@
+"""The teaching engine: the hand-written NumPy network of ``nn.py`` behind the Backend interface."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn import LOSSES, MLP, init_params
+from ..optim import make_optimizer
+from ..spec import Spec
+from ..trace import LayerTrace, Trace
+from .base import Backend, make_layer_stats
+
+
+def layer_sizes(spec: Spec, n_in: int, n_out: int) -> list[int]:
+    return [n_in, *spec.values["model"]["hidden"], n_out]
+
+
+def initial_params(spec: Spec, n_in: int, n_out: int):
+    m = spec.values["model"]
+    return init_params(layer_sizes(spec, n_in, n_out), m["init"], m["init_scale"], spec.values["training"]["seed"])
+
+
+def optimizer_info(cfg: dict, step: int) -> dict:
+    keys = {"sgd": ("momentum", "weight_decay", "l1"), "adam": ("beta1", "beta2", "eps", "weight_decay", "l1"),
+            "adamw": ("beta1", "beta2", "eps", "weight_decay", "l1")}[cfg["name"]]
+    return {"name": cfg["name"], "lr": cfg["lr"], "step": step, **{k: cfg[k] for k in keys}}
+
+
+class NumpyBackend(Backend):
+    name = "numpy"
+    device = "cpu"
+
+    def __init__(self, spec: Spec, n_in: int, n_out: int, params=None):
+        self.spec = spec
+        self.dtype = np.dtype(spec.values["training"]["dtype"])
+        self.activations = spec.activations
+        self.opt_cfg = dict(spec.values["optimizer"])
+        params = params if params is not None else initial_params(spec, n_in, n_out)
+        self.net = MLP(params, self.activations, self.dtype)
+        self.loss = LOSSES[spec.values["loss"]["name"]]()
+        self.eval_loss = LOSSES[spec.values["loss"]["name"]]()
+        is_weight = [i % 2 == 0 for i in range(2 * len(self.net.linears))]
+        self.opt = make_optimizer(self.opt_cfg, self.net.params, self.net.grads, is_weight)
+        self._marked: list[np.ndarray] | None = None
+        self._last = float("nan")
+
+    # ------------------------------------------------------------ data and training
+    def set_data(self, x_train, y_train, x_val, y_val, batch_size):
+        self.x_train, self.y_train, self.x_val, self.y_val = x_train, y_train, x_val, y_val
+        self.bs = len(x_train) if batch_size <= 0 else batch_size
+
+    def begin_epoch(self, perm):
+        self.xs, self.ys = self.x_train[perm], self.y_train[perm]
+        self._sum, self._n = 0.0, 0
+
+    def train_step(self, b):
+        s = b * self.bs
+        xb, yb = self.xs[s:s + self.bs], self.ys[s:s + self.bs]
+        net = self.net
+        loss = self.loss.forward(net.forward(xb), yb)
+        net.backward(self.loss.backward())
+        self.opt.step()
+        self._last = loss
+        self._sum += loss * len(xb)
+        self._n += len(xb)
+
+    def last_loss(self):
+        return self._last
+
+    def epoch_loss(self):
+        return self._sum / max(self._n, 1)
+
+    def evaluate(self, split="val"):
+        x, y = (self.x_val, self.y_val) if split == "val" else (self.x_train, self.y_train)
+        if len(x) == 0:
+            return float("nan"), None
+        out = self.net.predict(x)
+        return self.eval_loss.forward(out, y), self.eval_loss.metric(out, y)
+
+    def predict(self, x):
+        return self.net.predict(np.asarray(x, self.dtype))
+
+    # ------------------------------------------------------------ parameters
+    def get_params(self):
+        return [(lin.W.copy(), lin.b.copy()) for lin in self.net.linears]
+
+    def set_params(self, params):
+        for lin, (W, b) in zip(self.net.linears, params):
+            lin.W[...] = W
+            lin.b[...] = b
+
+    def set_lr(self, lr):
+        self.opt.lr = self.opt_cfg["lr"] = lr
+
+    def mark(self):
+        self._marked = [lin.W.astype(np.float64) for lin in self.net.linears]
+
+    def layer_stats(self):
+        out = []
+        for i, (lin, act) in enumerate(zip(self.net.linears, self.net.acts)):
+            name = act.name if i < len(self.activations) else "identity"
+            prev = self._marked[i] if self._marked else None
+            out.append(make_layer_stats(i + 1, name, lin.W, lin.b, lin.dW, prev, getattr(act, "a", None)))
+        self._marked = None
+        return out
+
+    # ------------------------------------------------------------ step-through
+    def trace(self, x, y):
+        twin = MLP(self.get_params(), self.activations, self.dtype)
+        loss = LOSSES[self.spec.values["loss"]["name"]]()
+        x = np.asarray(x, self.dtype)
+        out = twin.forward(x)
+        C = loss.forward(out, y)
+        g = loss.backward()
+        twin.backward(g)
+        updates, state = self.opt.preview(twin.grads)
+        layers = []
+        for i, (lin, act) in enumerate(zip(twin.linears, twin.acts)):
+            st = {k: {"W": v[2 * i], "b": v[2 * i + 1]} for k, v in state.items() if len(v) == len(updates)}
+            layers.append(LayerTrace(
+                index=i + 1, activation=act.name, W=lin.W.copy(), b=lin.b.copy(), a_in=lin.a_in.copy(),
+                z=act.z.copy(), a=act.a.copy(), delta=act.delta.copy(), dW=lin.dW.copy(), db=lin.db.copy(),
+                update={"W": updates[2 * i], "b": updates[2 * i + 1]}, optimizer_state=st))
+        return Trace(x=x.copy(), y=np.asarray(y).copy(), loss=loss.name, C=C, output=out.copy(), dC_dout=g,
+                     layers=layers, optimizer=optimizer_info(self.opt_cfg, self.opt.t + 1), backend=self.name)

@@ -1,0 +1,474 @@
+"""Datasets: seeded synthetic generators, CSV loading with feature selection,
+train/validation split, normalisation fitted on the training split, batching.
+
+A generator is a function ``fn(rng, *, n_samples, noise, ...) -> Generated``.
+Its keyword parameters and their defaults become the keys a preset may set in
+``[data]`` (with the defaults' types), so a new generator needs one function.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .spec import Field, Spec, SpecError
+
+
+class DataError(ValueError):
+    """A data file or data setting is wrong. The message is meant for a person."""
+
+
+@dataclass
+class Generated:
+    x: np.ndarray  # [n, d] raw coordinates (1-D curves: d = 1; playground: d = 2)
+    y: np.ndarray  # [n] float targets or int labels
+    target_fn: Callable[[np.ndarray], np.ndarray] | None = None  # clean curve, for plots
+    feature_names: list[str] | None = None
+
+
+@dataclass
+class Generator:
+    fn: Callable[..., Generated]
+    task: str  # regression | classification
+    fields: dict[str, Field]
+    doc: str
+
+
+GENERATORS: dict[str, Generator] = {}
+SIGNED = ("x_min", "x_max", "position")  # generator parameters that may be negative
+
+
+def generator(name: str, task: str):
+    """Register ``fn`` as the generator ``name``; its keyword defaults define its preset keys."""
+
+    def wrap(fn):
+        fields = {}
+        for p in list(inspect.signature(fn).parameters.values())[1:]:
+            d = p.default
+            kind = ("bool" if isinstance(d, bool) else "int" if isinstance(d, int)
+                    else "float" if isinstance(d, float)
+                    else "list[str]" if isinstance(d, (list, tuple)) else "str")
+            lo = 0.0 if kind in ("int", "float") and p.name not in SIGNED else None
+            fields[p.name] = Field(kind, list(d) if isinstance(d, tuple) else d, min=lo)
+        GENERATORS[name] = Generator(fn, task, fields, (fn.__doc__ or "").strip().splitlines()[0])
+        return fn
+
+    return wrap
+
+
+# ---------------------------------------------------------------- 1-D regression curves
+
+
+def _curve(rng, n, x_min, x_max, noise, f) -> Generated:
+    x = rng.uniform(x_min, x_max, size=(n, 1))
+    y = f(x[:, 0]) + noise * rng.standard_normal(n)
+    return Generated(x, y, f, ["x"])
+
+
+@generator("piecewise", "regression")
+def piecewise(rng, n_samples: int = 256, kinks: int = 3, noise: float = 0.05,
+              x_min: float = -3.0, x_max: float = 3.0) -> Generated:
+    """A piecewise-linear curve with the given number of kinks (a constant plus a sum of hard sigmoids)."""
+    if kinks < 0:
+        raise SpecError("[data] kinks must be >= 0")
+    knots = np.linspace(x_min, x_max, kinks + 2)
+    inner = knots[1:-1] + rng.uniform(-0.3, 0.3, kinks) * (x_max - x_min) / (kinks + 1)
+    xs = np.concatenate([[x_min], np.sort(inner), [x_max]])
+    ys = np.cumsum(rng.uniform(-1.0, 1.0, kinks + 2) * np.sign(rng.standard_normal(kinks + 2)))
+    ys = (ys - ys.mean()) / (ys.std() + 1e-12)
+    return _curve(rng, n_samples, x_min, x_max, noise, lambda x: np.interp(x, xs, ys))
+
+
+@generator("sin", "regression")
+def sine(rng, n_samples: int = 256, periods: float = 1.0, noise: float = 0.05,
+         x_min: float = -3.0, x_max: float = 3.0) -> Generated:
+    """A smooth curve, sin, for piecewise-linear approximation."""
+    w = 2 * math.pi * periods / (x_max - x_min)
+    return _curve(rng, n_samples, x_min, x_max, noise, lambda x: np.sin(w * (x - x_min)))
+
+
+@generator("step", "regression")
+def step(rng, n_samples: int = 256, position: float = 0.0, noise: float = 0.05,
+         x_min: float = -3.0, x_max: float = 3.0) -> Generated:
+    """A step: the hard sigmoid in its limit."""
+    return _curve(rng, n_samples, x_min, x_max, noise, lambda x: (x > position).astype(float))
+
+
+@generator("regression", "regression")
+def regression(rng, n_samples: int = 512, n_features: int = 8, nonlinearity: float = 0.5,
+               noise: float = 0.1) -> Generated:
+    """Multi-feature regression: a linear part plus a nonlinear part of the given weight."""
+    x = rng.standard_normal((n_samples, n_features))
+    w = rng.standard_normal(n_features) / math.sqrt(n_features)
+    v = rng.standard_normal((n_features, 2))
+    y = (1 - nonlinearity) * x @ w + nonlinearity * (np.abs(x @ v[:, 0]) - np.tanh(2 * x @ v[:, 1]))
+    y = y + noise * rng.standard_normal(n_samples)
+    return Generated(x, y, None, [f"x{i + 1}" for i in range(n_features)])
+
+
+# ---------------------------------------------------------------- 2-D classification (Playground)
+
+
+def _two_classes(x0, x1, rng, noise) -> Generated:
+    x = np.concatenate([x0, x1]) + noise * rng.standard_normal((len(x0) + len(x1), 2))
+    y = np.concatenate([np.zeros(len(x0), int), np.ones(len(x1), int)])
+    return Generated(x, y, None, ["x1", "x2"])
+
+
+@generator("xor", "classification")
+def xor(rng, n_samples: int = 400, noise: float = 0.2) -> Generated:
+    """Playground's XOR: the label is the sign of x1 * x2."""
+    x = rng.uniform(-5, 5, (n_samples, 2))
+    x += np.sign(x) * 0.3  # a small margin around the axes, as Playground has
+    y = (x[:, 0] * x[:, 1] > 0).astype(int)
+    x = x + noise * rng.standard_normal(x.shape)
+    return Generated(x, y, None, ["x1", "x2"])
+
+
+@generator("circles", "classification")
+def circles(rng, n_samples: int = 400, noise: float = 0.2) -> Generated:
+    """Playground's circle: one class inside a disc, the other in a ring around it."""
+    n = n_samples // 2
+    r0, r1 = rng.uniform(0, 2.0, n), rng.uniform(3.5, 5.0, n_samples - n)
+    t0, t1 = rng.uniform(0, 2 * math.pi, n), rng.uniform(0, 2 * math.pi, n_samples - n)
+    pol = lambda r, t: np.stack([r * np.cos(t), r * np.sin(t)], 1)  # noqa: E731
+    return _two_classes(pol(r0, t0), pol(r1, t1), rng, noise)
+
+
+@generator("gauss", "classification")
+def gauss(rng, n_samples: int = 400, noise: float = 0.5) -> Generated:
+    """Playground's two Gaussian blobs."""
+    n = n_samples // 2
+    return _two_classes(rng.standard_normal((n, 2)) + 2.0, rng.standard_normal((n_samples - n, 2)) - 2.0,
+                        rng, noise)
+
+
+@generator("spiral", "classification")
+def spiral(rng, n_samples: int = 400, noise: float = 0.2) -> Generated:
+    """Playground's two interleaved spirals."""
+    n = n_samples // 2
+
+    def arm(k, delta):
+        i = np.arange(k)
+        r = i / k * 5.0
+        t = 1.75 * i / k * 2 * math.pi + delta
+        return np.stack([r * np.sin(t), r * np.cos(t)], 1)
+
+    return _two_classes(arm(n, 0.0), arm(n_samples - n, math.pi), rng, noise)
+
+
+@generator("moons", "classification")
+def moons(rng, n_samples: int = 400, noise: float = 0.2) -> Generated:
+    """Two interleaving half moons."""
+    n = n_samples // 2
+    t0, t1 = rng.uniform(0, math.pi, n), rng.uniform(0, math.pi, n_samples - n)
+    a = np.stack([np.cos(t0), np.sin(t0)], 1) * 2.5
+    b = np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1) * 2.5 - [1.25, 0.0]
+    return _two_classes(a - [0.0, 0.5], b, rng, noise)
+
+
+PLAYGROUND_INPUTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "x1": lambda r: r[:, 0],
+    "x2": lambda r: r[:, 1],
+    "x1^2": lambda r: r[:, 0] ** 2,
+    "x2^2": lambda r: r[:, 1] ** 2,
+    "x1*x2": lambda r: r[:, 0] * r[:, 1],
+    "sin(x1)": lambda r: np.sin(r[:, 0]),
+    "sin(x2)": lambda r: np.sin(r[:, 1]),
+}
+for _g in ("xor", "circles", "gauss", "spiral", "moons"):
+    GENERATORS[_g].fields["inputs"] = Field(
+        "list[str]", ["x1", "x2"], choices=tuple(PLAYGROUND_INPUTS),
+        help="Playground's input features: x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)")
+for _g in GENERATORS.values():
+    _g.fields.setdefault("normalize", Field("bool", False, help="z-score inputs on the training split"))
+
+
+# ---------------------------------------------------------------- the dataset a trainer uses
+
+
+@dataclass
+class Features:
+    """Raw rows -> model inputs: column choice (CSV), Playground expansion, z-score.
+
+    Saved with every checkpoint (``to_dict``) so ``predict`` encodes new data exactly
+    as the training data was encoded.
+    """
+
+    names: list[str]
+    columns: list[list] | None = None  # CSV: [name, occurrence] per chosen column
+    inputs: list[str] | None = None  # Playground expansion of (x1, x2)
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    target: str = "y"
+    id_column: str = "id"
+
+    def encode(self, raw: np.ndarray) -> np.ndarray:
+        x = raw
+        if self.inputs:
+            x = np.stack([PLAYGROUND_INPUTS[n](raw) for n in self.inputs], 1)
+        if self.mean is not None:
+            x = (x - self.mean) / self.std
+        return x
+
+    def to_dict(self) -> dict:
+        return {"names": self.names, "columns": self.columns, "inputs": self.inputs,
+                "mean": None if self.mean is None else self.mean.tolist(),
+                "std": None if self.std is None else self.std.tolist(),
+                "target": self.target, "id_column": self.id_column}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Features:
+        arr = lambda v: None if v is None else np.asarray(v, dtype=np.float64)  # noqa: E731
+        return cls(d["names"], d.get("columns"), d.get("inputs"), arr(d.get("mean")), arr(d.get("std")),
+                   d.get("target", "y"), d.get("id_column", "id"))
+
+
+@dataclass
+class Dataset:
+    x_train: np.ndarray
+    y_train: np.ndarray  # [n, 1] float (regression) or [n] int (classification)
+    x_val: np.ndarray
+    y_val: np.ndarray
+    task: str
+    n_outputs: int
+    features: Features
+    raw_train: np.ndarray | None = None  # plottable coordinates (1-D / 2-D generators)
+    raw_val: np.ndarray | None = None
+    target_fn: Callable | None = None
+    source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int:
+        return self.x_train.shape[1]
+
+
+def split_indices(n: int, valid_ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle 0..n-1 with the seed; the first round(n*ratio) are validation."""
+    perm = np.random.default_rng(seed).permutation(n)
+    n_val = int(round(n * valid_ratio))
+    if valid_ratio > 0 and n_val == 0 and n > 1:
+        n_val = 1
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def batches(n: int, batch_size: int) -> int:
+    """How many mini-batches one epoch has (the last one may be smaller)."""
+    bs = n if batch_size <= 0 else batch_size
+    return max(1, math.ceil(n / bs))
+
+
+def load_dataset(spec: Spec) -> Dataset:
+    d = spec.values["data"]
+    seed = spec.values["training"]["seed"]
+    task = spec.task
+    if d["kind"] == "csv":
+        ds = _load_csv_dataset(spec)
+    else:
+        gen = GENERATORS[d["kind"]]
+        if gen.task != task:
+            want = "mse" if gen.task == "regression" else "cross_entropy"
+            raise SpecError(
+                f"{spec.source}: [loss] name = {spec.values['loss']['name']!r} does not fit [data] kind = "
+                f"{d['kind']!r}, a {gen.task} set: use [loss] name = {want!r}."
+            )
+        params = {k: d[k] for k in inspect.signature(gen.fn).parameters if k in d}
+        g = gen.fn(np.random.default_rng(d["seed"]), **params)
+        tr, va = split_indices(len(g.x), d["valid_ratio"], seed)
+        inputs = d.get("inputs")
+        names = list(inputs) if inputs else (g.feature_names or [f"x{i + 1}" for i in range(g.x.shape[1])])
+        feats = Features(names, inputs=inputs, target="y")
+        if d.get("normalize"):
+            enc = feats.encode(g.x[tr])
+            feats.mean, feats.std = enc.mean(0), _safe_std(enc)
+        y = g.y.astype(np.int64) if task == "classification" else g.y.reshape(-1, 1)
+        ds = Dataset(feats.encode(g.x[tr]), y[tr], feats.encode(g.x[va]), y[va], task,
+                     int(g.y.max()) + 1 if task == "classification" else 1, feats,
+                     g.x[tr], g.x[va], g.target_fn, f"generator '{d['kind']}'")
+    dtype = np.dtype(spec.values["training"]["dtype"])
+    ds.x_train, ds.x_val = ds.x_train.astype(dtype), ds.x_val.astype(dtype)
+    if task == "regression":
+        ds.y_train, ds.y_val = ds.y_train.astype(dtype), ds.y_val.astype(dtype)
+    if len(ds.x_train) == 0:
+        raise DataError(f"{ds.source}: no training rows left after the validation split.")
+    return ds
+
+
+def _safe_std(x: np.ndarray) -> np.ndarray:
+    s = x.std(0)
+    return np.where(s > 1e-12, s, 1.0)
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """Read a numeric CSV with a header row. Errors name the file, row and column."""
+    p = Path(path)
+    if not str(path):
+        raise DataError("No CSV file given: pass one with --data PATH.")
+    if not p.exists():
+        raise DataError(f"{p}: no such file.")
+    if p.is_dir():
+        raise DataError(f"{p}: is a folder, not a CSV file.")
+    try:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError:
+        raise DataError(f"{p}: not a text CSV file.") from None
+    except csv.Error as e:
+        raise DataError(f"{p}: not a readable CSV file ({e}).") from None
+    rows = [r for r in rows if r]
+    if not rows:
+        raise DataError(f"{p}: the file is empty.")
+    header = [h.strip() for h in rows[0]]
+    if len(rows) < 2:
+        raise DataError(f"{p}: has a header but no data rows.")
+    for i, r in enumerate(rows[1:], start=2):
+        if len(r) != len(header):
+            raise DataError(f"{p}: line {i} has {len(r)} cells but the header has {len(header)} columns.")
+    try:
+        values = np.array(rows[1:], dtype=np.float64)
+    except ValueError:
+        for i, r in enumerate(rows[1:], start=2):
+            for j, cell in enumerate(r):
+                try:
+                    float(cell)
+                except ValueError:
+                    what = "is empty" if not cell.strip() else f"= {cell!r} is not a number"
+                    raise DataError(f"{p}: line {i}, column '{header[j]}' (#{j}) {what}. "
+                                    "Every cell must be numeric; fix or remove that row.") from None
+        raise
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(f"{p}: line {i + 2}, column '{header[j]}' (#{j}) is {values[i, j]} (missing or "
+                        "infinite). Every cell must be a finite number.")
+    return header, values
+
+
+def column_keys(header: list[str]) -> list[list]:
+    """[name, occurrence] for each column, so repeated names (day 1..5) stay distinct."""
+    seen: dict[str, int] = {}
+    keys = []
+    for h in header:
+        keys.append([h, seen.get(h, 0)])
+        seen[h] = seen.get(h, 0) + 1
+    return keys
+
+
+def _target_index(header: list[str], target: str, path: str) -> int:
+    if target == "":
+        return len(header) - 1
+    if target.lstrip("-").isdigit():
+        i = int(target)
+        if not -len(header) <= i < len(header):
+            raise DataError(f"{path}: target column index {i} is out of range (the file has {len(header)}).")
+        return i % len(header)
+    hits = [i for i, h in enumerate(header) if h == target]
+    if not hits:
+        raise DataError(f"{path}: no target column named '{target}'. Columns: {_cols(header)}.")
+    return hits[-1]
+
+
+def _cols(header: list[str]) -> str:
+    uniq = list(dict.fromkeys(header))
+    return ", ".join(uniq[:20]) + (f", ... ({len(uniq)} distinct)" if len(uniq) > 20 else "")
+
+
+def select_features(header: list[str], selectors: str | list[str], drop: list[str], target: int,
+                    path: str) -> list[int]:
+    """Column indices chosen by names, glob patterns, indices or 'all'; never the target."""
+    sel = [selectors] if isinstance(selectors, str) else list(selectors)
+    chosen: list[int] = []
+    for s in sel:
+        if s == "all":
+            hits = list(range(len(header)))
+        elif s.lstrip("-").isdigit():
+            i = int(s)
+            if not -len(header) <= i < len(header):
+                raise DataError(f"{path}: feature index {i} is out of range (the file has {len(header)} columns).")
+            hits = [i % len(header)]
+        else:
+            hits = [i for i, h in enumerate(header) if fnmatch.fnmatchcase(h, s)]
+            if not hits:
+                raise DataError(f"{path}: feature '{s}' matches no column. Columns: {_cols(header)}.")
+        chosen += [i for i in hits if i not in chosen]
+    explicit_idx = {int(s) % len(header) for s in sel if s.lstrip("-").isdigit()}
+    chosen = [i for i in chosen if i != target and (header[i] not in drop or i in explicit_idx)]
+    if not chosen:
+        raise DataError(f"{path}: no feature columns left after choosing {sel} and dropping {drop}.")
+    return chosen
+
+
+def top_k_by_correlation(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    """Indices (into x's columns) of the k features with the largest |corr| with y, strongest first."""
+    xc = x - x.mean(0)
+    yc = y - y.mean()
+    denom = np.sqrt((xc**2).sum(0) * (yc**2).sum()) + 1e-12
+    corr = np.abs(xc.T @ yc) / denom
+    return np.argsort(-corr, kind="stable")[:k]
+
+
+def _needs_message(spec: Spec) -> str:
+    d = spec.values["data"]
+    need = d.get("needs") or "a CSV file with a header row and a numeric target column"
+    return f"Preset '{spec.name}' trains on a CSV file that you give with --data PATH: {need}"
+
+
+def _load_csv_dataset(spec: Spec) -> Dataset:
+    d = spec.values["data"]
+    if not d["path"]:
+        raise DataError(_needs_message(spec))
+    header, values = read_csv(d["path"])
+    path = d["path"]
+    t = _target_index(header, d["target"], path)
+    cols = select_features(header, d["features"], d["drop"], t, path)
+    y = values[:, t]
+    tr, va = split_indices(len(values), d["valid_ratio"], spec.values["training"]["seed"])
+    if d["top_k"] and d["top_k"] < len(cols):
+        keep = top_k_by_correlation(values[tr][:, cols], y[tr], d["top_k"])
+        cols = [cols[i] for i in sorted(keep)]
+    keys = column_keys(header)
+    feats = Features([header[i] for i in cols], columns=[keys[i] for i in cols], target=header[t],
+                     id_column=d["id_column"])
+    x = values[:, cols]
+    if d["normalize"]:
+        feats.mean, feats.std = x[tr].mean(0), _safe_std(x[tr])
+    if spec.task == "classification":
+        if not np.all(y == np.round(y)) or y.min() < 0:
+            raise DataError(f"{path}: cross_entropy needs class labels 0..K-1 in '{header[t]}'.")
+        yy: np.ndarray = y.astype(np.int64)
+        n_out = int(yy.max()) + 1
+    else:
+        yy, n_out = y.reshape(-1, 1), 1
+    ds = Dataset(feats.encode(x[tr]), yy[tr], feats.encode(x[va]), yy[va], spec.task, n_out, feats,
+                 source=str(path))
+    ds.extra["ids"] = values[:, header.index(d["id_column"])] if d["id_column"] in header else None
+    return ds
+
+
+def read_features_for_predict(path: str, feats: Features) -> tuple[np.ndarray, np.ndarray]:
+    """Read a CSV (e.g. covid.test.csv), pick the saved columns, encode. Returns (ids, x)."""
+    header, values = read_csv(path)
+    keys = column_keys(header)
+    idx = []
+    for name, occ in feats.columns or []:
+        try:
+            idx.append(keys.index([name, occ]))
+        except ValueError:
+            nth = f" (occurrence {occ + 1})" if occ else ""
+            raise DataError(f"{path}: the model needs column '{name}'{nth}, which this file does not have. "
+                            f"Columns: {_cols(header)}.") from None
+    ids = (values[:, header.index(feats.id_column)] if feats.id_column in header
+           else np.arange(len(values), dtype=np.float64))
+    return ids, feats.encode(values[:, idx])

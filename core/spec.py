@@ -1,0 +1,386 @@
+"""Presets: load a TOML file (by shipped name or by path), apply ``--set`` overrides,
+fill defaults and validate every value with an error that names the file, the key,
+what was given and what is allowed.
+
+The schema is a table of :class:`Field` per section. Generator parameters in
+``[data]`` come from the generator functions' own signatures (see ``data.py``),
+so adding a generator needs no change here.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class SpecError(ValueError):
+    """A preset or an override is wrong. The message is meant for a person."""
+
+
+ACTIVATIONS = ("sigmoid", "hard_sigmoid", "relu", "leaky_relu", "tanh", "identity")
+TOPICS = ("lecture", "playground", "hw01", "template")
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: str  # int | float | str | bool | list[int] | list[str] | list[float] | str|list[str]
+    default: Any = None
+    choices: tuple | None = None
+    min: float | None = None
+    max: float | None = None
+    required: bool = False
+    help: str = ""
+
+
+SCHEMA: dict[str, dict[str, Field]] = {
+    "about": {
+        "title": Field("str", "", help="a one-line title"),
+        "topic": Field("str", "playground", choices=TOPICS),
+        "note": Field("str", "", help="the teaching note shown in the app"),
+        "order": Field("int", 100, help="sort order inside the topic"),
+    },
+    "data": {
+        "kind": Field("str", required=True, help="a generator name or 'csv'"),
+        "valid_ratio": Field("float", 0.2, min=0.0, max=0.9),
+        "seed": Field("int", 0, min=0, help="seed of the synthetic data (the split uses training.seed)"),
+    },
+    "model": {
+        "hidden": Field("list[int]", [16], min=1, help="hidden layer sizes, e.g. [16, 8]; [] is a linear model"),
+        "activation": Field("str|list[str]", "relu", choices=ACTIVATIONS),
+        "init": Field("str", "he", choices=("he", "xavier", "torch", "normal")),
+        "init_scale": Field("float", 1.0, min=0.0, help="std for init='normal', a multiplier otherwise"),
+    },
+    "loss": {
+        "name": Field("str", "mse", choices=("mse", "cross_entropy")),
+    },
+    "optimizer": {
+        "name": Field("str", "adam", choices=("sgd", "adam", "adamw")),
+        "lr": Field("float", 1e-3, min=0.0, max=100.0),
+        "momentum": Field("float", 0.0, min=0.0, max=0.999999),
+        "weight_decay": Field("float", 0.0, min=0.0),
+        "l1": Field("float", 0.0, min=0.0, help="L1 penalty on weights (adds l1*sign(W) to dC/dW)"),
+        "beta1": Field("float", 0.9, min=0.0, max=0.999999),
+        "beta2": Field("float", 0.999, min=0.0, max=0.999999999),
+        "eps": Field("float", 1e-8, min=0.0),
+    },
+    "training": {
+        "epochs": Field("int", 100, min=1, max=10_000_000),
+        "batch_size": Field("int", 32, min=0, help="0 means the full training set in one batch"),
+        "patience": Field("int", 0, min=0, help="early stop after this many epochs without a better "
+                          "validation loss; 0 turns it off"),
+        "seed": Field("int", 0, min=0, max=2**32 - 1),
+        "dtype": Field("str", "float32", choices=("float32", "float64")),
+        "backend": Field("str", "numpy", choices=("numpy", "torch")),
+        "device": Field("str", "auto", help="auto | cpu | cuda | cuda:N | mps (torch backend)"),
+        "graph": Field("bool", False, help="torch on CUDA: capture the training step in a CUDA graph"),
+    },
+}
+
+CSV_FIELDS: dict[str, Field] = {
+    "path": Field("str", "", help="the CSV file (give it with --data PATH)"),
+    "target": Field("str", "", help="target column name (its last occurrence) or index; default the last column"),
+    "features": Field("str|list[str]", "all", help="names, glob patterns or indices; 'all' for every column"),
+    "drop": Field("list[str]", ["id"], help="columns never used as features"),
+    "top_k": Field("int", 0, min=0, help="keep the k features most correlated with the target (0 = all)"),
+    "normalize": Field("bool", True, help="z-score features with the training split's mean and std"),
+    "id_column": Field("str", "id", help="the id column written by predict"),
+    "needs": Field("str", "", help="what to tell a person who did not give --data"),
+}
+
+
+@dataclass
+class Section:
+    """Attribute access to one validated section: ``spec.training.epochs``."""
+
+    _values: dict
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._values.get(key, default)
+
+    def as_dict(self) -> dict:
+        return dict(self._values)
+
+
+class Spec:
+    """A validated preset. ``spec.values`` is the resolved dict (defaults filled)."""
+
+    def __init__(self, values: dict, name: str, source: str):
+        self.values = values
+        self.name = name
+        self.source = source
+
+    def __getattr__(self, section: str) -> Section:
+        if section in SCHEMA:
+            return Section(self.values[section])
+        raise AttributeError(section)
+
+    @property
+    def activations(self) -> list[str]:
+        act = self.values["model"]["activation"]
+        hidden = self.values["model"]["hidden"]
+        return list(act) if isinstance(act, list) else [act] * len(hidden)
+
+    @property
+    def task(self) -> str:
+        return "classification" if self.values["loss"]["name"] == "cross_entropy" else "regression"
+
+    def with_overrides(self, overrides: dict[str, Any] | list[str]) -> Spec:
+        values = copy.deepcopy(self.values)
+        apply_overrides(values, overrides, self.source)
+        return Spec(validate(values, self.source), self.name, self.source)
+
+    def to_toml(self) -> str:
+        return dumps_toml(self.values)
+
+    def __repr__(self) -> str:
+        return f"Spec({self.name!r} from {self.source})"
+
+
+# ---------------------------------------------------------------- loading
+
+
+def preset_dir() -> Path:
+    return Path(str(resources.files("dltui.presets")))
+
+
+def shipped_presets() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(preset_dir().glob("*.toml"))}
+
+
+def resolve_preset_path(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.is_file():
+            raise SpecError(f"{p}: no such preset file.")
+        return p
+    shipped = shipped_presets()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    close = difflib.get_close_matches(str(name_or_path), list(shipped), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise SpecError(
+        f"No preset named '{name_or_path}'.{hint} `dltui list` shows the presets; "
+        "a path to your own .toml file works too."
+    )
+
+
+def load_preset(name_or_path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> Spec:
+    """Load a shipped preset by name or a TOML file by path, apply overrides, validate."""
+    path = resolve_preset_path(name_or_path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a text file (expected a TOML preset).") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(f"{path}: not valid TOML: {e}.") from None
+    if overrides:
+        apply_overrides(raw, overrides, str(path))
+    return Spec(validate(raw, str(path)), path.stem, str(path))
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """'optimizer.lr=3e-4' -> ('optimizer.lr', 0.0003). Values are TOML, or else plain strings."""
+    if "=" not in item:
+        raise SpecError(f"--set {item!r}: expected section.key=value, e.g. --set optimizer.lr=3e-4.")
+    key, text = item.split("=", 1)
+    key, text = key.strip(), text.strip()
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    return key, value
+
+
+def apply_overrides(values: dict, overrides: dict[str, Any] | list[str], source: str) -> None:
+    items = [parse_override(o) for o in overrides] if isinstance(overrides, list) else overrides.items()
+    for key, value in items:
+        if key.count(".") != 1:
+            raise SpecError(
+                f"--set {key}={value!r}: the key must be section.key, one of the sections "
+                f"{', '.join(SCHEMA)} (e.g. training.epochs)."
+            )
+        section, name = key.split(".")
+        if section not in SCHEMA:
+            raise SpecError(_unknown(source, "section", section, list(SCHEMA), "--set "))
+        if not isinstance(values.get(section, {}), dict):
+            raise SpecError(f"{source}: [{section}] must be a table.")
+        values.setdefault(section, {})[name] = value
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _unknown(source: str, what: str, name: str, allowed: list[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"{prefix}{source}: unknown {what} '{name}'.{hint} Allowed: {', '.join(allowed)}."
+
+
+def _describe(f: Field) -> str:
+    if f.choices:
+        return "one of " + ", ".join(map(str, f.choices))
+    rng = ""
+    if f.min is not None and f.max is not None:
+        rng = f" between {f.min:g} and {f.max:g}"
+    elif f.min is not None:
+        rng = f" >= {f.min:g}"
+    elif f.max is not None:
+        rng = f" <= {f.max:g}"
+    kinds = {"int": "a whole number", "float": "a number", "str": "a string", "bool": "true or false",
+             "list[int]": "a list of whole numbers", "list[str]": "a list of strings",
+             "list[float]": "a list of numbers", "str|list[str]": "a string or a list of strings"}
+    return kinds.get(f.kind, f.kind) + rng
+
+
+def _check(source: str, section: str, key: str, value: Any, f: Field) -> Any:
+    def bad(why: str = "") -> SpecError:
+        given = repr(value)
+        return SpecError(
+            f"{source}: [{section}] {key} = {given} is not allowed{why}: expected {_describe(f)}."
+            + (f" ({f.help})" if f.help else "")
+        )
+
+    def scalar(kind: str, v: Any) -> Any:
+        if kind == "int":
+            if isinstance(v, bool) or not isinstance(v, int):
+                if isinstance(v, float) and v.is_integer():
+                    return int(v)
+                raise bad()
+        elif kind == "float":
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise bad()
+            v = float(v)
+            if not math.isfinite(v):
+                raise bad()
+        elif kind == "str":
+            if not isinstance(v, str):
+                raise bad()
+        elif kind == "bool":
+            if not isinstance(v, bool):
+                raise bad()
+        if f.choices and v not in f.choices:
+            raise bad()
+        if kind in ("int", "float"):
+            if f.min is not None and v < f.min:
+                raise bad()
+            if f.max is not None and v > f.max:
+                raise bad()
+        return v
+
+    if f.kind.startswith("list["):
+        inner = f.kind[5:-1]
+        if not isinstance(value, list):
+            raise bad()
+        return [scalar(inner, v) for v in value]
+    if f.kind == "str|list[str]":
+        if isinstance(value, list):
+            return [scalar("str", v) for v in value]
+        return scalar("str", value)
+    return scalar(f.kind, value)
+
+
+def data_fields(kind: str, source: str) -> dict[str, Field]:
+    """Fields valid in [data] for this kind: the common ones plus the generator's parameters."""
+    from . import data as data_mod  # local import: data imports spec
+
+    fields = dict(SCHEMA["data"])
+    if kind == "csv":
+        fields.update(CSV_FIELDS)
+        return fields
+    gen = data_mod.GENERATORS.get(kind)
+    if gen is None:
+        raise SpecError(_unknown(source, "[data] kind", kind, sorted(data_mod.GENERATORS) + ["csv"]))
+    fields.update(gen.fields)
+    return fields
+
+
+def validate(raw: dict, source: str) -> dict:
+    if not isinstance(raw, dict):
+        raise SpecError(f"{source}: a preset must be a TOML table.")
+    out: dict[str, dict] = {}
+    for section in raw:
+        if section not in SCHEMA:
+            raise SpecError(_unknown(source, "section", section, list(SCHEMA)))
+        if not isinstance(raw[section], dict):
+            raise SpecError(f"{source}: [{section}] must be a table, got {raw[section]!r}.")
+    data_raw = raw.get("data", {})
+    if "kind" not in data_raw:
+        raise SpecError(f"{source}: [data] kind is missing: name a generator (e.g. 'piecewise') or 'csv'.")
+    if not isinstance(data_raw["kind"], str):
+        raise SpecError(f"{source}: [data] kind = {data_raw['kind']!r} is not allowed: expected a string.")
+    for section, fields in SCHEMA.items():
+        if section == "data":
+            fields = data_fields(data_raw["kind"], source)
+        given = raw.get(section, {})
+        for key in given:
+            if key not in fields:
+                raise SpecError(_unknown(source, f"key in [{section}]", key, list(fields)))
+        vals = {}
+        for key, f in fields.items():
+            if key in given:
+                vals[key] = _check(source, section, key, given[key], f)
+            elif f.required:
+                raise SpecError(f"{source}: [{section}] {key} is missing: expected {_describe(f)}.")
+            else:
+                vals[key] = copy.deepcopy(f.default)
+        out[section] = vals
+    act, hidden = out["model"]["activation"], out["model"]["hidden"]
+    if isinstance(act, list) and len(act) != len(hidden):
+        raise SpecError(
+            f"{source}: [model] activation has {len(act)} names for {len(hidden)} hidden layers "
+            f"{hidden}: give one name, or one per hidden layer."
+        )
+    dev = out["training"]["device"]
+    if not (dev in ("auto", "cpu", "cuda", "mps") or (dev.startswith("cuda:") and dev[5:].isdigit())):
+        raise SpecError(
+            f"{source}: [training] device = {dev!r} is not allowed: expected auto, cpu, cuda, cuda:N or mps."
+        )
+    return out
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        if "\n" in v:
+            return '"""\n' + v.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '"""'
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+def dumps_toml(values: dict) -> str:
+    lines = []
+    for section, table in values.items():
+        lines.append(f"[{section}]")
+        for key, v in table.items():
+            lines.append(f"{key} = {_toml_value(v)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def spec_from_dict(values: dict, name: str = "run", source: str = "<checkpoint>") -> Spec:
+    return Spec(validate(copy.deepcopy(values), source), name, source)

@@ -1,0 +1,110 @@
+"""The `dltui` command: the app, and subcommands for work without a screen.
+
+Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``;
+add a module to COMMANDS to add a command. Nothing here imports textual or torch at start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = [
+    "dltui.tui.commands.list_cmd",
+    "dltui.tui.commands.train_cmd",
+    "dltui.tui.commands.predict_cmd",
+]
+
+EPILOG = """\
+examples:
+  dltui list                                    the presets, by topic
+  dltui train piecewise-sigmoid                 train headless, write runs/piecewise-sigmoid-<time>/
+  dltui train hw01-covid --data covid.train.csv --out runs/hw1
+  dltui predict runs/hw1 --data covid.test.csv --out pred.csv
+  dltui train xor --set optimizer.lr=0.1 --set model.hidden=[4]
+
+exit codes: 0 ok, 1 the run failed or diverged, 2 a usage or input error
+"""
+
+
+class UserError(Exception):
+    """Raised by commands for mistakes a person can fix; printed without a traceback."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    from dltui.core.backends import BackendError
+    from dltui.core.checkpoint import CheckpointError
+    from dltui.core.data import DataError
+    from dltui.core.spec import SpecError
+
+    return (UserError, SpecError, DataError, CheckpointError, BackendError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="dltui",
+        description="Watch neural networks learn in your terminal. Without a command, opens the app.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version="dltui 0.1.0")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).add_parser(sub)
+    return p
+
+
+def add_run_options(sp: argparse.ArgumentParser) -> None:
+    """The options every command that builds a run from a preset shares."""
+    sp.add_argument("preset", help="a preset name (see `dltui list`) or a path to a .toml file")
+    sp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a preset value, e.g. --set optimizer.lr=3e-4 (repeatable)")
+    sp.add_argument("--data", metavar="CSV", help="the CSV file for csv presets (sets data.path)")
+    sp.add_argument("--epochs", type=int, metavar="N", help="shorthand for --set training.epochs=N")
+    sp.add_argument("--seed", type=int, metavar="N", help="shorthand for --set training.seed=N")
+    sp.add_argument("--backend", choices=["numpy", "torch"], help="numpy (default) or torch")
+    sp.add_argument("--device", metavar="DEV", help="auto | cpu | cuda | cuda:N | mps (torch backend)")
+
+
+def spec_from_args(args):
+    from dltui.core.spec import load_preset, parse_override
+
+    overrides = dict(parse_override(o) for o in args.overrides)
+    if args.data is not None:
+        overrides["data.path"] = args.data
+    if args.epochs is not None:
+        overrides["training.epochs"] = args.epochs
+    if args.seed is not None:
+        overrides["training.seed"] = args.seed
+    if args.backend:
+        overrides["training.backend"] = args.backend
+    if args.device:
+        overrides["training.device"] = args.device
+    return load_preset(args.preset, overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        return open_app(args, parser)
+    try:
+        return args.run(args)
+    except user_errors() as e:
+        print(f"dltui: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def open_app(args, parser) -> int:
+    try:
+        app_main = importlib.import_module("dltui.tui.app").main
+    except ModuleNotFoundError:
+        parser.print_help()
+        return 0
+    return app_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""`dltui predict RUN --data CSV --out pred.csv`: a saved model's predictions for new rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    sp = sub.add_parser(
+        "predict", help="predict a CSV with a trained run",
+        description="Predict every row of a CSV with a run's best checkpoint, encoding the rows with the "
+                    "features and normalisation saved at training. Writes a CSV with header "
+                    "'id,<target>' (for HW1: id,tested_positive).")
+    sp.add_argument("run_dir", metavar="RUN", help="a run folder (from dltui train --out) or a .safetensors file")
+    sp.add_argument("--data", required=True, metavar="CSV", help="the rows to predict, e.g. covid.test.csv")
+    sp.add_argument("--out", default="pred.csv", metavar="CSV", help="where to write (default pred.csv)")
+    sp.set_defaults(run=run)
+
+
+def load_model(run: str | Path):
+    """(backend, meta) for a run folder or checkpoint file, on the NumPy backend."""
+    from dltui.core.backends.numpy_backend import NumpyBackend
+    from dltui.core.checkpoint import CheckpointError, load_checkpoint
+    from dltui.core.rundir import RunDir
+    from dltui.core.spec import SpecError, spec_from_dict
+
+    p = Path(run)
+    if p.is_dir():
+        ck = RunDir(p).checkpoint()
+        if not ck.exists():
+            raise CheckpointError(f"{p}: holds no checkpoint (best.safetensors or last.safetensors). "
+                                  "Is it a folder written by `dltui train --out`?")
+    elif p.exists():
+        ck = p
+    else:
+        raise CheckpointError(f"{p}: no such run folder or checkpoint file.")
+    params, meta = load_checkpoint(ck)
+    try:
+        spec = spec_from_dict(meta["preset"], meta.get("preset_name", "run"), str(ck))
+        sizes = meta["layer_sizes"]
+    except (KeyError, SpecError) as e:
+        raise CheckpointError(f"{ck}: its metadata is incomplete or invalid ({e}).") from None
+    if [W.shape for W, _ in params] != [(o, i) for i, o in zip(sizes[:-1], sizes[1:])]:
+        raise CheckpointError(f"{ck}: the weights do not match the network its metadata describes.")
+    return NumpyBackend(spec, sizes[0], sizes[-1], params=params), meta
+
+
+def run(args) -> int:
+    import numpy as np
+
+    from dltui.core.checkpoint import atomic_write
+    from dltui.core.data import Features, read_features_for_predict
+
+    backend, meta = load_model(args.run_dir)
+    feats = Features.from_dict(meta["features"])
+    if not feats.columns:
+        from dltui.tui.cli import UserError
+
+        raise UserError(f"{args.run_dir}: this run trained on generated data ({meta['preset']['data']['kind']}); "
+                        "predict works on runs trained from a CSV.")
+    ids, x = read_features_for_predict(args.data, feats)
+    out = backend.predict(x)
+    pred = out.argmax(1) if meta["task"] == "classification" else out[:, 0]
+    lines = [f"{feats.id_column},{feats.target}"]
+    for i, v in zip(ids, pred):
+        idtext = str(int(i)) if float(i).is_integer() else repr(float(i))
+        lines.append(f"{idtext},{int(v) if meta['task'] == 'classification' else float(v)!r}")
+    atomic_write(args.out, "\n".join(lines) + "\n")
+    print(f"wrote {len(pred)} predictions to {args.out} (model from epoch {meta['epoch']}, "
+          f"mean {float(np.mean(pred)):.4g})")
+    return 0

@@ -1,0 +1,155 @@
+"""`dltui train PRESET`: train without a screen (nohup, tmux, SLURM), writing a run folder.
+
+On a terminal it shows a rich progress bar; otherwise one plain line per epoch (no carriage
+returns), so logs stay readable. Ctrl-C stops after the current batch and keeps the checkpoints.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from dltui.core import events as ev
+
+
+def add_parser(sub) -> None:
+    from dltui.tui.cli import add_run_options
+
+    sp = sub.add_parser(
+        "train", help="train a preset without the app",
+        description="Train a preset headless and write a run folder (preset.toml, metrics.jsonl, "
+                    "best.safetensors, last.safetensors). Ctrl-C stops cleanly and keeps the best checkpoint.")
+    add_run_options(sp)
+    sp.add_argument("--out", metavar="DIR", help="run folder (default runs/PRESET-YYYYmmdd-HHMMSS)")
+    sp.add_argument("--every", type=int, default=1, metavar="N",
+                    help="without a terminal, print every N-th epoch (default 1)")
+    sp.add_argument("--quiet", action="store_true", help="print only the summary")
+    sp.set_defaults(run=run)
+
+
+def fmt(x, spec=".4g") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def epoch_line(e: ev.EpochEnded, epochs: int) -> str:
+    parts = [f"epoch {e.epoch}/{epochs}", f"train {fmt(e.train_loss)}"]
+    if e.val_loss is not None:
+        parts.append(f"val {fmt(e.val_loss)}")
+    if e.val_metric is not None:
+        parts.append(f"val acc {e.val_metric:.3f}")
+    elif e.train_metric is not None:
+        parts.append(f"acc {e.train_metric:.3f}")
+    parts.append(f"best {fmt(e.best_val_loss)} @ {e.best_epoch}")
+    if e.patience_left is not None:
+        parts.append(f"patience {e.patience_left}")
+    parts.append(f"{e.steps_per_second:,.0f} steps/s")
+    return " · ".join(parts)
+
+
+class PlainPrinter:
+    def __init__(self, every: int, quiet: bool):
+        self.every, self.quiet, self.epochs = max(1, every), quiet, 0
+
+    def __call__(self, e: ev.Event) -> None:
+        if isinstance(e, ev.RunStarted):
+            self.epochs = e.epochs
+            if not self.quiet:
+                print(started_line(e), flush=True)
+        elif isinstance(e, ev.EpochEnded) and not self.quiet:
+            if e.epoch % self.every == 0 or e.epoch == 1:
+                print(epoch_line(e, self.epochs), flush=True)
+        elif isinstance(e, (ev.EarlyStopped, ev.Diverged)):
+            print(event_line(e), flush=True)
+
+
+def started_line(e: ev.RunStarted) -> str:
+    net = "-".join(map(str, e.layer_sizes))
+    return (f"{e.preset}: {e.task}, {e.n_train} train / {e.n_val} val rows, net {net} "
+            f"({'/'.join(e.activations) or 'linear'}, {e.n_params} parameters), {e.backend} on {e.device}"
+            + (f", writing {e.out_dir}" if e.out_dir else ""))
+
+
+def event_line(e) -> str:
+    if isinstance(e, ev.EarlyStopped):
+        return (f"early stop at epoch {e.epoch}: no better validation loss for {e.patience} epochs; "
+                f"best {e.best_val_loss:.4g} at epoch {e.best_epoch}")
+    return f"diverged: {e.message}"
+
+
+class RichPrinter:
+    """A progress bar and a live status line on a terminal."""
+
+    def __init__(self):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console = Console()
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
+                                 console=self.console, transient=False)
+        self.task = None
+        self.last = 0.0
+
+    def __call__(self, e: ev.Event) -> None:
+        if isinstance(e, ev.RunStarted):
+            self.console.print(started_line(e))
+            self.progress.start()
+            self.task = self.progress.add_task("epochs", total=e.epochs, status="")
+        elif isinstance(e, ev.EpochEnded):
+            now = time.monotonic()
+            if now - self.last > 0.1 or e.epoch == 1:
+                self.last = now
+                status = epoch_line(e, 0).split(" · ", 1)[1]
+                self.progress.update(self.task, completed=e.epoch, status=status)
+        elif isinstance(e, (ev.EarlyStopped, ev.Diverged)):
+            self.progress.console.print(event_line(e))
+        elif isinstance(e, (ev.Finished, ev.Failed)):
+            if isinstance(e, ev.Finished) and self.task is not None:
+                self.progress.update(self.task, completed=e.epochs_run)
+            self.progress.stop()
+
+
+def run(args) -> int:
+    from dltui.core.rundir import default_run_dir
+    from dltui.core.trainer import Trainer
+    from dltui.tui.cli import spec_from_args
+
+    spec = spec_from_args(args)
+    out = args.out or str(default_run_dir(spec.name))
+    trainer = Trainer(spec, out_dir=out)
+    tty = sys.stdout.isatty() and not args.quiet
+    printer = RichPrinter() if tty else PlainPrinter(args.every, args.quiet)
+
+    def on_sigint(signum, frame):
+        if trainer._stop:  # a second Ctrl-C: give up at once
+            raise KeyboardInterrupt
+        print("\nstopping after this batch (Ctrl-C again to abort)...", file=sys.stderr, flush=True)
+        trainer.stop()
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = trainer.fit(callbacks=[printer])
+    except Exception as e:  # a failure inside the run (device lost, out of memory): the checkpoints stay
+        print(f"dltui: the run failed: {type(e).__name__}: {e}\nCheckpoints written so far are in {out}.",
+              file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, old)
+    print(summary(result, spec, out))
+    return 1 if result.reason == "diverged" else 0
+
+
+def summary(result, spec, out: str) -> str:
+    how = {"completed": "finished all epochs", "early_stop": "stopped early", "stopped": "stopped by you",
+           "diverged": "diverged"}[result.reason]
+    metric = "validation loss" if result.history and result.history[-1].val_loss is not None else "training loss"
+    lines = [f"{spec.name}: {how} after {result.epochs_run} epochs ({result.steps} steps); "
+             f"best {metric} {fmt(result.best_val_loss)} at epoch {result.best_epoch}."]
+    if result.history and result.history[-1].val_metric is not None:
+        best = next((h for h in result.history if h.epoch == result.best_epoch), result.history[-1])
+        lines.append(f"validation accuracy at the best epoch: {best.val_metric:.3f}")
+    lines.append(f"run folder: {out}")
+    if spec.values["data"]["kind"] == "csv":
+        lines.append(f"next: dltui predict {out} --data TEST.csv --out pred.csv")
+    return "\n".join(lines)

@@ -143,8 +143,8 @@ class Spec:
 
     def with_overrides(self, overrides: dict[str, Any] | list[str]) -> Spec:
         values = copy.deepcopy(self.values)
-        apply_overrides(values, overrides, self.source)
-        return Spec(validate(values, self.source), self.name, self.source)
+        given = apply_overrides(values, overrides, self.source)
+        return Spec(validate(values, self.source, given), self.name, self.source)
 
     def to_toml(self) -> str:
         return dumps_toml(self.values)
@@ -190,9 +190,10 @@ def load_preset(name_or_path: str | Path, overrides: dict[str, Any] | list[str] 
         raise SpecError(f"{path}: not a text file (expected a TOML preset).") from None
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{path}: not valid TOML: {e}.") from None
+    given = set()
     if overrides:
-        apply_overrides(raw, overrides, str(path))
-    return Spec(validate(raw, str(path)), path.stem, str(path))
+        given = apply_overrides(raw, overrides, str(path))
+    return Spec(validate(raw, str(path), given), path.stem, str(path))
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -208,8 +209,9 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key, value
 
 
-def apply_overrides(values: dict, overrides: dict[str, Any] | list[str], source: str) -> None:
-    items = [parse_override(o) for o in overrides] if isinstance(overrides, list) else overrides.items()
+def apply_overrides(values: dict, overrides: dict[str, Any] | list[str], source: str) -> set[str]:
+    """Set each 'section.key' in ``values``; returns the keys set, so errors can say they came from --set."""
+    items = [parse_override(o) for o in overrides] if isinstance(overrides, list) else list(overrides.items())
     for key, value in items:
         if key.count(".") != 1:
             raise SpecError(
@@ -222,6 +224,7 @@ def apply_overrides(values: dict, overrides: dict[str, Any] | list[str], source:
         if not isinstance(values.get(section, {}), dict):
             raise SpecError(f"{source}: [{section}] must be a table.")
         values.setdefault(section, {})[name] = value
+    return {k for k, _ in items}
 
 
 # ---------------------------------------------------------------- validation
@@ -236,24 +239,28 @@ def _unknown(source: str, what: str, name: str, allowed: list[str], prefix: str 
 def _describe(f: Field) -> str:
     if f.choices:
         return "one of " + ", ".join(map(str, f.choices))
+    def num(v: float) -> str:
+        return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
+
     rng = ""
     if f.min is not None and f.max is not None:
-        rng = f" between {f.min:g} and {f.max:g}"
+        rng = f" between {num(f.min)} and {num(f.max)}"
     elif f.min is not None:
-        rng = f" >= {f.min:g}"
+        rng = f" >= {num(f.min)}"
     elif f.max is not None:
-        rng = f" <= {f.max:g}"
+        rng = f" <= {num(f.max)}"
     kinds = {"int": "a whole number", "float": "a number", "str": "a string", "bool": "true or false",
              "list[int]": "a list of whole numbers", "list[str]": "a list of strings",
              "list[float]": "a list of numbers", "str|list[str]": "a string or a list of strings"}
     return kinds.get(f.kind, f.kind) + rng
 
 
-def _check(source: str, section: str, key: str, value: Any, f: Field) -> Any:
+def _check(source: str, section: str, key: str, value: Any, f: Field, from_set: bool = False) -> Any:
     def bad(why: str = "") -> SpecError:
         given = repr(value)
+        where = f"{source} (with --set {section}.{key})" if from_set else source
         return SpecError(
-            f"{source}: [{section}] {key} = {given} is not allowed{why}: expected {_describe(f)}."
+            f"{where}: [{section}] {key} = {given} is not allowed{why}: expected {_describe(f)}."
             + (f" ({f.help})" if f.help else "")
         )
 
@@ -311,7 +318,7 @@ def data_fields(kind: str, source: str) -> dict[str, Field]:
     return fields
 
 
-def validate(raw: dict, source: str) -> dict:
+def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
     if not isinstance(raw, dict):
         raise SpecError(f"{source}: a preset must be a TOML table.")
     out: dict[str, dict] = {}
@@ -335,7 +342,7 @@ def validate(raw: dict, source: str) -> dict:
         vals = {}
         for key, f in fields.items():
             if key in given:
-                vals[key] = _check(source, section, key, given[key], f)
+                vals[key] = _check(source, section, key, given[key], f, f"{section}.{key}" in from_set)
             elif f.required:
                 raise SpecError(f"{source}: [{section}] {key} is missing: expected {_describe(f)}.")
             else:

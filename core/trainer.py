@@ -231,6 +231,11 @@ class Trainer:
                 self._run_one(fn, fut)
 
     def _fit(self) -> Result:
+        # a diverging run overflows on its way to NaN: report it with a Diverged event, not warnings
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._loop()
+
+    def _loop(self) -> Result:
         spec, d, be = self.spec, self.data, self.backend
         sizes = layer_sizes(spec, d.n_features, d.n_outputs)
         n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+# dltui trains small networks: a multi-threaded BLAS spends more time waking threads than computing,
+# and fights the UI thread for the cores. One BLAS thread, unless the user says otherwise.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 COMMANDS = [
     "dltui.tui.commands.list_cmd",

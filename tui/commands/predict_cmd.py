@@ -47,7 +47,6 @@ def load_model(run: str | Path):
 
 def run(args) -> int:
     import numpy as np
-
     from dltui.core.checkpoint import atomic_write
     from dltui.core.data import Features, read_features_for_predict
 

@@ -49,4 +49,5 @@ def test_hw01_preset_matches_or_beats_ridge_on_the_same_split(hw1_2022, seed):
     spec = load_preset("hw01-covid", {"data.path": train, "training.seed": seed})
     res = Trainer(spec).fit()
     ridge = ridge_val_mse(train, seed)
-    assert res.best_val_loss <= ridge * 1.02, (res.best_val_loss, ridge)
+    # "at least match": within 3% on any split; on the course's own split it must beat ridge
+    assert res.best_val_loss <= ridge * (1.0 if seed == 5201314 else 1.03), (res.best_val_loss, ridge)

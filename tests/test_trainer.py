@@ -179,3 +179,27 @@ def test_same_seed_same_run_new_seed_new_run():
     b = Trainer(load_preset("xor", {"training.epochs": 3})).fit().history[-1].train_loss
     c = Trainer(load_preset("xor", {"training.epochs": 3, "training.seed": 2})).fit().history[-1].train_loss
     assert a == b and a != c
+
+
+def test_train_on_a_terminal_shows_a_progress_bar(tmp_path):
+    import pty
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "100", "TERM": "xterm-256color"}
+    p = subprocess.Popen([sys.executable, "-m", "dltui.tui.cli", "train", "xor", "--epochs", "30", "--out",
+                          str(tmp_path / "run")], stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    p.wait(30)
+    os.close(master)
+    text = b"".join(chunks).decode("utf-8", "replace")
+    assert p.returncode == 0
+    assert "━" in text and "epoch" in text and "30/30" in text and "Traceback" not in text

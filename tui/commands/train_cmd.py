@@ -78,36 +78,39 @@ def event_line(e) -> str:
 
 
 class RichPrinter:
-    """A progress bar and a live status line on a terminal."""
+    """A progress bar with the latest epoch's figures on the line below, on a terminal."""
 
     def __init__(self):
-        from rich.console import Console
+        from rich.console import Console, Group
+        from rich.live import Live
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.text import Text
 
         self.console = Console()
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
-                                 console=self.console, transient=False)
+        self.progress = Progress(TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(bar_width=None),
+                                 TextColumn("ETA"), TimeRemainingColumn(), console=self.console)
+        self.status = Text("")
+        self.live = Live(Group(self.progress, self.status), console=self.console, refresh_per_second=8)
         self.task = None
         self.last = 0.0
 
     def __call__(self, e: ev.Event) -> None:
         if isinstance(e, ev.RunStarted):
             self.console.print(started_line(e))
-            self.progress.start()
-            self.task = self.progress.add_task("epochs", total=e.epochs, status="")
+            self.task = self.progress.add_task("epochs", total=e.epochs)
+            self.live.start()
         elif isinstance(e, ev.EpochEnded):
             now = time.monotonic()
             if now - self.last > 0.1 or e.epoch == 1:
                 self.last = now
-                status = epoch_line(e, 0).split(" · ", 1)[1]
-                self.progress.update(self.task, completed=e.epoch, status=status)
+                self.status.plain = "  " + epoch_line(e, 0).split(" · ", 1)[1]
+                self.progress.update(self.task, completed=e.epoch)
         elif isinstance(e, (ev.EarlyStopped, ev.Diverged)):
-            self.progress.console.print(event_line(e))
+            self.console.print(event_line(e))
         elif isinstance(e, (ev.Finished, ev.Failed)):
-            if isinstance(e, ev.Finished) and self.task is not None:
+            if isinstance(e, ev.Finished) and self.task is not None and e.reason == "completed":
                 self.progress.update(self.task, completed=e.epochs_run)
-            self.progress.stop()
+            self.live.stop()
 
 
 def run(args) -> int:

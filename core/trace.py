@@ -252,3 +252,301 @@ def torch_autograd_check(trace: Trace, picks=None) -> list[GradCheck] | None:
         bp = float(np.asarray(lt.dW if param == "W" else lt.db)[idx])
         out.append(GradCheck(layer, param, i, j, bp, auto, rel_error(bp, auto)))
     return out
+
+
+# ---------------------------------------------------------------- the stages of the step-through
+
+
+@dataclass
+class Block:
+    """One array a stage shows: a column vector (1-D) or a matrix (2-D)."""
+
+    label: str
+    value: np.ndarray
+    scope: str = "sample"  # "sample": this sample's row; "batch": for the whole mini-batch
+    new: bool = False  # computed at this stage (highlighted)
+
+
+@dataclass
+class Stage:
+    kind: str  # forward | loss | backward | gradients | update
+    layer: int | None  # 1-based; None for the loss
+    key: str  # short label: F1, C, B2, G1, U1
+    title: str
+    formula: str  # in the lecture's notation
+    blocks: list[Block]
+    facts: list[str]  # the numbers that are not arrays (C, lr, t, ...)
+    reading: str  # the chain rule in words
+
+
+STAGE_KINDS = ("forward", "loss", "backward", "gradients", "update")
+
+
+def stage_order(n_layers: int) -> list[tuple[str, int | None]]:
+    """forward 1..L, loss, backward L..1, gradients 1..L, update 1..L."""
+    L = n_layers
+    return ([("forward", i) for i in range(1, L + 1)] + [("loss", None)]
+            + [("backward", i) for i in range(L, 0, -1)]
+            + [("gradients", i) for i in range(1, L + 1)] + [("update", i) for i in range(1, L + 1)])
+
+
+def stages(trace: Trace, sample: int = 0) -> list[Stage]:
+    return [stage(trace, kind, layer, sample) for kind, layer in stage_order(trace.n_layers)]
+
+
+def _sigma_name(act: str) -> str:
+    return {"identity": "identity, σ(z) = z", "relu": "ReLU, σ(z) = max(0, z)",
+            "sigmoid": "sigmoid, σ(z) = 1/(1+e⁻ᶻ)", "tanh": "tanh", "hard_sigmoid": "hard sigmoid",
+            "leaky_relu": "leaky ReLU"}.get(act, act)
+
+
+def _g(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
+    L = trace.n_layers
+    s = sample
+    if kind == "forward":
+        lt = trace.layers[layer - 1]
+        a_in = "x" if layer == 1 else f"a({layer - 1})"
+        out = " = ŷ" if layer == L and trace.loss == "mse" else " (the logits)" if layer == L else ""
+        formula = f"z({layer}) = W({layer}) a({layer - 1}) + b({layer})      a({layer}) = σ(z({layer})){out}"
+        a_label = f"a({layer - 1})" + (" = x" if layer == 1 else "")
+        blocks = [Block(f"W({layer})", lt.W, "batch"), Block(a_label, lt.a_in[s]),
+                  Block(f"b({layer})", lt.b, "batch"), Block(f"z({layer})", lt.z[s], new=True),
+                  Block(f"a({layer})", lt.a[s], new=True)]
+        facts = [f"layer {layer} of {L}: {lt.W.shape[1]} → {lt.W.shape[0]} units, "
+                 f"σ = {_sigma_name(lt.activation)}"]
+        reading = (f"Each unit i adds up its weights times the inputs, Σ_j w_ij·{a_in}_j, plus its bias b_i: "
+                   f"that is z_i. Then a = σ(z) is what the next layer receives"
+                   + (" — here the output of the network." if layer == L else ".")
+                   + f" The pass keeps a({layer - 1}) (the input to each weight: ∂z/∂w) and z({layer}) "
+                   "(where σ'(z) is taken): the backward pass needs both.")
+        return Stage(kind, layer, f"F{layer}", f"forward · layer {layer}", formula, blocks, facts, reading)
+    if kind == "loss":
+        last = trace.layers[-1]
+        N = trace.batch_size
+        if trace.loss == "mse":
+            yhat, y = np.asarray(trace.output)[s], np.asarray(trace.y)[s]
+            sq = (yhat - y) ** 2
+            formula = f"C = mean (ŷ − y)²  over the batch      ∂C/∂ŷ = 2(ŷ − y)/{trace.output.size}"
+            blocks = [Block("ŷ = a(L)", yhat), Block("y", np.atleast_1d(y).astype(np.float64)),
+                      Block("(ŷ − y)²", sq), Block("∂C/∂ŷ", np.asarray(trace.dC_dout)[s], new=True)]
+            facts = [f"C = {_g(trace.C)}  (mean over the batch of {N} samples)",
+                     f"this sample's (ŷ − y)² = {_g(float(np.sum(sq)))}"]
+            reading = ("The loss compares the output ŷ with the target y. Backpropagation starts from "
+                       "∂C/∂ŷ: how C moves when each output moves. C is the batch mean, so every sample's "
+                       f"share carries a factor 1/{trace.output.size}.")
+        else:
+            zL = np.asarray(last.z, np.float64)[s]
+            p = np.exp(zL - zL.max())
+            p /= p.sum()
+            label = int(np.asarray(trace.y)[s])
+            onehot = np.eye(len(zL))[label]
+            formula = f"C = mean −log softmax(z(L))_y      ∂C/∂z(L) = (softmax(z(L)) − onehot(y)) / {N}"
+            blocks = [Block("z(L) logits", zL), Block("softmax", p), Block(f"onehot(y={label})", onehot),
+                      Block("∂C/∂z(L)", np.asarray(trace.dC_dout)[s], new=True)]
+            facts = [f"C = {_g(trace.C)}  (mean over the batch of {N} samples)",
+                     f"this sample's −log p_y = {_g(float(-np.log(max(p[label], 1e-300))))}, class {label}"]
+            reading = ("Softmax turns the logits into probabilities; the loss is −log of the probability of "
+                       "the true class. Its derivative is simply p − onehot(y): push the true class up, the "
+                       f"others down. C is the batch mean, so each sample's share is divided by {N}.")
+        return Stage(kind, None, "C", "loss", formula, blocks, facts, reading)
+    if kind == "backward":
+        lt = trace.layers[layer - 1]
+        sp = sigma_prime(lt.activation, np.asarray(lt.z)[s])
+        if layer == L:
+            src = "∂C/∂ŷ" if trace.loss == "mse" else "∂C/∂z(L)"
+            formula = f"δ({L}) = {src} ⊙ σ'(z({L}))" + ("      σ' = 1 (identity output)"
+                                                        if lt.activation == "identity" else "")
+            blocks = [Block(src, np.asarray(trace.dC_dout)[s]), Block(f"σ'(z({L}))", sp),
+                      Block(f"δ({L})", lt.delta[s], new=True)]
+            reading = ("δ = ∂C/∂z: how the loss changes with this layer's pre-activation. At the output it "
+                       "is the loss's derivative (from the loss stage) times σ'(z) (z known from the forward "
+                       "pass). Every other delta is built from this one.")
+        else:
+            nxt = trace.layers[layer]
+            back = np.asarray(nxt.W).T @ np.asarray(nxt.delta)[s]
+            formula = f"δ({layer}) = σ'(z({layer})) ⊙ W({layer + 1})ᵀ δ({layer + 1})"
+            blocks = [Block(f"W({layer + 1})ᵀ", np.asarray(nxt.W).T, "batch"),
+                      Block(f"δ({layer + 1})", np.asarray(nxt.delta)[s]),
+                      Block(f"W({layer + 1})ᵀδ({layer + 1})", back), Block(f"σ'(z({layer}))", sp),
+                      Block(f"δ({layer})", lt.delta[s], new=True)]
+            reading = (f"∂C/∂z at this layer is σ'(z) times the weighted sum of the next layer's deltas — "
+                       f"known from the backward pass: unit j of layer {layer} fed every unit k of layer "
+                       f"{layer + 1} through w_kj, so ∂C/∂a_j = Σ_k w_kj·δ_k; then ∂a/∂z = σ'(z), "
+                       "known from the forward pass.")
+        facts = [f"σ = {_sigma_name(lt.activation)}"]
+        return Stage(kind, layer, f"B{layer}", f"backward · layer {layer}", formula, blocks, facts, reading)
+    if kind == "gradients":
+        lt = trace.layers[layer - 1]
+        d, a = np.asarray(lt.delta)[s], np.asarray(lt.a_in)[s]
+        formula = (f"∂C/∂W({layer}) = δ({layer}) a({layer - 1})ᵀ      ∂C/∂b({layer}) = δ({layer})"
+                   "      (summed over the batch)")
+        blocks = [Block(f"δ({layer})", d), Block(f"a({layer - 1})ᵀ", a[None, :]),
+                  Block(f"δ a({layer - 1})ᵀ this sample", np.outer(d, a)),
+                  Block(f"∂C/∂W({layer})", lt.dW, "batch", new=True),
+                  Block(f"∂C/∂b({layer})", lt.db, "batch", new=True)]
+        facts = [f"‖∂C/∂W({layer})‖ = {_g(float(np.linalg.norm(lt.dW)))}   "
+                 f"‖∂C/∂b({layer})‖ = {_g(float(np.linalg.norm(lt.db)))}   (batch of {trace.batch_size})"]
+        reading = ("∂C/∂w_ij = ∂z_i/∂w_ij · ∂C/∂z_i = a_j · δ_i. ∂z/∂w is the input a to that weight — known "
+                   "from the forward pass; ∂C/∂z is δ — known from the backward pass. The batch gradient "
+                   "adds up every sample's δ aᵀ (δ already carries the 1/N of the mean).")
+        return Stage(kind, layer, f"G{layer}", f"gradients · layer {layer}", formula, blocks, facts, reading)
+    if kind == "update":
+        lt = trace.layers[layer - 1]
+        o = trace.optimizer
+        name, lr, t = o["name"], o["lr"], o["step"]
+        blocks = [Block(f"∂C/∂W({layer})", lt.dW, "batch")]
+        facts = [f"{name}, lr = {_g(lr)}, step t = {t}"]
+        if name == "sgd":
+            if o.get("momentum"):
+                formula = f"v ← μ v + ∂C/∂W      ΔW = −lr · v      (μ = {_g(o['momentum'])})"
+                buf = lt.optimizer_state.get("momentum_buffer", {})
+                if "W" in buf:
+                    blocks.append(Block("v (after)", buf["W"], "batch"))
+            else:
+                formula = "ΔW = −lr · ∂C/∂W      Δb = −lr · ∂C/∂b"
+            reading = ("Gradient descent moves each weight against its gradient, scaled by the learning "
+                       "rate: downhill on C for this batch.")
+            if o.get("momentum"):
+                reading += (" Momentum keeps a running sum of past gradients, so steps build up along a "
+                            "steady direction.")
+        else:
+            b1, b2, eps = o["beta1"], o["beta2"], o["eps"]
+            formula = ("m ← β₁m + (1−β₁)g   v ← β₂v + (1−β₂)g²   "
+                       "ΔW = −lr · m̂/(√v̂ + ε),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)")
+            if name == "adamw":
+                formula += "   (AdamW: W ← W(1 − lr·λ) first)"
+            st = lt.optimizer_state
+            if "m" in st and "v" in st:
+                mhat = np.asarray(st["m"]["W"]) / (1 - b1**t)
+                vhat = np.asarray(st["v"]["W"]) / (1 - b2**t)
+                blocks += [Block("m̂", mhat, "batch"), Block("√v̂", np.sqrt(vhat), "batch")]
+            facts[0] += f", β₁ = {_g(b1)}, β₂ = {_g(b2)}, ε = {_g(eps)}"
+            reading = ("Adam divides a running mean of the gradient (m̂) by the root of a running mean of its "
+                       "square (√v̂): each weight steps by about lr, whatever the scale of its gradient. The "
+                       "hats undo the bias of starting m and v at zero.")
+        if o.get("weight_decay"):
+            facts.append(f"weight decay λ = {_g(o['weight_decay'])}")
+        dW = np.asarray(lt.update["W"])
+        blocks += [Block(f"ΔW({layer})", dW, "batch", new=True),
+                   Block(f"Δb({layer})", lt.update["b"], "batch", new=True)]
+        wn = float(np.linalg.norm(lt.W))
+        facts.append(f"‖ΔW‖/‖W‖ = {_g(float(np.linalg.norm(dW)) / wn) if wn else '–'}   "
+                     "(this is what the next training step adds to W)")
+        return Stage(kind, layer, f"U{layer}", f"update · layer {layer}", formula, blocks, facts, reading)
+    raise ValueError(f"unknown stage kind {kind!r}")
+
+
+# ---------------------------------------------------------------- plain-text rendering
+
+
+def fmt_number(v: float) -> str:
+    v = float(v)
+    if v == 0.0:
+        return "0"
+    if 1e-3 <= abs(v) < 1e4:
+        return f"{v:.4g}"
+    return f"{v:.2e}"
+
+
+def matrix_cells(value: np.ndarray, row0: int = 0, col0: int = 0, max_rows: int = 8,
+                 max_cols: int = 6) -> tuple[list[list[str]], dict]:
+    """The visible window of a vector (shown as a column) or matrix, as strings, with what was cut:
+    {"rows": (first, last, total), "cols": (first, last, total)}."""
+    m = np.asarray(value, np.float64)
+    if m.ndim == 0:
+        m = m.reshape(1, 1)
+    elif m.ndim == 1:
+        m = m[:, None]
+    R, K = m.shape
+    row0 = max(0, min(row0, R - max_rows)) if R > max_rows else 0
+    col0 = max(0, min(col0, K - max_cols)) if K > max_cols else 0
+    r1, c1 = min(R, row0 + max_rows), min(K, col0 + max_cols)
+    cells = [[fmt_number(v) for v in m[r, col0:c1]] for r in range(row0, r1)]
+    return cells, {"rows": (row0, r1, R), "cols": (col0, c1, K)}
+
+
+def block_lines(block: Block, row0: int = 0, col0: int = 0, max_rows: int = 8,
+                max_cols: int = 6) -> list[str]:
+    """A block as aligned text lines: its label and shape, then the numbers between bars;
+    rows and columns outside the window are marked with ⋮ and …."""
+    cells, cut = matrix_cells(block.value, row0, col0, max_rows, max_cols)
+    width = max((len(c) for row in cells for c in row), default=1)
+    (r0, r1, R), (c0, c1, K) = cut["rows"], cut["cols"]
+    shape = f"{R}" if np.asarray(block.value).ndim <= 1 else f"{R}×{K}"
+    lines = [block.label, f"[{shape}{', batch' if block.scope == 'batch' else ''}]"]
+    if r0 > 0:
+        lines.append(f"⋮ {r0} above")
+    for row in cells:
+        left = "… " if c0 > 0 else ""
+        right = " …" if c1 < K else ""
+        lines.append("│" + left + " ".join(c.rjust(width) for c in row) + right + "│")
+    if r1 < R:
+        lines.append(f"⋮ {R - r1} more")
+    return lines
+
+
+def lay_out(columns: list[list[str]], width: int, gap: int = 3) -> list[list[tuple[int, int, list[str]]]]:
+    """Put text columns side by side, starting a new band when ``width`` is full.
+    Returns bands; each band is a list of (column index, its width, its lines)."""
+    bands: list[list[tuple[int, int, list[str]]]] = [[]]
+    used = 0
+    for k, lines in enumerate(columns):
+        w = max((len(ln) for ln in lines), default=0)
+        if bands[-1] and used + gap + w > width:
+            bands.append([])
+            used = 0
+        used += (gap if bands[-1] else 0) + w
+        bands[-1].append((k, w, lines))
+    return bands
+
+
+def side_by_side(columns: list[list[str]], width: int, gap: int = 3, indent: str = "") -> list[str]:
+    out = []
+    for band in lay_out(columns, width - len(indent), gap):
+        height = max(len(lines) for _, _, lines in band)
+        for r in range(height):
+            row = (" " * gap).join((lines[r] if r < len(lines) else "").ljust(w) for _, w, lines in band)
+            out.append((indent + row).rstrip())
+        out.append("")
+    return out[:-1]
+
+
+def _wrap(text: str, width: int, indent: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def trace_text(trace: Trace, sample: int | None = None, max_rows: int = 8, max_cols: int = 6,
+               width: int = 100) -> str:
+    """The step-through as plain text, one block per stage (what `dltui trace` prints).
+    Arrays computed at a stage are marked with *."""
+    s = trace.extra.get("sample", 0) if sample is None else sample
+    b = trace.extra.get("batch")
+    sizes = [trace.layers[0].W.shape[1]] + [lt.W.shape[0] for lt in trace.layers] if trace.layers else []
+    head = [f"trace · {trace.backend} · net {'-'.join(map(str, sizes))} "
+            f"({'/'.join(lt.activation for lt in trace.layers)}) · loss {trace.loss} · C = {_g(trace.C)}"]
+    if b:
+        r0, r1 = b["rows"]
+        head.append(f"mini-batch {b['index']} of {b['count']} (training rows {r0}..{r1 - 1}, {b['size']} "
+                    f"samples); showing sample {s} of the batch (training row {r0 + s})")
+    head += _wrap("Vectors are this sample's column. Arrays marked 'batch' (W, b, ∂C/∂W, ∂C/∂b, the updates) "
+                  "belong to the whole mini-batch, with C its mean loss. * marks what each stage computes.",
+                  width, "")
+    out = ["\n".join(head)]
+    for n, st in enumerate(stages(trace, s), 1):
+        lines = [f"── {n}. {st.title} ({st.key}) " + "─" * max(0, width - 10 - len(st.title)),
+                 f"  {st.formula}"]
+        lines += [f"  {f}" for f in st.facts]
+        cols = []
+        for blk in st.blocks:
+            bl = block_lines(blk, max_rows=max_rows, max_cols=max_cols)
+            cols.append([("* " if blk.new else "") + bl[0]] + bl[1:])
+        lines += [""] + side_by_side(cols, width, indent="  ") + [""]
+        lines += _wrap("why: " + st.reading, width, "  ")
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"

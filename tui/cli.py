@@ -20,6 +20,7 @@ COMMANDS = [
     "dltui.tui.commands.list_cmd",
     "dltui.tui.commands.train_cmd",
     "dltui.tui.commands.predict_cmd",
+    "dltui.tui.commands.trace_cmd",
 ]
 
 EPILOG = """\

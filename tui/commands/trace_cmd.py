@@ -1,0 +1,114 @@
+"""`dltui trace PRESET`: the backpropagation step-through without a screen.
+
+Readable text by default (one block per stage), JSON with ``--json`` (every array as
+{"shape", "data"}) for handouts, notebooks and tests. ``--run RUN_DIR`` traces a saved model.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def add_parser(sub) -> None:
+    from dltui.tui.cli import add_run_options
+
+    sp = sub.add_parser(
+        "trace", help="one forward + backward pass, stage by stage, as text or JSON",
+        description="Trace one mini-batch of the training set at the initial weights (or a saved model's, "
+                    "with --run): every layer's a(l-1), z, a, delta, dW, db and the update the optimizer "
+                    "would apply. Text shows one sample's numbers; --json writes the whole batch.")
+    add_run_options(sp)
+    for action in sp._actions:  # the preset may come from the run folder instead
+        if action.dest == "preset":
+            action.nargs, action.default = "?", None
+            action.help = "a preset name or .toml file (not needed with --run)"
+    sp.add_argument("--run", dest="run_dir", metavar="RUN_DIR",
+                    help="trace a saved model (a run folder or .safetensors file)")
+    sp.add_argument("--sample", type=int, default=0, metavar="N",
+                    help="a training-set row: trace the mini-batch that holds it and show its numbers "
+                         "(default 0)")
+    sp.add_argument("--batch-size", type=int, metavar="N",
+                    help="rows in the traced mini-batch (default: the preset's batch size; 0 = all)")
+    sp.add_argument("--json", action="store_true",
+                    help="write the trace as JSON (every array with its shape)")
+    sp.add_argument("--check", action="store_true",
+                    help="also compare a few gradients with finite differences (and torch autograd if "
+                         "installed)")
+    sp.add_argument("--width", type=int, default=100, metavar="COLS", help="text width (default 100)")
+    sp.set_defaults(run=run)
+
+
+def _source(args):
+    """(backend, spec, note): a fresh network from the preset, or the saved one from --run."""
+    from dltui.core.backends import make_backend
+    from dltui.core.backends.numpy_backend import layer_sizes
+    from dltui.core.data import load_dataset
+    from dltui.tui.cli import UserError, spec_from_args
+
+    if args.run_dir:
+        from dltui.core.spec import parse_override
+        from dltui.tui.commands.predict_cmd import load_model
+
+        be, meta = load_model(args.run_dir)
+        overrides = dict(parse_override(o) for o in args.overrides)
+        if args.data is not None:
+            overrides["data.path"] = args.data
+        if args.backend:
+            overrides["training.backend"] = args.backend
+        spec = be.spec.with_overrides(overrides) if overrides else be.spec
+        data = load_dataset(spec)
+        params = be.get_params()
+        name = spec.values["training"]["backend"]
+        be = make_backend(name, spec, data.n_features, data.n_outputs, params=params, device=args.device)
+        note = (f"saved model from {args.run_dir} (epoch {meta.get('epoch')}); the optimizer state is not "
+                "saved, so the update is a fresh optimizer's first step")
+        return be, spec, data, note
+    if not args.preset:
+        raise UserError("trace needs a PRESET (see `dltui list`) or --run RUN_DIR.")
+    spec = spec_from_args(args)
+    data = load_dataset(spec)
+    sizes = layer_sizes(spec, data.n_features, data.n_outputs)
+    be = make_backend(spec.values["training"]["backend"], spec, sizes[0], sizes[-1], device=args.device)
+    seed = spec.values["training"]["seed"]
+    return be, spec, data, f"preset {spec.name} at its initial weights (seed {seed})"
+
+
+def run(args) -> int:
+    from dltui.core.trace import finite_difference_check, torch_autograd_check, trace_batch, trace_text
+    from dltui.tui.cli import UserError
+
+    be, spec, data, note = _source(args)
+    bs = spec.values["training"]["batch_size"] if args.batch_size is None else args.batch_size
+    try:
+        tr = trace_batch(be, data, batch_size=bs, sample=args.sample)
+    except IndexError as e:
+        raise UserError(f"{e}.") from None
+    tr.extra["source"] = note
+    tr.extra["preset"] = spec.name
+    checks = {}
+    if args.check:
+        checks["finite_difference"] = finite_difference_check(tr)
+        auto = torch_autograd_check(tr)
+        if auto is not None:
+            checks["torch_autograd"] = auto
+    if args.json:
+        d = tr.to_dict()
+        if checks:
+            d["checks"] = {k: [{"name": c.name, "layer": c.layer, "param": c.param, "i": c.i, "j": c.j,
+                                "backprop": c.backprop, "other": c.other, "rel_err": c.rel_err} for c in v]
+                           for k, v in checks.items()}
+        import json
+
+        sys.stdout.write(json.dumps(d) + "\n")
+        return 0
+    text = trace_text(tr, width=max(40, args.width))
+    lines = [note, text]
+    for kind, rows in checks.items():
+        fd = kind == "finite_difference"
+        label, short = ("finite differences", "numeric") if fd else ("torch autograd", "autograd")
+        lines.append(f"── check: backprop vs {label}")
+        for c in rows:
+            lines.append(f"  {c.name:<14} backprop {c.backprop: .6e}   {short} {c.other: .6e}   "
+                         f"rel. error {c.rel_err:.1e}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0

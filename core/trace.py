@@ -331,7 +331,7 @@ def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
             yhat, y = np.asarray(trace.output)[s], np.asarray(trace.y)[s]
             sq = (yhat - y) ** 2
             formula = f"C = mean (ŷ − y)²  over the batch      ∂C/∂ŷ = 2(ŷ − y)/{trace.output.size}"
-            blocks = [Block("ŷ = a(L)", yhat), Block("y", np.atleast_1d(y).astype(np.float64)),
+            blocks = [Block(f"ŷ = a({L})", yhat), Block("y", np.atleast_1d(y).astype(np.float64)),
                       Block("(ŷ − y)²", sq), Block("∂C/∂ŷ", np.asarray(trace.dC_dout)[s], new=True)]
             facts = [f"C = {_g(trace.C)}  (mean over the batch of {N} samples)",
                      f"this sample's (ŷ − y)² = {_g(float(np.sum(sq)))}"]
@@ -344,9 +344,9 @@ def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
             p /= p.sum()
             label = int(np.asarray(trace.y)[s])
             onehot = np.eye(len(zL))[label]
-            formula = f"C = mean −log softmax(z(L))_y      ∂C/∂z(L) = (softmax(z(L)) − onehot(y)) / {N}"
-            blocks = [Block("z(L) logits", zL), Block("softmax", p), Block(f"onehot(y={label})", onehot),
-                      Block("∂C/∂z(L)", np.asarray(trace.dC_dout)[s], new=True)]
+            formula = f"C = mean −log softmax(z({L}))_y      ∂C/∂z({L}) = (softmax(z({L})) − onehot(y)) / {N}"
+            blocks = [Block(f"z({L}) logits", zL), Block("softmax", p), Block(f"onehot(y={label})", onehot),
+                      Block(f"∂C/∂z({L})", np.asarray(trace.dC_dout)[s], new=True)]
             facts = [f"C = {_g(trace.C)}  (mean over the batch of {N} samples)",
                      f"this sample's −log p_y = {_g(float(-np.log(max(p[label], 1e-300))))}, class {label}"]
             reading = ("Softmax turns the logits into probabilities; the loss is −log of the probability of "
@@ -357,7 +357,7 @@ def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
         lt = trace.layers[layer - 1]
         sp = sigma_prime(lt.activation, np.asarray(lt.z)[s])
         if layer == L:
-            src = "∂C/∂ŷ" if trace.loss == "mse" else "∂C/∂z(L)"
+            src = "∂C/∂ŷ" if trace.loss == "mse" else f"∂C/∂z({L})"
             formula = f"δ({L}) = {src} ⊙ σ'(z({L}))" + ("      σ' = 1 (identity output)"
                                                         if lt.activation == "identity" else "")
             blocks = [Block(src, np.asarray(trace.dC_dout)[s]), Block(f"σ'(z({L}))", sp),

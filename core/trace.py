@@ -402,12 +402,13 @@ def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
         facts = [f"{name}, lr = {_g(lr)}, step t = {t}"]
         if name == "sgd":
             if o.get("momentum"):
-                formula = f"v ← μ v + ∂C/∂W      ΔW = −lr · v      (μ = {_g(o['momentum'])})"
+                mu = _g(o["momentum"])
+                formula = f"ΔW({layer}) = −lr · v      v ← μ v + ∂C/∂W({layer})      (μ = {mu})"
                 buf = lt.optimizer_state.get("momentum_buffer", {})
                 if "W" in buf:
                     blocks.append(Block("v (after)", buf["W"], "batch"))
             else:
-                formula = "ΔW = −lr · ∂C/∂W      Δb = −lr · ∂C/∂b"
+                formula = f"ΔW({layer}) = −lr · ∂C/∂W({layer})      Δb({layer}) = −lr · ∂C/∂b({layer})"
             reading = ("Gradient descent moves each weight against its gradient, scaled by the learning "
                        "rate: downhill on C for this batch.")
             if o.get("momentum"):
@@ -415,8 +416,8 @@ def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
                             "steady direction.")
         else:
             b1, b2, eps = o["beta1"], o["beta2"], o["eps"]
-            formula = ("m ← β₁m + (1−β₁)g   v ← β₂v + (1−β₂)g²   "
-                       "ΔW = −lr · m̂/(√v̂ + ε),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)")
+            formula = (f"ΔW({layer}) = −lr · m̂/(√v̂ + ε)   m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)   "
+                       f"m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², g = ∂C/∂W({layer})")
             if name == "adamw":
                 formula += "   (AdamW: W ← W(1 − lr·λ) first)"
             st = lt.optimizer_state

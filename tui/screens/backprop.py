@@ -60,9 +60,14 @@ class BackpropScreen(Screen):
         Binding("escape,q", "back", "back"),
     ]
 
-    def __init__(self, trainer, *, batch: int | None = None, name: str | None = None):
+    def __init__(self, trainer, *, batch: int | None = None, torch_check: bool = True,
+                 name: str | None = None):
+        """``batch``: which mini-batch of the training set (stored order) to trace; default the one
+        whose index matches the trainer's position in its epoch. ``torch_check``: also compare with
+        torch autograd when torch is installed."""
         super().__init__(name=name)
         self.trainer = trainer
+        self.torch_check = torch_check
         d = trainer.data
         self.sizes = layer_sizes(trainer.spec, d.n_features, d.n_outputs)
         self.order = stage_order(len(self.sizes) - 1)
@@ -108,9 +113,13 @@ class BackpropScreen(Screen):
     def _check(self) -> None:
         tr = self.trace
         numeric = finite_difference_check(tr)
-        auto = torch_autograd_check(tr, picks=[(c.layer, c.param, c.i, c.j) for c in numeric])
+        auto = None
+        if self.torch_check:
+            auto = torch_autograd_check(tr, picks=[(c.layer, c.param, c.i, c.j) for c in numeric])
         if tr is self.trace:
-            self.app.call_from_thread(self.query_one(GradCheckPanel).set_checks, numeric, auto)
+            panel = self.query_one(GradCheckPanel)
+            panel.show_torch = self.torch_check
+            self.app.call_from_thread(panel.set_checks, numeric, auto)
 
     @property
     def current(self) -> Stage | None:

@@ -20,6 +20,7 @@ class GradCheckPanel(Static):
         self.numeric: list[GradCheck] = []
         self.autograd: list[GradCheck] | None = None
         self.focus_layer: int | None = None
+        self.show_torch = True  # say "torch: not installed" when there is no autograd column
 
     def set_checks(self, numeric: list[GradCheck], autograd: list[GradCheck] | None) -> None:
         self.numeric, self.autograd = numeric, autograd
@@ -48,7 +49,8 @@ class GradCheckPanel(Static):
             t.append(f"{c.rel_err:.0e}".replace("e-0", "e-"), style="green" if ok else "bold red")
             t.append(" ✓\n" if ok else " ✗\n", style="green" if ok else "bold red")
         if self.autograd is None:
-            t.append("torch: not installed", style="dim")
+            if self.show_torch:
+                t.append("torch autograd: torch not installed", style="dim")
         else:
             keys = [(c.layer, c.param, c.i, c.j) for c in rows]
             errs = [auto[k].rel_err for k in keys if k in auto]

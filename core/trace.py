@@ -416,8 +416,7 @@ def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
                             "steady direction.")
         else:
             b1, b2, eps = o["beta1"], o["beta2"], o["eps"]
-            formula = (f"ΔW({layer}) = −lr · m̂/(√v̂ + ε)   m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)   "
-                       f"m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², g = ∂C/∂W({layer})")
+            formula = f"ΔW({layer}) = −lr · m̂/(√v̂ + ε)      m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)"
             if name == "adamw":
                 formula += "   (AdamW: W ← W(1 − lr·λ) first)"
             st = lt.optimizer_state
@@ -426,6 +425,7 @@ def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
                 vhat = np.asarray(st["v"]["W"]) / (1 - b2**t)
                 blocks += [Block("m̂", mhat, "batch"), Block("√v̂", np.sqrt(vhat), "batch")]
             facts[0] += f", β₁ = {_g(b1)}, β₂ = {_g(b2)}, ε = {_g(eps)}"
+            facts.append(f"m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  with g = ∂C/∂W({layer})")
             reading = ("Adam divides a running mean of the gradient (m̂) by the root of a running mean of its "
                        "square (√v̂): each weight steps by about lr, whatever the scale of its gradient. The "
                        "hats undo the bias of starting m and v at zero.")

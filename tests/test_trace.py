@@ -298,6 +298,7 @@ def test_cli_check_and_errors(tmp_path):
     assert errs and max(errs) < 1e-6
     for argv, msg in [(("trace",), "needs a PRESET"), (("trace", "no-such-preset"), "No preset named"),
                       (("trace", "xor", "--sample", "100000"), "does not exist"),
+                      (("trace", "xor", "--batch-size", "-3"), "--batch-size -3"),
                       (("trace", "--run", str(tmp_path / "none")), "no such run folder")]:
         rc, out, err = cli(*argv)
         assert rc == 2 and msg in err and "Traceback" not in err

@@ -78,6 +78,8 @@ def run(args) -> int:
     from dltui.tui.cli import UserError
 
     be, spec, data, note = _source(args)
+    if args.batch_size is not None and args.batch_size < 0:
+        raise UserError(f"--batch-size {args.batch_size}: give 0 (the whole training set) or more rows.")
     bs = spec.values["training"]["batch_size"] if args.batch_size is None else args.batch_size
     try:
         tr = trace_batch(be, data, batch_size=bs, sample=args.sample)

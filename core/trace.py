@@ -436,7 +436,7 @@ def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
                    Block(f"Δb({layer})", lt.update["b"], "batch", new=True)]
         wn = float(np.linalg.norm(lt.W))
         facts.append(f"‖ΔW‖/‖W‖ = {_g(float(np.linalg.norm(dW)) / wn) if wn else '–'}   "
-                     "(this is what the next training step adds to W)")
+                     "(what a training step on this batch adds to W)")
         return Stage(kind, layer, f"U{layer}", f"update · layer {layer}", formula, blocks, facts, reading)
     raise ValueError(f"unknown stage kind {kind!r}")
 

@@ -227,14 +227,17 @@ def test_update_follows_the_optimizer_rule(name):
     assert opt.t == t_before
 
 
-def test_torch_backend_trace_agrees_with_numpy():
-    pytest.importorskip("torch")
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def test_torch_backend_trace_agrees_with_numpy(device):
+    torch = pytest.importorskip("torch")
     pytest.importorskip("dltui.core.backends.torch_backend")
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
     spec = load_preset("spiral", F64)
     data = load_dataset(spec)
     traces = {}
     for name in ("numpy", "torch"):
-        be = make_backend(name, spec, data.n_features, data.n_outputs, device="cpu")
+        be = make_backend(name, spec, data.n_features, data.n_outputs, device=device if name == "torch" else None)
         be.set_data(data.x_train, data.y_train, data.x_val, data.y_val, 32)
         traces[name] = trace_batch(be, data, batch_size=32, sample=5).to_dict()
     a, b = traces["numpy"], traces["torch"]

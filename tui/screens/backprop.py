@@ -27,8 +27,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-KEYS = "←→ stage · f b g u jump to F B G U · [ ] sample · t train a step · ⇧+arrows scroll matrix · esc back"
-KEYS_SHORT = "←→ stage · f/b/g/u jump · [ ] sample · t step · ⇧arrows scroll · esc back"
+KEYS = "←→ stage · f b g u jump to F B G U · [ ] sample · t train a step · ↑↓ ⇧+arrows scroll · esc back"
+KEYS_SHORT = "←→ stage · f/b/g/u jump · [ ] sample · t step · ↑↓ ⇧arrows scroll · esc back"
 
 
 class BackpropScreen(Screen):

@@ -322,3 +322,24 @@ def test_trace_of_a_saved_run(tmp_path):
     ref = recompute(d)
     np.testing.assert_allclose(arr(d["layers"][0]["delta"]), ref["delta"][0], rtol=1e-10, atol=1e-12)
     assert "saved model" in d["source"]
+
+
+def test_trace_of_a_run_trained_on_a_csv(tmp_path, monkeypatch, hw1_2022):
+    import shutil
+
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(hw1_2022 / "covid.train.csv", work / "train.csv")
+    monkeypatch.chdir(work)
+    rc, _, err = cli("train", "hw01-covid", "--data", "train.csv", "--epochs", "1", "--out", "run", "--quiet")
+    assert rc == 0, err
+    monkeypatch.chdir(tmp_path)  # the relative data path no longer resolves
+    rc, _, err = cli("trace", "--run", "work/run")
+    assert rc == 2 and "--data" in err and "Traceback" not in err
+    rc, out, err = cli("trace", "--run", "work/run", "--data", "work/train.csv", "--json", "--sample", "3")
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["x"]["shape"][1] == d["layers"][0]["W"]["shape"][1] == 28  # the run's selected features
+    ref = recompute(d)
+    for i, layer in enumerate(d["layers"]):
+        np.testing.assert_allclose(arr(layer["dW"]), ref["dW"][i], rtol=1e-4, atol=1e-6)  # float32 run

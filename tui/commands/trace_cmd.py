@@ -42,7 +42,7 @@ def _source(args):
     """(backend, spec, note): a fresh network from the preset, or the saved one from --run."""
     from dltui.core.backends import make_backend
     from dltui.core.backends.numpy_backend import layer_sizes
-    from dltui.core.data import load_dataset
+    from dltui.core.data import DataError, load_dataset
     from dltui.tui.cli import UserError, spec_from_args
 
     if args.run_dir:
@@ -56,7 +56,11 @@ def _source(args):
         if args.backend:
             overrides["training.backend"] = args.backend
         spec = be.spec.with_overrides(overrides) if overrides else be.spec
-        data = load_dataset(spec)
+        try:
+            data = load_dataset(spec)
+        except DataError as e:
+            raise UserError(f"{e} The run {args.run_dir} was trained on that data; to trace it, give the "
+                            "CSV's path with --data CSV.") from None
         params = be.get_params()
         name = spec.values["training"]["backend"]
         be = make_backend(name, spec, data.n_features, data.n_outputs, params=params, device=args.device)

@@ -201,9 +201,13 @@ def _params_of(trace: Trace) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(np.array(lt.W, np.float64), np.array(lt.b, np.float64)) for lt in trace.layers]
 
 
-def finite_difference_check(trace: Trace, picks=None, eps: float = 1e-6) -> list[GradCheck]:
-    """The trace's backprop gradient vs a central difference (C(w+eps) - C(w-eps)) / 2eps,
-    computed in float64 with plain NumPy from the trace's W, b, x and y."""
+def finite_difference_check(source, x=None, y=None, picks=None, eps: float = 1e-6) -> list[GradCheck]:
+    """Backprop's gradient vs a central difference (C(w+eps) - C(w-eps)) / 2eps, computed in float64
+    with plain NumPy from the trace's W, b, x and y.
+
+    ``source`` is a Trace, or a Backend to trace on (x, y) first. ``picks`` are (layer, "W"|"b", i, j)
+    tuples (j None for a bias); by default a few per layer (``default_picks``)."""
+    trace = source if isinstance(source, Trace) else source.trace(x, y)
     picks = default_picks(trace) if picks is None else picks
     acts = [lt.activation for lt in trace.layers]
     out = []
@@ -223,8 +227,10 @@ def finite_difference_check(trace: Trace, picks=None, eps: float = 1e-6) -> list
     return out
 
 
-def torch_autograd_check(trace: Trace, picks=None) -> list[GradCheck] | None:
-    """The trace's backprop gradient vs PyTorch autograd (float64, CPU); None without torch."""
+def torch_autograd_check(source, x=None, y=None, picks=None) -> list[GradCheck] | None:
+    """Backprop's gradient vs PyTorch autograd (float64, CPU) on the same W, b, x and y; None
+    without torch. ``source`` is a Trace or a Backend to trace on (x, y)."""
+    trace = source if isinstance(source, Trace) else source.trace(x, y)
     try:
         import torch
     except ImportError:

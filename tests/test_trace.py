@@ -156,6 +156,9 @@ def test_finite_difference_check_reports_small_errors_and_catches_a_wrong_gradie
     tr.layers[c0.layer - 1].dW[c0.i, c0.j] *= 1.1
     bad = finite_difference_check(tr, picks=[(c0.layer, "W", c0.i, c0.j)])[0]
     assert bad.rel_err > 0.05
+    # straight from a backend and a batch
+    direct = finite_difference_check(t.backend, tr.x, tr.y, picks=[(1, "b", 0, None)])
+    assert direct[0].name == "b(1)[0]" and direct[0].rel_err < 1e-6
 
 
 def test_torch_autograd_check_agrees():

@@ -108,10 +108,21 @@ def trace_batch(source, data=None, *, batch: int | None = None, batch_size: int 
     """Trace one mini-batch of the training set, in its stored order, at the current weights.
 
     ``source`` is a Trainer (its backend, data and batch size; the trace runs through
-    ``trainer.call`` so it reads a consistent network) or a Backend (then give ``data``).
+    ``trainer.call`` so it reads a consistent network), a Backend (then give ``data``) or a Spec
+    (a fresh network at the preset's initial weights, on its data and backend).
     ``sample`` is a row of the training set: the batch is the one holding it (unless ``batch``
     is given) and ``trace.extra["sample"]`` is its row within the batch.
     """
+    from .spec import Spec
+
+    if isinstance(source, Spec):
+        from .backends import make_backend
+        from .data import load_dataset
+
+        data = data if data is not None else load_dataset(source)
+        if batch_size is None:
+            batch_size = source.values["training"]["batch_size"]
+        source = make_backend(source.values["training"]["backend"], source, data.n_features, data.n_outputs)
     backend = getattr(source, "backend", source)
     data = data if data is not None else source.data
     if batch_size is None:

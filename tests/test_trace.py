@@ -260,6 +260,10 @@ def test_trace_batch_through_a_trainer_and_sample_selection():
     np.testing.assert_array_equal(tr.x, t.data.x_train[64:96])
     with pytest.raises(IndexError):
         trace_batch(t, sample=len(t.data.x_train))
+    # from a spec: a fresh network at the same initial weights gives the same trace
+    ts = trace_batch(load_preset("xor", F64), sample=70)
+    np.testing.assert_array_equal(ts.x, tr.x)
+    np.testing.assert_array_equal(ts.layers[0].dW, tr.layers[0].dW)
 
 
 def test_stages_in_the_lectures_order_with_formulas():

@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 import pytest
-
 from dltui.core import Trainer, load_preset
 from dltui.core.data import GENERATORS, load_dataset
 from dltui.core.spec import TOPICS, shipped_presets

@@ -230,3 +230,22 @@ def test_views_window_is_checked():
 
     with pytest.raises(SpecError, match="window"):
         load_dataset(load_preset("views-linear", {"data.window": 0}))
+
+
+# ---------------------------------------------------------------- the command line, end to end
+
+
+def test_cli_trains_a_hw1_preset_and_predicts(tmp_path, capsys):
+    from dltui.tui.cli import main
+
+    train_csv = hw1_like_csv(tmp_path / "train.csv", rows=120)
+    test_csv = hw1_like_csv(tmp_path / "test.csv", rows=30, target=False, seed=1)
+    run = tmp_path / "run"
+    assert main(["train", "hw01-boss", "--data", str(train_csv), "--set", "training.epochs=4",
+                 "--set", "model.hidden=[8]", "--out", str(run), "--quiet"]) == 0
+    assert main(["predict", str(run), "--data", str(test_csv), "--out", str(tmp_path / "pred.csv")]) == 0
+    lines = (tmp_path / "pred.csv").read_text().splitlines()
+    assert lines[0] == "id,tested_positive" and len(lines) == 31
+    assert [ln.split(",")[0] for ln in lines[1:]] == [str(i) for i in range(30)]
+    assert all(math.isfinite(float(ln.split(",")[1])) for ln in lines[1:])
+    capsys.readouterr()

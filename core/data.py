@@ -114,6 +114,36 @@ def regression(rng, n_samples: int = 512, n_features: int = 8, nonlinearity: flo
     return Generated(x, y, None, [f"x{i + 1}" for i in range(n_features)])
 
 
+@generator("views", "regression")
+def views(rng, n_samples: int = 1000, window: int = 7, weekly: float = 0.4, trend: float = 1.0,
+          spikes: float = 0.03, noise: float = 0.05) -> Generated:
+    """SYNTHETIC daily views (made up, not a real channel): weekly rhythm x slow trend, plus noise.
+
+    A seeded series of ``n_samples + window`` days, in thousands of views: a level that drifts
+    upwards (``trend``, plus a slow random wander) times a weekly rhythm (weekends low, of depth
+    ``weekly``), plus "viral" spikes (on a fraction ``spikes`` of the days) that halve each day
+    after, times (1 + ``noise`` x N(0, 1)) per day. Each sample's inputs are the previous
+    ``window`` days (oldest first, ``day-window`` ... ``day-1``); its target is the next day.
+    """
+    if window < 1:
+        raise SpecError("[data] window must be >= 1 (how many previous days the model sees)")
+    n_days = n_samples + window
+    t = np.arange(n_days)
+    wander = np.cumsum(rng.standard_normal(n_days)) * 0.03
+    wander = np.convolve(wander, np.ones(28) / 28, mode="same")
+    level = 2.0 + trend * t / 365.0 + wander
+    shape = np.array([0.05, 0.1, 0.1, 0.05, -0.1, -1.0, -0.6])  # Mon..Sun, weekends low
+    rhythm = 1.0 + weekly * shape[(t + int(rng.integers(7))) % 7]
+    kicks = (rng.random(n_days) < spikes) * rng.uniform(0.3, 1.0, n_days) * level
+    viral = np.zeros(n_days)
+    for i in range(n_days):
+        viral[i] = kicks[i] + (0.5 * viral[i - 1] if i else 0.0)
+    v = np.maximum((level * rhythm + viral) * (1.0 + noise * rng.standard_normal(n_days)), 0.0)
+    idx = np.arange(n_samples)[:, None] + np.arange(window)[None, :]
+    x, y = v[idx], v[window:window + n_samples]
+    return Generated(x, y, None, [f"day-{window - i}" for i in range(window)])
+
+
 # ---------------------------------------------------------------- 2-D classification (Playground)
 
 

@@ -69,7 +69,7 @@ def resolve_device(name: str | None = "auto") -> str:
     auto picks CUDA, then MPS, then the CPU. A device that is not there raises DeviceError naming
     what was asked and what exists.
     """
-    name = (name or "auto").strip().lower()
+    name = asked = (name or "auto").strip().lower()
     devices = available_devices()
     if name == "auto":
         return devices[0]
@@ -97,7 +97,7 @@ def resolve_device(name: str | None = "auto") -> str:
                    "loaded and CUDA_VISIBLE_DEVICES right?).")
     else:
         why = f"there are only {_cuda_count(torch)} CUDA GPU(s), numbered from 0."
-    raise DeviceError(f"Device '{name}' is not available: {why} Available: {', '.join(devices)}. "
+    raise DeviceError(f"Device '{asked}' is not available: {why} Available: {', '.join(devices)}. "
                       "Use --device auto to pick the best one.")
 
 

@@ -391,7 +391,7 @@ class TorchBackend(Backend):
                 a_in=self._host(a_in), z=self._host(z), a=self._host(a_out), delta=self._host(z.grad),
                 dW=self._host(Ws[i].grad), db=self._host(bs[i].grad),
                 update={"W": updates[2 * i], "b": updates[2 * i + 1]}, optimizer_state=st))
-        return Trace(x=x.copy(), y=np.asarray(y).copy(), loss=self.loss_name, C=float(C),
+        return Trace(x=x.copy(), y=np.asarray(y).copy(), loss=self.loss_name, C=float(C.detach()),
                      output=self._host(out), dC_dout=self._host(out.grad), layers=layers,
                      optimizer=optimizer_info(self.opt_cfg, self.steps + 1), backend=self.name)
 

@@ -138,6 +138,28 @@ def describe_device(device: str) -> str:
     return device
 
 
+def _nvml_handle(pynvml, props):
+    """The NVML handle of the GPU torch calls ``props``: by UUID, else by PCI address (torch's and
+    NVML's device numbers differ under CUDA_VISIBLE_DEVICES)."""
+    uuid = getattr(props, "uuid", None)
+    if uuid is not None:
+        text = str(uuid)
+        for cand in dict.fromkeys((text if text.startswith("GPU-") else f"GPU-{text}", text)):
+            try:
+                return pynvml.nvmlDeviceGetHandleByUUID(cand.encode())
+            except Exception:  # noqa: BLE001
+                continue
+    bus = getattr(props, "pci_bus_id", None)
+    if bus is not None:
+        dom, dev = getattr(props, "pci_domain_id", 0), getattr(props, "pci_device_id", 0)
+        for fmt in ("{:08x}:{:02x}:{:02x}.0", "{:04x}:{:02x}:{:02x}.0"):
+            try:
+                return pynvml.nvmlDeviceGetHandleByPciBusId(fmt.format(dom, bus, dev).encode())
+            except Exception:  # noqa: BLE001
+                continue
+    return None
+
+
 def _nvml(device: str) -> dict[str, Any]:
     """Utilisation (%) and temperature (°C) of a CUDA device via NVML, or {} when unavailable."""
     try:
@@ -150,16 +172,7 @@ def _nvml(device: str) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - no driver, no NVML
         return {}
     try:
-        handle = None
-        uuid = getattr(torch.cuda.get_device_properties(_cuda_index(device)), "uuid", None)
-        if uuid is not None:
-            text = str(uuid)
-            for cand in (text if text.startswith("GPU-") else f"GPU-{text}", text):
-                try:
-                    handle = pynvml.nvmlDeviceGetHandleByUUID(cand)
-                    break
-                except Exception:  # noqa: BLE001
-                    continue
+        handle = _nvml_handle(pynvml, torch.cuda.get_device_properties(_cuda_index(device)))
         if handle is None and not os.environ.get("CUDA_VISIBLE_DEVICES"):
             handle = pynvml.nvmlDeviceGetHandleByIndex(_cuda_index(device))
         if handle is None:

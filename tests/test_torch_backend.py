@@ -425,3 +425,32 @@ def test_numpy_path_and_device_module_never_import_torch():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "clean" in r.stdout
+
+
+def test_nvml_handle_is_found_by_uuid_then_by_pci_address():
+    from types import SimpleNamespace
+
+    from dltui.core.device import _nvml_handle
+
+    class FakeNvml:
+        def __init__(self, uuids=(), buses=()):
+            self.uuids, self.buses, self.asked = set(uuids), set(buses), []
+
+        def nvmlDeviceGetHandleByUUID(self, u):  # noqa: N802 - NVML's name
+            self.asked.append(u)
+            if u not in self.uuids:
+                raise RuntimeError("NVML_ERROR_NOT_FOUND")
+            return ("uuid", u)
+
+        def nvmlDeviceGetHandleByPciBusId(self, b):  # noqa: N802
+            self.asked.append(b)
+            if b not in self.buses:
+                raise RuntimeError("NVML_ERROR_NOT_FOUND")
+            return ("pci", b)
+
+    props = SimpleNamespace(uuid="1b2c-33", pci_bus_id=0x1a, pci_device_id=0, pci_domain_id=0)
+    assert _nvml_handle(FakeNvml(uuids={b"GPU-1b2c-33"}), props) == ("uuid", b"GPU-1b2c-33")
+    nv = FakeNvml(buses={b"00000000:1a:00.0"})
+    assert _nvml_handle(nv, props) == ("pci", b"00000000:1a:00.0")
+    assert nv.asked[0] == b"GPU-1b2c-33"
+    assert _nvml_handle(FakeNvml(), SimpleNamespace()) is None

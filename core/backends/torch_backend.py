@@ -121,8 +121,17 @@ class TorchBackend(Backend):
         if c["name"] == "sgd":
             return torch.optim.SGD(params, lr=c["lr"], momentum=c["momentum"], weight_decay=c["weight_decay"])
         cls = torch.optim.AdamW if c["name"] == "adamw" else torch.optim.Adam
-        return cls(params, lr=c["lr"], betas=(c["beta1"], c["beta2"]), eps=c["eps"],
-                   weight_decay=c["weight_decay"], capturable=capturable)
+        opt = cls(params, lr=c["lr"], betas=(c["beta1"], c["beta2"]), eps=c["eps"],
+                  weight_decay=c["weight_decay"], capturable=capturable)
+        # eager steps (warm-up, a last partial batch, a trace) are expected in graph mode: no warning
+        opt._warned_capturable_if_run_uncaptured = True
+        if capturable and self.dtype == torch.float64:
+            # capturable Adam keeps its step count on the device, in float32 by default, and computes
+            # the bias corrections from it there: start it in float64 to keep float64 runs exact
+            for p in params:
+                opt.state[p] = {"step": torch.zeros((), dtype=torch.float64, device=p.device),
+                                "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)}
+        return opt
 
     def _tensor_x(self, x) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(x, dtype=self.np_dtype)).to(self.device)
@@ -367,7 +376,10 @@ class TorchBackend(Backend):
         # the update the optimizer would apply: a twin optimizer on copies, with a copy of the state
         twin_params = [p.detach().clone() for W, b in zip(Ws, bs) for p in (W, b)]
         twin = self._make_optimizer(twin_params, capturable=self._graph_ok)
-        twin.load_state_dict(copy.deepcopy(self.opt.state_dict()))
+        for p, q in zip(self.params, twin_params):  # a copy of the state (load_state_dict would recast it)
+            if self.opt.state.get(p):
+                twin.state[q] = {k: v.detach().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)
+                                 for k, v in self.opt.state[p].items()}
         for j, p in enumerate(twin_params):
             g = (Ws if j % 2 == 0 else bs)[j // 2].grad.detach().clone()
             if self.l1 and j % 2 == 0:

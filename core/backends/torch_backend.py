@@ -181,7 +181,10 @@ class TorchBackend(Backend):
 
     def begin_epoch(self, perm):
         with self._guard("shuffling"):
-            idx = torch.from_numpy(np.ascontiguousarray(perm, dtype=np.int64)).to(self.device)
+            idx = torch.from_numpy(np.ascontiguousarray(perm, dtype=np.int64))
+            if self.device.startswith("cuda"):  # no wait for the GPU's queue to drain
+                idx = idx.pin_memory()
+            idx = idx.to(self.device, non_blocking=True)
             self.xs = self.x_train.index_select(0, idx)
             self.ys = self.y_train.index_select(0, idx)
             if self._graph_ok and hasattr(self, "_g_sum"):

@@ -86,6 +86,24 @@ class DltuiLoop:
         return be.epoch_loss()
 
 
+class TrainerLoop:
+    """The whole dltui loop: Trainer.fit (events, pause flags, best-weights copies) over the backend."""
+
+    def __init__(self, spec, params, x, y, epochs):
+        from dltui.core.data import Dataset, Features
+
+        self.spec = spec.with_overrides({"training.epochs": epochs, "training.patience": 0})
+        names = [f"x{i}" for i in range(x.shape[1])]
+        self.data = Dataset(x, y, x[:0], y[:0], "regression", 1, Features(names=names))
+        self.be = TorchBackend(spec, x.shape[1], 1, params=params, device=spec.values["training"]["device"])
+        self.epochs = epochs
+
+    def epoch(self):  # one fit of `epochs` epochs
+        from dltui.core.trainer import Trainer
+
+        Trainer(self.spec, self.be, data=self.data).fit()
+
+
 def sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -114,15 +132,22 @@ def bench_device(device: str, args) -> list[tuple[str, float, float]]:
              "dltui torch (eager)": DltuiLoop(make_spec(device, False, "float32"), params, x, y, rng)}
     if device.startswith("cuda"):
         loops["dltui torch (CUDA graph)"] = DltuiLoop(make_spec(device, True, "float32"), params, x, y, rng)
+    fit_epochs = max(args.epochs, 4)
+    loops["dltui Trainer.fit (eager)"] = TrainerLoop(make_spec(device, False, "float32"), params, x, y,
+                                                     fit_epochs)
+    if device.startswith("cuda"):
+        loops["dltui Trainer.fit (graph)"] = TrainerLoop(make_spec(device, True, "float32"), params, x, y,
+                                                         fit_epochs)
     for loop in loops.values():  # warm-up: allocator, kernels, graph capture
         time_loop(loop, device, 2)
-    steps = args.epochs * -(-n // BATCH)
     times: dict[str, list[float]] = {k: [] for k in loops}
     for _ in range(args.repeats):  # interleaved, so a busy machine slows every loop alike
         for name, loop in loops.items():
-            times[name].append(time_loop(loop, device, args.epochs) / steps)
+            epochs = loop.epochs if isinstance(loop, TrainerLoop) else args.epochs
+            runs = 1 if isinstance(loop, TrainerLoop) else args.epochs
+            times[name].append(time_loop(loop, device, runs) / (epochs * -(-n // BATCH)))
     for name, loop in loops.items():
-        if isinstance(loop, DltuiLoop) and loop.be.warning:
+        if isinstance(loop, (DltuiLoop, TrainerLoop)) and loop.be.warning:
             print(f"  note: {name}: {loop.be.warning}")
     ref, ref_med = min(times["plain PyTorch loop"]), float(np.median(times["plain PyTorch loop"]))
     return [(name, min(ts) * 1e6, min(ts) / ref, float(np.median(ts)) / ref_med)
@@ -155,6 +180,8 @@ def main(argv=None) -> int:
         for name, us, ratio, med_ratio in bench_device(device, args):
             print(f"  {name:<26} {us:9.1f} us/step (best)   {ratio:5.2f}x plain   "
                   f"(median runs: {med_ratio:5.2f}x)")
+            if "Trainer" in name:  # the whole loop, for information: not part of the targets
+                continue
             if "eager" in name and ratio > 1.1:
                 ok = False
             if "graph" in name and ratio >= 1.0:

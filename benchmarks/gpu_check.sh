@@ -46,15 +46,15 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, log to $LOG/NAM
   $PY -c 'import dltui.core, dltui.core.backends.torch_backend as t; print("dltui.core from", dltui.core.__path__[0])'
 } 2>&1 | tee -a "$LOG/summary.txt"
 
-step devices 60 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["devices"]))'
-step gpu_tests 120 $PY -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py -rs
-step parity_tests 90 $PY -m pytest -q -p no:cacheprovider tests/test_torch_backend.py -x
-step train_cuda 40 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
+step devices 30 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["devices"]))'
+step gpu_tests 100 $PY -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py -rs
+step parity_tests 60 $PY -m pytest -q -p no:cacheprovider tests/test_torch_backend.py -x
+step train_cuda 30 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
   "--backend", "torch", "--device", "auto", "--epochs", "30", "--every", "10", "--out", "/tmp/dltui-run-eager"]))'
-step train_graph 40 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
+step train_graph 30 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
   "--backend", "torch", "--device", "auto", "--epochs", "30", "--every", "10", "--set", "training.graph=true",
   "--out", "/tmp/dltui-run-graph"]))'
-step bench 60 $PY benchmarks/bench_torch.py --repeats 25
+step bench 75 $PY benchmarks/bench_torch.py --repeats 15
 
 rm -rf "$PKG"
 echo "gpu_check: $([ $status -eq 0 ] && echo all parts passed || echo SOME PARTS FAILED); logs in $LOG" \

@@ -47,7 +47,7 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, log to $LOG/NAM
 } 2>&1 | tee -a "$LOG/summary.txt"
 
 step devices 30 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["devices"]))'
-step gpu_tests 100 $PY -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py -rs
+step gpu_tests 100 $PY -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py tests/test_trace.py -rs
 step parity_tests 60 $PY -m pytest -q -p no:cacheprovider tests/test_torch_backend.py -x
 step train_cuda 30 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
   "--backend", "torch", "--device", "auto", "--epochs", "30", "--every", "10", "--out", "/tmp/dltui-run-eager"]))'

@@ -150,25 +150,30 @@ class TorchBackend(Backend):
             for W in self.weights:
                 W.grad.add_(torch.sign(W), alpha=self.l1)
 
+    def _failure(self, e: RuntimeError, what: str) -> DeviceFailure | None:
+        """A DeviceFailure with a clear message for a device failure (out of memory, a lost GPU);
+        None for an ordinary error on the CPU, which is raised as it is."""
+        if isinstance(e, torch.cuda.OutOfMemoryError):
+            return DeviceFailure(
+                f"Out of memory on {self.device} during {what}: {_first_line(e)} Try a smaller batch "
+                f"(--set training.batch_size=...) or --device cpu. Checkpoints written so far are kept.")
+        text = str(e)
+        if self.device == "cpu" and "CUDA" not in text and "cuda" not in text:
+            return None
+        return DeviceFailure(
+            f"The device {self.device} failed during {what}: {_first_line(e)} The run stops here; "
+            "checkpoints written so far are kept. If the GPU was lost, check nvidia-smi; --device cpu "
+            "trains without it.")
+
     @contextmanager
     def _guard(self, what: str):
-        """Turn a device failure (out of memory, a lost GPU) into a DeviceFailure with a clear message."""
         try:
             yield
-        except torch.cuda.OutOfMemoryError as e:
-            raise DeviceFailure(
-                f"Out of memory on {self.device} during {what}: {_first_line(e)} Try a smaller batch "
-                f"(--set training.batch_size=...) or --device cpu. Checkpoints written so far are kept."
-            ) from e
         except RuntimeError as e:
-            text = str(e)
-            if self.device == "cpu" and "CUDA" not in text and "cuda" not in text:
+            failure = self._failure(e, what)
+            if failure is None:
                 raise
-            raise DeviceFailure(
-                f"The device {self.device} failed during {what}: {_first_line(e)} The run stops here; "
-                "checkpoints written so far are kept. If the GPU was lost, check nvidia-smi; --device cpu "
-                "trains without it."
-            ) from e
+            raise failure from e
 
     # ------------------------------------------------------------ data and training
     def set_data(self, x_train, y_train, x_val, y_val, batch_size):
@@ -195,11 +200,16 @@ class TorchBackend(Backend):
         s = b * self.bs
         xb, yb = self.xs[s:s + self.bs], self.ys[s:s + self.bs]
         self._last_slice = (s, s + len(xb))
-        with self._guard(f"training step {self.steps + 1}"):
+        try:  # inline rather than self._guard: this is the hot path
             if self._graph_ok and len(xb) == self.bs and not self._record:
                 self._graph_step(xb, yb)
             else:
                 self._eager_step(xb, yb)
+        except RuntimeError as e:
+            failure = self._failure(e, f"training step {self.steps + 1}")
+            if failure is None:
+                raise
+            raise failure from e
         self.steps += 1
 
     def _forward_recording(self, x: torch.Tensor) -> torch.Tensor:

@@ -203,6 +203,8 @@ def device_info(device: str, backend: str = "torch") -> dict[str, Any]:
     info: dict[str, Any] = {"backend": backend, "device": device, "name": device_name(device),
                             "mem_used": None, "mem_reserved": None, "mem_total": None, "mem_free": None,
                             "util": None, "temp": None}
+    if device == "cpu":  # nothing to ask torch (and a NumPy run must not import it)
+        return info
     torch = _torch()
     if torch is None:
         return info

@@ -418,6 +418,8 @@ def test_numpy_path_and_device_module_never_import_torch():
         "from dltui.core.spec import load_preset\n"
         "from dltui.core.trainer import Trainer\n"
         "Trainer(load_preset('xor', {'training.epochs': 2})).fit()\n"
+        "info = dltui.core.device.device_info('cpu', 'numpy')\n"
+        "assert info['backend'] == 'numpy' and info['name'] and dltui.core.device.describe_device('cpu') == 'cpu'\n"
         "bad = [m for m in ('torch', 'textual', 'rich') if m in sys.modules]\n"
         "assert not bad, bad\n"
         "print('clean')\n"

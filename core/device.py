@@ -107,8 +107,8 @@ def _cuda_index(device: str) -> int:
 
 def device_name(device: str) -> str:
     """A person's name for a concrete device: 'NVIDIA H100 80GB HBM3', 'Apple MPS', the CPU model."""
-    torch = _torch()
-    if device.startswith("cuda") and torch is not None:
+    torch = _torch() if device.startswith("cuda") else None
+    if torch is not None:
         try:
             return torch.cuda.get_device_name(_cuda_index(device))
         except Exception:  # noqa: BLE001

@@ -108,6 +108,7 @@ class TorchBackend(Backend):
         self._record = False
         self._rec_acts: list[torch.Tensor] | None = None
         self._rec_grads: list[torch.Tensor] | None = None
+        self._rec_step = -1
         self._last: torch.Tensor | None = None
         self._last_slice = (0, 0)
         self._losses: list[torch.Tensor] = []
@@ -230,6 +231,7 @@ class TorchBackend(Backend):
         loss.backward()
         if record:
             self._rec_grads = [W.grad.detach().clone() for W in self.weights]
+            self._rec_step = self.steps + 1
             self._record = False
         if self.l1:
             self._apply_l1()
@@ -241,17 +243,14 @@ class TorchBackend(Backend):
 
     def _graph_step(self, xb, yb) -> None:
         if self._graph is None:
-            if self._graph_warm < GRAPH_WARMUP:  # warm up on a side stream, as CUDA graphs require
+            if self._graph_warm < GRAPH_WARMUP:
                 self._graph_warm += 1
-                with torch.cuda.device(self.device):
-                    side = torch.cuda.Stream()
-                    side.wait_stream(torch.cuda.current_stream())
-                    with torch.cuda.stream(side):
-                        self._eager_step(xb, yb)
-                    torch.cuda.current_stream().wait_stream(side)
+                self._warm_up_step(xb, yb)
                 return
             try:
-                self._capture(xb, yb)
+                self._static_buffers(xb, yb)
+                self.opt.zero_grad(set_to_none=True)  # the captured backward allocates the gradients
+                self._graph = self._record_graph(self._graph_body)
             except Exception as e:  # noqa: BLE001 - fall back to eager, with a message for the UI
                 self._graph, self._graph_ok = None, False
                 self.warning = f"CUDA graph capture failed ({_first_line(e)}): training runs eagerly."
@@ -264,29 +263,40 @@ class TorchBackend(Backend):
         self._n_graph += 1
         self.graph_replays += 1
 
-    def _capture(self, xb, yb) -> None:
-        """Record forward, backward, L1, the optimizer step and the loss bookkeeping once, on static
-        buffers. Capturing runs nothing: the caller replays the graph for this step."""
+    def _warm_up_step(self, xb, yb) -> None:
+        """An eager step on a side stream, as CUDA graphs want before a capture."""
         with torch.cuda.device(self.device):
-            if not hasattr(self, "_g_sum"):
-                self._static_x = torch.empty_like(xb)
-                self._static_y = torch.empty_like(yb)
-                self._static_loss = torch.zeros((), dtype=self.dtype, device=self.device)
-                self._g_sum = torch.zeros((), dtype=self.dtype, device=self.device)
-            self._static_x.copy_(xb)
-            self._static_y.copy_(yb)
-            self.opt.zero_grad(set_to_none=True)
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                self._eager_step(xb, yb)
+            torch.cuda.current_stream().wait_stream(side)
+
+    def _static_buffers(self, xb, yb) -> None:
+        if not hasattr(self, "_g_sum"):
+            self._static_x = torch.empty_like(xb)
+            self._static_y = torch.empty_like(yb)
+            self._static_loss = torch.zeros((), dtype=self.dtype, device=self.device)
+            self._g_sum = torch.zeros((), dtype=self.dtype, device=self.device)
+
+    def _graph_body(self) -> None:
+        """One training step on the static buffers: what the CUDA graph records."""
+        loss = self._loss_fn(self.model(self._static_x), self._static_y)
+        loss.backward()
+        if self.l1:
+            self._apply_l1()
+        self.opt.step()
+        self._static_loss.copy_(loss.detach())
+        self._g_sum.add_(loss.detach())
+
+    def _record_graph(self, body) -> torch.cuda.CUDAGraph:
+        """Capture ``body`` in a CUDA graph. Capturing runs nothing: the caller replays it."""
+        with torch.cuda.device(self.device):
             torch.cuda.synchronize()
             graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(graph, capture_error_mode="thread_local"):
-                loss = self._loss_fn(self.model(self._static_x), self._static_y)
-                loss.backward()
-                if self.l1:
-                    self._apply_l1()
-                self.opt.step()
-                self._static_loss.copy_(loss.detach())
-                self._g_sum.add_(loss.detach())
-            self._graph = graph
+                body()
+        return graph
 
     def last_loss(self):
         return float("nan") if self._last is None else float(self._last)
@@ -341,6 +351,11 @@ class TorchBackend(Backend):
         self._record = True
 
     def layer_stats(self):
+        """Statistics after the last step, like the NumPy engine's: the step recorded after ``mark``
+        gives the activations before its update and the raw gradients; otherwise the gradients
+        are the last step's (with the L1 term, if any) and activations are recomputed."""
+        if self._rec_step != self.steps:  # the recording is older than the last step
+            self._rec_acts = self._rec_grads = None
         acts = self._rec_acts
         if acts is None and self._last_slice[1] > self._last_slice[0]:
             s, e = self._last_slice

@@ -21,6 +21,7 @@ COMMANDS = [
     "dltui.tui.commands.train_cmd",
     "dltui.tui.commands.predict_cmd",
     "dltui.tui.commands.trace_cmd",
+    "dltui.tui.commands.devices_cmd",
 ]
 
 EPILOG = """\

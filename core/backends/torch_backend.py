@@ -1,0 +1,452 @@
+"""The PyTorch backend: the preset's network as ``nn.Sequential``, autograd for the gradients,
+``torch.optim`` for the updates, on the CPU, a CUDA GPU or Apple's MPS.
+
+It takes the same steps as the NumPy engine: the same initial weights (``initial_params``), the
+same losses (mean squared error over every element, softmax cross-entropy) and the same
+optimizer rules (``core/optim.py`` mirrors torch.optim's order of operations), so a float64 run
+on the CPU reproduces the NumPy run to rounding.
+
+Speed on a GPU: the data moves to the device once; each epoch is shuffled there and batches are
+slices of it; the loss stays on the device (``cheap_loss = False``: the trainer reads it only
+when an event needs it) and the epoch's loss is read back once. With ``training.graph = true``
+on CUDA, the whole training step (forward, backward, optimizer) is captured in a CUDA graph and
+replayed, which removes the kernel-launch cost that dominates small networks.
+
+This is the only module that imports torch, and it is imported only when this backend is chosen.
+"""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..device import DeviceError, DeviceFailure, resolve_device
+from ..device import describe_device as _describe
+from ..device import device_info as _device_info
+from ..spec import Spec
+from ..trace import LayerTrace, Trace
+from .base import Backend, make_layer_stats
+from .numpy_backend import initial_params, optimizer_info
+
+LEAKY_SLOPE = 0.01  # the NumPy engine's LeakyReLU.slope
+GRAPH_WARMUP = 3  # eager steps on a side stream before a CUDA graph is captured
+
+ACTIVATION_MODULES = {
+    "sigmoid": nn.Sigmoid, "hard_sigmoid": nn.Hardsigmoid, "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE), "tanh": nn.Tanh, "identity": nn.Identity,
+}
+ACTIVATION_FUNCTIONS = {
+    "sigmoid": torch.sigmoid, "hard_sigmoid": F.hardsigmoid, "relu": F.relu,
+    "leaky_relu": lambda z: F.leaky_relu(z, LEAKY_SLOPE), "tanh": torch.tanh, "identity": lambda z: z,
+}
+TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+STATE_NAMES = {"exp_avg": "m", "exp_avg_sq": "v", "momentum_buffer": "momentum_buffer"}
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+class TorchBackend(Backend):
+    name = "torch"
+    cheap_loss = False  # reading the loss synchronises the device: the trainer asks only when needed
+
+    def __init__(self, spec: Spec, n_in: int, n_out: int, params=None, device: str | None = "auto"):
+        t = spec.values["training"]
+        self.spec = spec
+        self.device = resolve_device(device)
+        self.dtype = TORCH_DTYPES[t["dtype"]]
+        self.np_dtype = np.dtype(t["dtype"])
+        if self.device == "mps" and self.dtype == torch.float64:
+            raise DeviceError("Apple's MPS device does not support float64: use "
+                              "--set training.dtype=float32, or --device cpu for float64.")
+        self.activations = spec.activations
+        self.act_names = [*self.activations, "identity"]
+        self.opt_cfg = dict(spec.values["optimizer"])
+        self.loss_name = spec.values["loss"]["name"]
+        self.classify = self.loss_name == "cross_entropy"
+        self._loss_fn = F.cross_entropy if self.classify else F.mse_loss
+        params = params if params is not None else initial_params(spec, n_in, n_out)
+
+        layers: list[nn.Module] = []
+        self.linears: list[nn.Linear] = []
+        for i, (W, _) in enumerate(params):
+            lin = nn.Linear(W.shape[1], W.shape[0], device=self.device, dtype=self.dtype)
+            layers.append(lin)
+            self.linears.append(lin)
+            if i < len(params) - 1:
+                layers.append(ACTIVATION_MODULES[self.act_names[i]]())
+        self.model = nn.Sequential(*layers)
+        self.set_params(params)
+        self.params = [p for lin in self.linears for p in (lin.weight, lin.bias)]  # [W1, b1, W2, b2, ...]
+        self.weights = [lin.weight for lin in self.linears]
+        self.l1 = float(self.opt_cfg["l1"])
+
+        # the optional CUDA-graph path
+        self.warning: str | None = None
+        self.graph_requested = bool(t.get("graph", False))
+        self._graph_ok = False
+        if self.graph_requested:
+            if self.device.startswith("cuda"):
+                self._graph_ok = True
+            else:
+                self.warning = (f"CUDA graphs need a CUDA GPU: training runs eagerly on {self.device} "
+                                "(training.graph is ignored).")
+        self.opt = self._make_optimizer(self.params, capturable=self._graph_ok)
+        self._graph: torch.cuda.CUDAGraph | None = None
+        self._graph_warm = 0
+        self.graph_replays = 0  # how many steps ran as a CUDA-graph replay (for tests and the UI)
+
+        self.steps = 0
+        self._marked: list[np.ndarray] | None = None
+        self._record = False
+        self._rec_acts: list[torch.Tensor] | None = None
+        self._rec_grads: list[torch.Tensor] | None = None
+        self._rec_step = -1
+        self._last: torch.Tensor | None = None
+        self._last_slice = (0, 0)
+        self._losses: list[torch.Tensor] = []
+        self._sizes: list[int] = []
+        self._n_graph = 0
+        self.bs = 0
+
+    # ------------------------------------------------------------ helpers
+    def _make_optimizer(self, params, capturable: bool = False) -> torch.optim.Optimizer:
+        c = self.opt_cfg
+        if c["name"] == "sgd":
+            return torch.optim.SGD(params, lr=c["lr"], momentum=c["momentum"], weight_decay=c["weight_decay"])
+        cls = torch.optim.AdamW if c["name"] == "adamw" else torch.optim.Adam
+        opt = cls(params, lr=c["lr"], betas=(c["beta1"], c["beta2"]), eps=c["eps"],
+                  weight_decay=c["weight_decay"], capturable=capturable)
+        # eager steps (warm-up, a last partial batch, a trace) are expected in graph mode: no warning
+        opt._warned_capturable_if_run_uncaptured = True
+        if capturable and self.dtype == torch.float64:
+            # capturable Adam keeps its step count on the device, in float32 by default, and computes
+            # the bias corrections from it there: start it in float64 to keep float64 runs exact
+            for p in params:
+                opt.state[p] = {"step": torch.zeros((), dtype=torch.float64, device=p.device),
+                                "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)}
+        return opt
+
+    def _tensor_x(self, x) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=self.np_dtype)).to(self.device)
+
+    def _tensor_y(self, y) -> torch.Tensor:
+        if self.classify:
+            return torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64)).to(self.device)
+        return torch.from_numpy(np.ascontiguousarray(y, dtype=self.np_dtype)).to(self.device)
+
+    def _host(self, t: torch.Tensor) -> np.ndarray:
+        return t.detach().cpu().numpy().copy()
+
+    def _apply_l1(self) -> None:
+        """dC/dW += l1 * sign(W) on the weights only (core/optim.py adds it before weight decay)."""
+        with torch.no_grad():
+            for W in self.weights:
+                W.grad.add_(torch.sign(W), alpha=self.l1)
+
+    def _failure(self, e: RuntimeError, what: str) -> DeviceFailure | None:
+        """A DeviceFailure with a clear message for a device failure (out of memory, a lost GPU);
+        None for an ordinary error on the CPU, which is raised as it is."""
+        if isinstance(e, torch.cuda.OutOfMemoryError):
+            return DeviceFailure(
+                f"Out of memory on {self.device} during {what}: {_first_line(e)} Try a smaller batch "
+                f"(--set training.batch_size=...) or --device cpu. Checkpoints written so far are kept.")
+        text = str(e)
+        if self.device == "cpu" and "CUDA" not in text and "cuda" not in text:
+            return None
+        return DeviceFailure(
+            f"The device {self.device} failed during {what}: {_first_line(e)} The run stops here; "
+            "checkpoints written so far are kept. If the GPU was lost, check nvidia-smi; --device cpu "
+            "trains without it.")
+
+    @contextmanager
+    def _guard(self, what: str):
+        try:
+            yield
+        except RuntimeError as e:
+            failure = self._failure(e, what)
+            if failure is None:
+                raise
+            raise failure from e
+
+    # ------------------------------------------------------------ data and training
+    def set_data(self, x_train, y_train, x_val, y_val, batch_size):
+        with self._guard("copying the data to the device"):
+            self.x_train, self.y_train = self._tensor_x(x_train), self._tensor_y(y_train)
+            self.x_val, self.y_val = self._tensor_x(x_val), self._tensor_y(y_val)
+        self.n_train = len(x_train)
+        self.bs = self.n_train if batch_size <= 0 else batch_size
+        self.xs, self.ys = self.x_train, self.y_train
+
+    def begin_epoch(self, perm):
+        with self._guard("shuffling"):
+            idx = torch.from_numpy(np.ascontiguousarray(perm, dtype=np.int64))
+            if self.device.startswith("cuda"):  # no wait for the GPU's queue to drain
+                idx = idx.pin_memory()
+            idx = idx.to(self.device, non_blocking=True)
+            self.xs = self.x_train.index_select(0, idx)
+            self.ys = self.y_train.index_select(0, idx)
+            if self._graph_ok and hasattr(self, "_g_sum"):
+                self._g_sum.zero_()
+        self._losses, self._sizes, self._n_graph = [], [], 0
+
+    def train_step(self, b):
+        s = b * self.bs
+        xb, yb = self.xs[s:s + self.bs], self.ys[s:s + self.bs]
+        self._last_slice = (s, s + len(xb))
+        try:  # inline rather than self._guard: this is the hot path
+            if self._graph_ok and len(xb) == self.bs and not self._record:
+                self._graph_step(xb, yb)
+            else:
+                self._eager_step(xb, yb)
+        except RuntimeError as e:
+            failure = self._failure(e, f"training step {self.steps + 1}")
+            if failure is None:
+                raise
+            raise failure from e
+        self.steps += 1
+
+    def _forward_recording(self, x: torch.Tensor) -> torch.Tensor:
+        acts, a = [], x
+        for i, lin in enumerate(self.linears):
+            a = ACTIVATION_FUNCTIONS[self.act_names[i]](lin(a))
+            acts.append(a.detach())
+        self._rec_acts = acts
+        return a
+
+    def _eager_step(self, xb, yb) -> None:
+        opt = self.opt
+        # after a graph capture the gradients live in the graph's memory: zero them in place
+        opt.zero_grad(set_to_none=self._graph is None)
+        record = self._record
+        out = self._forward_recording(xb) if record else self.model(xb)
+        loss = self._loss_fn(out, yb)
+        loss.backward()
+        if record:
+            self._rec_grads = [W.grad.detach().clone() for W in self.weights]
+            self._rec_step = self.steps + 1
+            self._record = False
+        if self.l1:
+            self._apply_l1()
+        opt.step()
+        loss = loss.detach()
+        self._last = loss
+        self._losses.append(loss)
+        self._sizes.append(len(xb))
+
+    def _graph_step(self, xb, yb) -> None:
+        if self._graph is None:
+            if self._graph_warm < GRAPH_WARMUP:
+                self._graph_warm += 1
+                self._warm_up_step(xb, yb)
+                return
+            try:
+                self._static_buffers(xb, yb)
+                self.opt.zero_grad(set_to_none=True)  # the captured backward allocates the gradients
+                self._graph = self._record_graph(self._graph_body)
+            except Exception as e:  # noqa: BLE001 - fall back to eager, with a message for the UI
+                self._graph, self._graph_ok = None, False
+                self.warning = f"CUDA graph capture failed ({_first_line(e)}): training runs eagerly."
+                self._eager_step(xb, yb)
+                return
+        self._static_x.copy_(xb)
+        self._static_y.copy_(yb)
+        self._graph.replay()
+        self._last = self._static_loss
+        self._n_graph += 1
+        self.graph_replays += 1
+
+    def _warm_up_step(self, xb, yb) -> None:
+        """An eager step on a side stream, as CUDA graphs want before a capture."""
+        with torch.cuda.device(self.device):
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                self._eager_step(xb, yb)
+            torch.cuda.current_stream().wait_stream(side)
+
+    def _static_buffers(self, xb, yb) -> None:
+        if not hasattr(self, "_g_sum"):
+            self._static_x = torch.empty_like(xb)
+            self._static_y = torch.empty_like(yb)
+            self._static_loss = torch.zeros((), dtype=self.dtype, device=self.device)
+            self._g_sum = torch.zeros((), dtype=self.dtype, device=self.device)
+
+    def _graph_body(self) -> None:
+        """One training step on the static buffers: what the CUDA graph records."""
+        loss = self._loss_fn(self.model(self._static_x), self._static_y)
+        loss.backward()
+        if self.l1:
+            self._apply_l1()
+        self.opt.step()
+        self._static_loss.copy_(loss.detach())
+        self._g_sum.add_(loss.detach())
+
+    def _record_graph(self, body) -> torch.cuda.CUDAGraph:
+        """Capture ``body`` in a CUDA graph. Capturing runs nothing: the caller replays it."""
+        with torch.cuda.device(self.device):
+            torch.cuda.synchronize()
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                body()
+        return graph
+
+    def last_loss(self):
+        return float("nan") if self._last is None else float(self._last)
+
+    def epoch_loss(self):
+        n = sum(self._sizes) + self._n_graph * self.bs
+        if n == 0:
+            return 0.0
+        total = 0.0
+        if self._losses:
+            vals = torch.stack(self._losses).to("cpu", torch.float64)
+            total += float((vals * torch.tensor(self._sizes, dtype=torch.float64)).sum())
+        if self._n_graph:
+            total += float(self._g_sum) * self.bs
+        return total / n
+
+    def evaluate(self, split="val"):
+        x, y = (self.x_val, self.y_val) if split == "val" else (self.x_train, self.y_train)
+        if len(x) == 0:
+            return float("nan"), None
+        with self._guard("evaluation"), torch.no_grad():
+            out = self.model(x)
+            loss = self._loss_fn(out, y)
+            if not self.classify:
+                return float(loss), None
+            acc = (out.argmax(dim=1) == y).to(loss.dtype).mean()
+            loss, acc = torch.stack([loss, acc]).tolist()
+        return loss, acc
+
+    def predict(self, x):
+        with self._guard("prediction"), torch.no_grad():
+            return self._host(self.model(self._tensor_x(x)))
+
+    # ------------------------------------------------------------ parameters
+    def get_params(self):
+        return [(self._host(lin.weight), self._host(lin.bias)) for lin in self.linears]
+
+    def set_params(self, params):
+        with torch.no_grad():
+            for lin, (W, b) in zip(self.linears, params):
+                lin.weight.copy_(self._tensor_x(W))
+                lin.bias.copy_(self._tensor_x(b))
+
+    def set_lr(self, lr):
+        self.opt_cfg["lr"] = lr
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+        self._graph = None  # the learning rate is baked into a captured graph: capture again
+
+    def mark(self):
+        self._marked = [lin.weight.detach().to("cpu", torch.float64).numpy().copy() for lin in self.linears]
+        self._record = True
+
+    def layer_stats(self):
+        """Statistics after the last step, like the NumPy engine's: the step recorded after ``mark``
+        gives the activations before its update and the raw gradients; otherwise the gradients
+        are the last step's (with the L1 term, if any) and activations are recomputed."""
+        if self._rec_step != self.steps:  # the recording is older than the last step
+            self._rec_acts = self._rec_grads = None
+        acts = self._rec_acts
+        if acts is None and self._last_slice[1] > self._last_slice[0]:
+            s, e = self._last_slice
+            with torch.no_grad():
+                acts, a = [], self.xs[s:e]
+                for i, lin in enumerate(self.linears):
+                    a = ACTIVATION_FUNCTIONS[self.act_names[i]](lin(a))
+                    acts.append(a)
+        grads = self._rec_grads
+        out = []
+        for i, lin in enumerate(self.linears):
+            W = lin.weight.detach()
+            if grads is not None:
+                dW = grads[i]
+            else:
+                dW = lin.weight.grad if lin.weight.grad is not None else torch.zeros_like(W)
+            prev = self._marked[i] if self._marked else None
+            act_out = self._host(acts[i]) if acts is not None else None
+            out.append(make_layer_stats(i + 1, self.act_names[i], self._host(W), self._host(lin.bias),
+                                        self._host(dW), prev, act_out))
+        self._marked, self._rec_acts, self._rec_grads, self._record = None, None, None, False
+        return out
+
+    # ------------------------------------------------------------ step-through
+    def trace(self, x, y):
+        with self._guard("the step-through trace"):
+            return self._trace(x, y)
+
+    def _trace(self, x, y):
+        x = np.asarray(x, self.np_dtype)
+        xt, yt = self._tensor_x(x), self._tensor_y(y)
+        Ws = [lin.weight.detach().clone().requires_grad_(True) for lin in self.linears]
+        bs = [lin.bias.detach().clone().requires_grad_(True) for lin in self.linears]
+        a, rec = xt, []
+        for i, (W, b) in enumerate(zip(Ws, bs)):
+            z = F.linear(a, W, b)
+            z.retain_grad()
+            a_next = ACTIVATION_FUNCTIONS[self.act_names[i]](z)
+            rec.append((a, z, a_next))
+            a = a_next
+        out = a
+        out.retain_grad()
+        C = self._loss_fn(out, yt)
+        C.backward()
+
+        # the update the optimizer would apply: a twin optimizer on copies, with a copy of the state
+        twin_params = [p.detach().clone() for W, b in zip(Ws, bs) for p in (W, b)]
+        twin = self._make_optimizer(twin_params, capturable=self._graph_ok)
+        for p, q in zip(self.params, twin_params):  # a copy of the state (load_state_dict would recast it)
+            if self.opt.state.get(p):
+                twin.state[q] = {k: v.detach().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)
+                                 for k, v in self.opt.state[p].items()}
+        for j, p in enumerate(twin_params):
+            g = (Ws if j % 2 == 0 else bs)[j // 2].grad.detach().clone()
+            if self.l1 and j % 2 == 0:
+                g.add_(torch.sign(p), alpha=self.l1)
+            p.grad = g
+        old = [p.clone() for p in twin_params]
+        twin.step()
+        updates = [self._host(new - o) for new, o in zip(twin_params, old)]
+        state_lists: dict[str, list[np.ndarray]] = {}
+        for p in twin_params:
+            for k, v in twin.state.get(p, {}).items():
+                if k in STATE_NAMES and isinstance(v, torch.Tensor):
+                    state_lists.setdefault(STATE_NAMES[k], []).append(self._host(v))
+
+        layers = []
+        for i, (a_in, z, a_out) in enumerate(rec):
+            st = {k: {"W": v[2 * i], "b": v[2 * i + 1]}
+                  for k, v in state_lists.items() if len(v) == len(updates)}
+            layers.append(LayerTrace(
+                index=i + 1, activation=self.act_names[i], W=self._host(Ws[i]), b=self._host(bs[i]),
+                a_in=self._host(a_in), z=self._host(z), a=self._host(a_out), delta=self._host(z.grad),
+                dW=self._host(Ws[i].grad), db=self._host(bs[i].grad),
+                update={"W": updates[2 * i], "b": updates[2 * i + 1]}, optimizer_state=st))
+        return Trace(x=x.copy(), y=np.asarray(y).copy(), loss=self.loss_name, C=float(C.detach()),
+                     output=self._host(out), dC_dout=self._host(out.grad), layers=layers,
+                     optimizer=optimizer_info(self.opt_cfg, self.steps + 1), backend=self.name)
+
+    # ------------------------------------------------------------ device
+    def describe_device(self) -> str:
+        return _describe(self.device)
+
+    def device_info(self) -> dict:
+        return _device_info(self.device, self.name)
+
+    def close(self) -> None:
+        self._graph = None
+        self.x_train = self.y_train = self.x_val = self.y_val = self.xs = self.ys = None
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+
+
+__all__ = ["TorchBackend"]

@@ -121,6 +121,8 @@ def run(args) -> int:
     spec = spec_from_args(args)
     out = args.out or str(default_run_dir(spec.name))
     trainer = Trainer(spec, out_dir=out)
+    if getattr(trainer.backend, "warning", None):
+        print(f"note: {trainer.backend.warning}", file=sys.stderr)
     tty = sys.stdout.isatty() and not args.quiet
     printer = RichPrinter() if tty else PlainPrinter(args.every, args.quiet)
 

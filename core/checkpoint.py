@@ -26,9 +26,21 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, truncated or not a dltui checkpoint."""
 
 
-def atomic_write(path: str | Path, data: bytes | str) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over ``path``."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()
+
+
+def atomic_write(path: str | Path, data: bytes | str, fsync: bool = True) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over ``path``: readers see the old
+    file or the new one, never half of one. The file gets the usual permissions (0666 less the umask)."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a folder, not a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -36,7 +48,9 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~UMASK)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -44,6 +44,7 @@ class Generator:
 
 GENERATORS: dict[str, Generator] = {}
 SIGNED = ("x_min", "x_max", "position")  # generator parameters that may be negative
+MINIMUM = {"n_samples": 4, "n_features": 1, "window": 1, "periods": 0.0, "kinks": 0}  # the rest: >= 0
 
 
 def generator(name: str, task: str):
@@ -56,7 +57,7 @@ def generator(name: str, task: str):
             kind = ("bool" if isinstance(d, bool) else "int" if isinstance(d, int)
                     else "float" if isinstance(d, float)
                     else "list[str]" if isinstance(d, (list, tuple)) else "str")
-            lo = 0.0 if kind in ("int", "float") and p.name not in SIGNED else None
+            lo = MINIMUM.get(p.name, 0.0) if kind in ("int", "float") and p.name not in SIGNED else None
             fields[p.name] = Field(kind, list(d) if isinstance(d, tuple) else d, min=lo)
         GENERATORS[name] = Generator(fn, task, fields, (fn.__doc__ or "").strip().splitlines()[0])
         return fn
@@ -68,6 +69,8 @@ def generator(name: str, task: str):
 
 
 def _curve(rng, n, x_min, x_max, noise, f) -> Generated:
+    if not x_max > x_min:
+        raise DataError(f"[data] x_max = {x_max} must be larger than x_min = {x_min}.")
     x = rng.uniform(x_min, x_max, size=(n, 1))
     y = f(x[:, 0]) + noise * rng.standard_normal(n)
     return Generated(x, y, f, ["x"])
@@ -312,9 +315,22 @@ def load_dataset(spec: Spec) -> Dataset:
                 f"{d['kind']!r}, a {gen.task} set: use [loss] name = {want!r}."
             )
         params = {k: d[k] for k in inspect.signature(gen.fn).parameters if k in d}
-        g = gen.fn(np.random.default_rng(d["seed"]), **params)
+        try:
+            g = gen.fn(np.random.default_rng(d["seed"]), **params)
+        except (SpecError, DataError) as e:
+            raise DataError(f"{spec.source}: {e}") from None
+        except (ValueError, ZeroDivisionError, FloatingPointError) as e:
+            shown = ", ".join(f"{k} = {v!r}" for k, v in params.items())
+            raise DataError(f"{spec.source}: [data] kind = {d['kind']!r} cannot make data with {shown} "
+                            f"({e}). Check these values.") from None
         tr, va = split_indices(len(g.x), d["valid_ratio"], seed)
+        if task == "classification" and len(np.unique(g.y[tr])) < 2:
+            raise DataError(f"{spec.source}: the training split ({len(tr)} rows) holds fewer than two classes; "
+                            "use more samples ([data] n_samples) or a smaller [data] valid_ratio.")
         inputs = d.get("inputs")
+        if inputs is not None and not inputs:
+            raise DataError(f"{spec.source}: [data] inputs = [] leaves the network no input: name at least one "
+                            f"of {', '.join(PLAYGROUND_INPUTS)}.")
         names = list(inputs) if inputs else (g.feature_names or [f"x{i + 1}" for i in range(g.x.shape[1])])
         feats = Features(names, inputs=inputs, target="y")
         if d.get("normalize"):
@@ -341,8 +357,57 @@ def _safe_std(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- CSV
 
 
-def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
-    """Read a numeric CSV with a header row. Errors name the file, row and column."""
+@dataclass
+class Table:
+    """A CSV file as text cells; columns become numbers only where a model needs them."""
+
+    path: str
+    header: list[str]
+    rows: list[list[str]]
+
+    def text(self, col: int) -> list[str]:
+        return [r[col].strip() for r in self.rows]
+
+    def numeric(self, cols: list[int], role: str = "feature") -> np.ndarray:
+        """The chosen columns as float64; errors name the line, the column and what to do."""
+        try:
+            values = np.array([[r[j] for j in cols] for r in self.rows], dtype=np.float64)
+        except ValueError:
+            for i, r in enumerate(self.rows, start=2):
+                for j in cols:
+                    try:
+                        float(r[j])
+                    except ValueError:
+                        raise DataError(self._bad_cell(i, j, role)) from None
+            raise
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i, k = np.argwhere(bad)[0]
+            raise DataError(f"{self.path}: line {i + 2}, column '{self.header[cols[k]]}' (#{cols[k]}) is "
+                            f"{values[i, k]} (missing or infinite). Every {role} cell must be a finite number.")
+        return values
+
+    def _bad_cell(self, line: int, j: int, role: str) -> str:
+        cell = self.rows[line - 2][j]
+        where = f"{self.path}: line {line}, column '{self.header[j]}' (#{j})"
+        if not cell.strip():
+            return f"{where} is empty. Every {role} cell must be a number; fill or remove that row."
+        if sum(1 for r in self.rows[:50] if _is_number(r[j])) == 0:
+            return (f"{where} = {cell!r}: the column holds text, but it is used as a {role}. Leave it out "
+                    f"(add '{self.header[j]}' to [data] drop, or name the features you want).")
+        return f"{where} = {cell!r} is not a number. Every {role} cell must be numeric; fix or remove that row."
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def read_table(path: str | Path) -> Table:
+    """Read a CSV with a header row as text. Errors name the file and the line."""
     p = Path(path)
     if not str(path):
         raise DataError("No CSV file given: pass one with --data PATH.")
@@ -366,24 +431,13 @@ def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
     for i, r in enumerate(rows[1:], start=2):
         if len(r) != len(header):
             raise DataError(f"{p}: line {i} has {len(r)} cells but the header has {len(header)} columns.")
-    try:
-        values = np.array(rows[1:], dtype=np.float64)
-    except ValueError:
-        for i, r in enumerate(rows[1:], start=2):
-            for j, cell in enumerate(r):
-                try:
-                    float(cell)
-                except ValueError:
-                    what = "is empty" if not cell.strip() else f"= {cell!r} is not a number"
-                    raise DataError(f"{p}: line {i}, column '{header[j]}' (#{j}) {what}. "
-                                    "Every cell must be numeric; fix or remove that row.") from None
-        raise
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise DataError(f"{p}: line {i + 2}, column '{header[j]}' (#{j}) is {values[i, j]} (missing or "
-                        "infinite). Every cell must be a finite number.")
-    return header, values
+    return Table(str(p), header, rows[1:])
+
+
+def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """Read an all-numeric CSV with a header row: (header, values)."""
+    t = read_table(path)
+    return t.header, t.numeric(list(range(len(t.header))), "numeric")
 
 
 def column_keys(header: list[str]) -> list[list]:
@@ -459,19 +513,19 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
     d = spec.values["data"]
     if not d["path"]:
         raise DataError(_needs_message(spec))
-    header, values = read_csv(d["path"])
-    path = d["path"]
+    table = read_table(d["path"])
+    header, path = table.header, d["path"]
     t = _target_index(header, d["target"], path)
     cols = select_features(header, d["features"], d["drop"], t, path)
-    y = values[:, t]
-    tr, va = split_indices(len(values), d["valid_ratio"], spec.values["training"]["seed"])
+    y = table.numeric([t], "target")[:, 0]
+    x = table.numeric(cols, "feature")
+    tr, va = split_indices(len(y), d["valid_ratio"], spec.values["training"]["seed"])
     if d["top_k"] and d["top_k"] < len(cols):
-        keep = top_k_by_correlation(values[tr][:, cols], y[tr], d["top_k"])
-        cols = [cols[i] for i in sorted(keep)]
+        keep = sorted(top_k_by_correlation(x[tr], y[tr], d["top_k"]))
+        cols, x = [cols[i] for i in keep], x[:, keep]
     keys = column_keys(header)
     feats = Features([header[i] for i in cols], columns=[keys[i] for i in cols], target=header[t],
                      id_column=d["id_column"])
-    x = values[:, cols]
     if d["normalize"]:
         feats.mean, feats.std = x[tr].mean(0), _safe_std(x[tr])
     if spec.task == "classification":
@@ -483,13 +537,13 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
         yy, n_out = y.reshape(-1, 1), 1
     ds = Dataset(feats.encode(x[tr]), yy[tr], feats.encode(x[va]), yy[va], spec.task, n_out, feats,
                  source=str(path))
-    ds.extra["ids"] = values[:, header.index(d["id_column"])] if d["id_column"] in header else None
     return ds
 
 
-def read_features_for_predict(path: str, feats: Features) -> tuple[np.ndarray, np.ndarray]:
-    """Read a CSV (e.g. covid.test.csv), pick the saved columns, encode. Returns (ids, x)."""
-    header, values = read_csv(path)
+def read_features_for_predict(path: str, feats: Features) -> tuple[list[str], np.ndarray]:
+    """Read a CSV (e.g. covid.test.csv), pick the saved columns, encode. Returns (ids as text, x)."""
+    table = read_table(path)
+    header = table.header
     keys = column_keys(header)
     idx = []
     for name, occ in feats.columns or []:
@@ -499,6 +553,6 @@ def read_features_for_predict(path: str, feats: Features) -> tuple[np.ndarray, n
             nth = f" (occurrence {occ + 1})" if occ else ""
             raise DataError(f"{path}: the model needs column '{name}'{nth}, which this file does not have. "
                             f"Columns: {_cols(header)}.") from None
-    ids = (values[:, header.index(feats.id_column)] if feats.id_column in header
-           else np.arange(len(values), dtype=np.float64))
-    return ids, feats.encode(values[:, idx])
+    ids = (table.text(header.index(feats.id_column)) if feats.id_column in header
+           else [str(i) for i in range(len(table.rows))])
+    return ids, feats.encode(table.numeric(idx, "feature"))

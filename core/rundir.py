@@ -27,14 +27,20 @@ class RunDir:
     best = property(lambda self: self.path / "best.safetensors")
     last = property(lambda self: self.path / "last.safetensors")
 
+    def has_run(self) -> bool:
+        return any(p.exists() for p in (self.metrics, self.best, self.last))
+
     def create(self, preset_toml: str) -> None:
+        """Start a fresh run here: the files of an earlier run in this folder are removed."""
         self.path.mkdir(parents=True, exist_ok=True)
+        for old in (self.metrics, self.best, self.last, self.status):
+            if old.exists():
+                old.unlink()
         atomic_write(self.preset, preset_toml)
-        if self.metrics.exists():
-            self.metrics.unlink()
 
     def write_status(self, **fields) -> None:
-        atomic_write(self.status, json.dumps({"updated": time.time(), "pid": os.getpid(), **fields}, indent=1))
+        doc = json.dumps({"updated": time.time(), "pid": os.getpid(), **fields}, indent=1)
+        atomic_write(self.status, doc, fsync=False)  # a progress note: no need to wait for the disk
 
     def read_status(self) -> dict:
         try:
@@ -51,6 +57,9 @@ def default_run_dir(preset_name: str, root: str | Path = "runs") -> Path:
     return Path(root) / f"{preset_name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+STATUS_INTERVAL = 1.0  # seconds between status.json updates while running
+
+
 class MetricsLog:
     """Trainer callback writing metrics.jsonl and status.json."""
 
@@ -58,6 +67,7 @@ class MetricsLog:
         self.run = run
         self.fh = None
         self.started: dict = {}
+        self.last_status = 0.0
 
     def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
@@ -67,7 +77,9 @@ class MetricsLog:
         elif isinstance(event, ev.EpochEnded):
             self.fh.write(json.dumps(asdict(event)) + "\n")
             self.fh.flush()
-            if event.epoch == 1 or event.epoch % 10 == 0:
+            now = time.monotonic()
+            if event.epoch == 1 or now - self.last_status >= STATUS_INTERVAL:
+                self.last_status = now
                 self.run.write_status(state="running", started=self.started, epoch=event.epoch)
         elif isinstance(event, (ev.Finished, ev.Failed)):
             if self.fh:

@@ -220,7 +220,7 @@ def apply_overrides(values: dict, overrides: dict[str, Any] | list[str], source:
             )
         section, name = key.split(".")
         if section not in SCHEMA:
-            raise SpecError(_unknown(source, "section", section, list(SCHEMA), "--set "))
+            raise SpecError(_unknown(f"--set {key}={value!r}", "section", section, list(SCHEMA)))
         if not isinstance(values.get(section, {}), dict):
             raise SpecError(f"{source}: [{section}] must be a table.")
         values.setdefault(section, {})[name] = value
@@ -230,10 +230,10 @@ def apply_overrides(values: dict, overrides: dict[str, Any] | list[str], source:
 # ---------------------------------------------------------------- validation
 
 
-def _unknown(source: str, what: str, name: str, allowed: list[str], prefix: str = "") -> str:
+def _unknown(source: str, what: str, name: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(name, allowed, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
-    return f"{prefix}{source}: unknown {what} '{name}'.{hint} Allowed: {', '.join(allowed)}."
+    return f"{source}: unknown {what} '{name}'.{hint} Allowed: {', '.join(allowed)}."
 
 
 def _describe(f: Field) -> str:
@@ -365,15 +365,32 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
 # ---------------------------------------------------------------- writing
 
 
+def _toml_string(v: str) -> str:
+    """A TOML basic string: backslash, quote and every control character escaped."""
+    out = []
+    for ch in v:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         return repr(v)
     if isinstance(v, str):
-        if "\n" in v:
-            return '"""\n' + v.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '"""'
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _toml_string(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {v!r} as TOML")

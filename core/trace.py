@@ -446,8 +446,16 @@ def stage(trace: Trace, kind: str, layer: int | None, sample: int = 0) -> Stage:
             reading = ("Adam divides a running mean of the gradient (m̂) by the root of a running mean of its "
                        "square (√v̂): each weight steps by about lr, whatever the scale of its gradient. The "
                        "hats undo the bias of starting m and v at zero.")
-        if o.get("weight_decay"):
-            facts.append(f"weight decay λ = {_g(o['weight_decay'])}")
+        penalties = []
+        if o.get("l1"):
+            penalties.append(f"{_g(o['l1'])}·sign(W)")
+        if o.get("weight_decay") and name != "adamw":
+            penalties.append(f"{_g(o['weight_decay'])}·W")
+        if penalties:
+            facts.append(f"the optimizer's g is ∂C/∂W({layer}) + " + " + ".join(penalties)
+                         + " (regularisation; L1 acts on weights only)")
+        elif o.get("weight_decay"):
+            facts.append(f"weight decay λ = {_g(o['weight_decay'])}, applied to W itself (decoupled)")
         dW = np.asarray(lt.update["W"])
         blocks += [Block(f"ΔW({layer})", dW, "batch", new=True),
                    Block(f"Δb({layer})", lt.update["b"], "batch", new=True)]

@@ -58,6 +58,7 @@ class Trainer:
             self.backend = backend
         else:
             name = backend or spec.values["training"]["backend"]
+            device = device or spec.values["training"]["device"]
             self.backend = make_backend(name, spec, d.n_features, d.n_outputs, params=params, device=device)
         self.batch_size = spec.values["training"]["batch_size"]
         self.backend.set_data(d.x_train, d.y_train, d.x_val, d.y_val, self.batch_size)
@@ -320,7 +321,9 @@ class Trainer:
             reason = "diverged"
             self._emit(diverged)
         elif self.run and self.history:
-            self._save("last", be.get_params(), self.history[-1].epoch, last_row)
+            partial = self.batch < self.batches_per_epoch and reason == "stopped"
+            self._save("last", be.get_params(), self.history[-1].epoch,
+                       {**last_row, "step": self.step, "partial_epoch": partial})
         if best_params is not None:
             be.set_params(best_params)
             if best_dirty:

@@ -95,7 +95,8 @@ def test_broken_csv_messages(tmp_path, capsys, text, expect):
     with pytest.raises(DataError) as e:
         load_dataset(spec)
     assert expect in str(e.value)
-    code = main(["train", "hw01-covid", "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "r")])
+    code = main(["train", "hw01-covid", "--data", str(tmp_path / "d.csv"), "--set", "data.target=tp",
+                 "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2 and expect in err and "Traceback" not in err
 
@@ -127,3 +128,37 @@ def test_predict_needs_the_training_columns(tmp_path, capsys):
     code = main(["predict", str(tmp_path / "run"), "--data", str(tmp_path / "t.csv")])
     err = capsys.readouterr().err
     assert code == 2 and "needs column 'tp'" in err
+
+
+def test_text_columns_are_fine_when_not_used(tmp_path, capsys):
+    text = "name,a,b,y\n" + "\n".join(f"p{i},{i % 5},{(i * 7) % 3},{i % 5 + 0.5 * (i % 3)}" for i in range(40))
+    f = tmp_path / "people.csv"
+    f.write_text(text + "\n")
+    spec = load_preset("csv-regression", {"data.path": str(f), "data.target": "y", "data.drop": ["name"],
+                                          "data.id_column": "name", "training.epochs": 2})
+    from dltui.core import Trainer
+
+    Trainer(spec, out_dir=tmp_path / "run").fit()
+    assert main(["predict", str(tmp_path / "run"), "--data", str(f), "--out", str(tmp_path / "p.csv")]) == 0
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "name,y" and lines[1].startswith("p0,") and len(lines) == 41
+    # used as a feature, the text column gets advice, not "fix that row"
+    with pytest.raises(DataError, match="holds text.*add 'name' to \\[data\\] drop"):
+        load_dataset(spec.with_overrides({"data.drop": []}))
+
+
+@pytest.mark.parametrize("over, expect", [
+    ({"data.n_samples": 0}, "n_samples = 0"),
+    ({"data.n_samples": 3}, "n_samples = 3"),
+    ({"data.kind": "piecewise", "loss.name": "mse", "data.x_min": 1.0, "data.x_max": 1.0}, "x_max"),
+    ({"data.kind": "regression", "loss.name": "mse", "data.n_features": 0}, "n_features"),
+    ({"data.inputs": []}, "no input"),
+    ({"data.n_samples": 4, "data.valid_ratio": 0.9}, "fewer than two classes"),
+])
+def test_impossible_generator_settings_are_input_errors(capsys, tmp_path, over, expect):
+    sets = []
+    for k, v in over.items():
+        sets += ["--set", f"{k}={v!r}".replace("'", '"') if isinstance(v, str) else f"{k}={v}"]
+    code = main(["train", "xor", *sets, "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and expect in err and "Traceback" not in err

@@ -29,6 +29,7 @@ def optimizer_info(cfg: dict, step: int) -> dict:
 class NumpyBackend(Backend):
     name = "numpy"
     device = "cpu"
+    cheap_loss = True  # the loss is a Python float already: the trainer checks every batch for divergence
 
     def __init__(self, spec: Spec, n_in: int, n_out: int, params=None):
         self.spec = spec
@@ -43,6 +44,8 @@ class NumpyBackend(Backend):
         self.opt = make_optimizer(self.opt_cfg, self.net.params, self.net.grads, is_weight)
         self._marked: list[np.ndarray] | None = None
         self._last = float("nan")
+        self.warning = ("training.graph applies to the torch backend on a CUDA GPU; the numpy backend ignores it."
+                        if spec.values["training"]["graph"] else None)
 
     # ------------------------------------------------------------ data and training
     def set_data(self, x_train, y_train, x_val, y_val, batch_size):

@@ -57,14 +57,22 @@ def run(args) -> int:
 
         raise UserError(f"{args.run_dir}: this run trained on generated data ({meta['preset']['data']['kind']}); "
                         "predict works on runs trained from a CSV.")
+    if Path(args.out).is_dir():
+        from dltui.tui.cli import UserError
+
+        raise UserError(f"--out {args.out}: is a folder; give a file name such as pred.csv.")
     ids, x = read_features_for_predict(args.data, feats)
     out = backend.predict(x)
     pred = out.argmax(1) if meta["task"] == "classification" else out[:, 0]
     lines = [f"{feats.id_column},{feats.target}"]
     for i, v in zip(ids, pred):
-        idtext = str(int(i)) if float(i).is_integer() else repr(float(i))
-        lines.append(f"{idtext},{int(v) if meta['task'] == 'classification' else float(v)!r}")
-    atomic_write(args.out, "\n".join(lines) + "\n")
+        lines.append(f"{i},{int(v) if meta['task'] == 'classification' else float(v)!r}")
+    try:
+        atomic_write(args.out, "\n".join(lines) + "\n")
+    except OSError as e:
+        from dltui.tui.cli import UserError
+
+        raise UserError(f"--out {args.out}: cannot write there ({e.strerror or e}).") from None
     print(f"wrote {len(pred)} predictions to {args.out} (model from epoch {meta['epoch']}, "
           f"mean {float(np.mean(pred)):.4g})")
     return 0

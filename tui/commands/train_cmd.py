@@ -6,9 +6,11 @@ returns), so logs stay readable. Ctrl-C stops after the current batch and keeps 
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from dltui.core import events as ev
 
@@ -22,6 +24,8 @@ def add_parser(sub) -> None:
                     "best.safetensors, last.safetensors). Ctrl-C stops cleanly and keeps the best checkpoint.")
     add_run_options(sp)
     sp.add_argument("--out", metavar="DIR", help="run folder (default runs/PRESET-YYYYmmdd-HHMMSS)")
+    sp.add_argument("--overwrite", action="store_true",
+                    help="replace the run already in --out DIR (otherwise dltui refuses to touch it)")
     sp.add_argument("--every", type=int, default=1, metavar="N",
                     help="without a terminal, print every N-th epoch (default 1)")
     sp.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -47,6 +51,16 @@ def epoch_line(e: ev.EpochEnded, epochs: int) -> str:
     return " · ".join(parts)
 
 
+def say(text: str) -> None:
+    """Print a line; if the reader went away (`| head`), keep training and stop printing."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 class PlainPrinter:
     def __init__(self, every: int, quiet: bool):
         self.every, self.quiet, self.epochs = max(1, every), quiet, 0
@@ -55,12 +69,12 @@ class PlainPrinter:
         if isinstance(e, ev.RunStarted):
             self.epochs = e.epochs
             if not self.quiet:
-                print(started_line(e), flush=True)
+                say(started_line(e))
         elif isinstance(e, ev.EpochEnded) and not self.quiet:
             if e.epoch % self.every == 0 or e.epoch == 1:
-                print(epoch_line(e, self.epochs), flush=True)
+                say(epoch_line(e, self.epochs))
         elif isinstance(e, (ev.EarlyStopped, ev.Diverged)):
-            print(event_line(e), flush=True)
+            say(event_line(e))
 
 
 def started_line(e: ev.RunStarted) -> str:
@@ -120,9 +134,12 @@ def run(args) -> int:
 
     spec = spec_from_args(args)
     out = args.out or str(default_run_dir(spec.name))
+    check_out_dir(Path(out), args.overwrite)
     trainer = Trainer(spec, out_dir=out)
-    if getattr(trainer.backend, "warning", None):
-        print(f"note: {trainer.backend.warning}", file=sys.stderr)
+    ensure_writable(Path(out))
+    warned = getattr(trainer.backend, "warning", None)
+    if warned:
+        print(f"note: {warned}", file=sys.stderr)
     tty = sys.stdout.isatty() and not args.quiet
     printer = RichPrinter() if tty else PlainPrinter(args.every, args.quiet)
 
@@ -141,8 +158,35 @@ def run(args) -> int:
         return 1
     finally:
         signal.signal(signal.SIGINT, old)
-    print(summary(result, spec, out))
+    late = getattr(trainer.backend, "warning", None)
+    if late and late != warned:  # e.g. a CUDA graph that could not be captured mid-run
+        print(f"note: {late}", file=sys.stderr)
+    say(summary(result, spec, out))
     return 1 if result.reason == "diverged" else 0
+
+
+def check_out_dir(out: Path, overwrite: bool) -> None:
+    """Refuse a run folder that is a file, cannot be made, or holds another run (unless --overwrite)."""
+    from dltui.core.rundir import RunDir
+    from dltui.tui.cli import UserError
+
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file; a run needs a folder.")
+    if RunDir(out).has_run() and not overwrite:
+        raise UserError(f"--out {out}: already holds a run (metrics.jsonl or checkpoints). Choose another "
+                        "folder, or add --overwrite to replace it.")
+
+
+def ensure_writable(out: Path) -> None:
+    from dltui.tui.cli import UserError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".dltui-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"--out {out}: cannot write there ({e.strerror or e}).") from None
 
 
 def summary(result, spec, out: str) -> str:

@@ -116,10 +116,14 @@ class BackpropScreen(Screen):
         auto = None
         if self.torch_check:
             auto = torch_autograd_check(tr, picks=[(c.layer, c.param, c.i, c.j) for c in numeric])
+        self.app.call_from_thread(self._show_checks, tr, numeric, auto)
+
+    def _show_checks(self, tr, numeric, auto) -> None:
+        """On the UI thread: show the checks if they are still for the trace on screen."""
         if tr is self.trace:
             panel = self.query_one(GradCheckPanel)
             panel.show_torch = self.torch_check
-            self.app.call_from_thread(panel.set_checks, numeric, auto)
+            panel.set_checks(numeric, auto)
 
     @property
     def current(self) -> Stage | None:

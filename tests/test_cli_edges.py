@@ -74,12 +74,18 @@ def test_stopped_mid_epoch_last_checkpoint_says_so(tmp_path):
     t = Trainer(load_preset("xor", {"training.epochs": 5}), out_dir=tmp_path, start_paused=True)
     th = threading.Thread(target=t.fit)
     th.start()
+    def wait(cond):
+        import time
+
+        end = time.time() + 20
+        while not cond():
+            assert time.time() < end, "timed out"
+            time.sleep(0.01)
+
     t.step_epoch()
-    while len(t.history) < 1:
-        pass
+    wait(lambda: len(t.history) == 1)
     t.step_batch(3)
-    while t.step < t.batches_per_epoch + 3:
-        pass
+    wait(lambda: t.step == t.batches_per_epoch + 3)
     t.stop()
     th.join(10)
     meta = load_checkpoint(tmp_path / "last.safetensors")[1]

@@ -12,12 +12,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
-import numpy as np
-from dltui.core import Trainer, load_preset
-from dltui.core.backends.numpy_backend import NumpyBackend
+# as the dltui command does (tui/cli.py): one BLAS thread for small networks
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+from dltui.core import Trainer, load_preset  # noqa: E402
+from dltui.core.backends.numpy_backend import NumpyBackend  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hw01_2022" / "covid.train.csv"
 
@@ -99,7 +104,8 @@ def bench_hw1_epoch(repeat: int) -> None:
         return
     torch.set_num_threads(1)
     spec = load_preset("hw01-covid", {"data.path": str(DATA), "data.features": "all", "data.top_k": 0,
-                                      "data.normalize": False, "training.epochs": 1, "training.patience": 0})
+                                      "data.normalize": False, "training.epochs": 1, "training.patience": 0,
+                                      "training.batch_size": 256, "model.hidden": [16, 8]})
     trainer = Trainer(spec)
     d = trainer.data
 

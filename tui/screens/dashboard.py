@@ -1,0 +1,341 @@
+"""The training dashboard: status line, loss plot, what the net learned, layer table, matrices.
+
+It shows one run source (``runner.LiveRun`` or, for ``dltui watch``, ``runner.WatchRun``), polled
+on a timer at about 12 Hz; each poll says which parts changed and only those are redrawn. Layer
+statistics and parameters are asked for only while a widget that shows them is visible.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+from dltui.tui import runner as rn
+from dltui.tui.widgets.loss_plot import LossPlot
+from dltui.tui.widgets.status_line import StatusLine
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+TICK = 1 / 12  # how often the queue is drained
+VIEW_EVERY = 0.5  # seconds between requests for layer statistics / parameters while running
+PLOT_EVERY = 0.25  # at most this often the loss plot is rebuilt while running
+NARROW_WIDTH, NARROW_HEIGHT = 90, 28
+
+
+class _Placeholder(Static):
+    """Stands in for a widget that is not installed (yet)."""
+
+    def __init__(self, what: str, **kw):
+        super().__init__(f"({what} not available)", **kw)
+
+    def show_stats(self, *a, **k): ...
+    def show(self, *a, **k): ...
+    def configure(self, *a, **k): ...
+    def show_params(self, *a, **k): ...
+
+
+def _widget(module: str, name: str, what: str, **kw):
+    try:
+        cls = getattr(importlib.import_module(f"dltui.tui.widgets.{module}"), name)
+    except (ImportError, AttributeError):
+        return _Placeholder(what, **kw)
+    return cls(**kw)
+
+
+class DashboardScreen(Screen):
+    BINDINGS = [
+        Binding("space", "toggle", "start/pause", key_display="space"),
+        Binding("n", "step_batch", "batch"),
+        Binding("e", "step_epoch", "epoch"),
+        Binding("s", "stop", "stop"),
+        Binding("r", "restart", "restart"),
+        Binding("b", "backprop", "backprop"),
+        Binding("o", "settings", "settings"),
+        Binding("l", "log_scale", "log", show=False),
+        Binding("v", "view", "view"),
+        Binding("right_square_bracket", "lr(2.0)", "lr×2", show=False),
+        Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False),
+        Binding("p,escape", "presets", "presets"),
+    ]
+
+    def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
+        super().__init__()
+        self.spec = spec if spec is not None else getattr(run, "spec", None)
+        self.run = run
+        self._start = start
+        self._watch_dir = watch_dir
+        self._last_view_request = 0.0
+        self._last_plot = 0.0
+        self._loss_dirty = False
+        self._selected = 0  # index into the layer list (0-based)
+        self._show_right = False
+
+    # ------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="top"):
+            yield LossPlot(id="loss")
+            with TabbedContent(id="right", initial="tab-learned"):
+                with TabPane("learned", id="tab-learned"):
+                    yield _widget("learned_plot", "LearnedPlot", "learned plot", id="learned")
+                with TabPane("weights", id="tab-weights"):
+                    yield _widget("matrix_view", "MatrixView", "matrix view", id="matrix")
+        yield _widget("layer_table", "LayerTable", "layer table", id="layers")
+        yield Static("", id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._layout_for(self.size.width, self.size.height)
+        if self.run is None and self._watch_dir is not None:
+            self.run = rn.WatchRun(self._watch_dir)
+        if self.run is None and self.spec is not None:
+            self._new_run(self.spec, start=self._start)
+        else:
+            self._use_run(self.run)
+        self.set_interval(TICK, self._tick, name="drain")
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
+        self.set_class(narrow, "-narrow")
+        self.set_class(narrow and self._show_right, "-show-right")
+
+    @property
+    def frozen(self) -> bool:
+        return bool(getattr(self.app, "freeze_clock", False))
+
+    # ------------------------------------------------------------ runs
+    def _new_run(self, spec, *, start: bool) -> bool:
+        """Replace the current run by a fresh one from ``spec``; False (and a message) if it cannot start."""
+        from dltui.tui.cli import user_errors
+
+        try:
+            run = rn.LiveRun(spec, start=start)
+        except user_errors() as e:
+            self._say(str(e), "error")
+            return False
+        if self.run is not None:
+            self.run.stop()
+        self.spec = spec
+        self._use_run(run)
+        return True
+
+    def _use_run(self, run) -> None:
+        self.run = run
+        if run is None:
+            return
+        if isinstance(run, rn.LiveRun) and run.worker is None:
+            run.start(self)
+        learned = self.query_one("#learned")
+        if getattr(run, "data", None) is not None and getattr(run, "spec", None) is not None:
+            learned.configure(run.data, run.spec)
+        self._say("", "info")
+        self._refresh_all()
+
+    def _refresh_all(self) -> None:
+        v = self.run.view
+        self._show_status()
+        self.query_one(LossPlot).show_history(v.history, v.task, v.patience)
+        if v.stats is not None:
+            self.query_one("#layers").show_stats(v.stats)
+        self._show_params()
+
+    # ------------------------------------------------------------ the timer
+    def _tick(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        changed = run.poll()
+        v = run.view
+        now = time.monotonic()
+        if rn.HEADER in changed or rn.RUN in changed:
+            self._show_status()
+        if rn.LOSS in changed:
+            self._loss_dirty = True
+        if self._loss_dirty and (now - self._last_plot >= PLOT_EVERY or v.state != "running"):
+            self._loss_dirty, self._last_plot = False, now
+            self.query_one(LossPlot).show_history(v.history, v.task, v.patience)
+        if rn.STATS in changed and v.stats is not None:
+            self.query_one("#layers").show_stats(v.stats)
+        if rn.PARAMS in changed:
+            self._show_params()
+        if rn.MESSAGE in changed:
+            self._say(v.message, v.message_kind)
+        if v.state != "running" or now - self._last_view_request >= VIEW_EVERY:
+            self._last_view_request = now
+            if self._visible("#layers"):
+                run.want_stats()
+            if self._visible("#right"):
+                run.want_params()
+
+    def _visible(self, selector: str) -> bool:
+        w = self.query_one(selector)
+        return w.display and (selector != "#right" or not self.has_class("-narrow") or self._show_right)
+
+    def _show_status(self) -> None:
+        self.query_one(StatusLine).show(self.run.view, frozen=self.frozen, read_only=self.run.read_only)
+
+    def _show_params(self) -> None:
+        v = self.run.view
+        if v.params is None:
+            return
+        self.query_one("#learned").show_params(v.params)
+        i = min(self._selected, len(v.params) - 1)
+        W = v.params[i][0]
+        dW = v.grads[i] if v.grads is not None and i < len(v.grads) else None
+        sizes = f"{W.shape[1]}→{W.shape[0]}"
+        when = f"step {v.params_step}" if not self.run.read_only else f"best checkpoint, epoch {v.params_step}"
+        self.query_one("#matrix").show(f"layer {i + 1} ({sizes}) · {when}", W, dW)
+
+    def _say(self, text: str, kind: str) -> None:
+        msg = self.query_one("#message", Static)
+        msg.set_class(kind == "error", "-error")
+        msg.display = bool(text)
+        if not text:
+            msg.update("")
+            return
+        msg.update(Text.assemble(("error: " if kind == "error" else "", "bold"), text))
+
+    # ------------------------------------------------------------ messages from widgets
+    def on_layer_table_layer_selected(self, message) -> None:
+        self._selected = max(0, int(message.index))
+        self.query_one("#right", TabbedContent).active = "tab-weights"
+        if self.has_class("-narrow"):
+            self._show_right = True
+            self._layout_for(self.size.width, self.size.height)
+        self._show_params()
+        if self.run is not None:
+            self.run.want_params()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        if self.run is not None:
+            self.run.want_params()
+
+    # ------------------------------------------------------------ actions
+    def _read_only(self) -> bool:
+        if self.run is None or self.run.read_only:
+            self.notify("read-only: this view follows a run another process is writing", severity="warning")
+            return True
+        return False
+
+    def _ended(self) -> bool:
+        if not self.run.active:
+            self.notify("the run has ended: r restarts it with a new seed, o changes its settings")
+            return True
+        return False
+
+    def action_toggle(self) -> None:
+        if self._read_only() or self._ended():
+            return
+        running = self.run.toggle()
+        self.run.view.state = "running" if running else "paused"
+        self._show_status()
+
+    def action_step_batch(self) -> None:
+        if not (self._read_only() or self._ended()):
+            self.run.step_batch()
+
+    def action_step_epoch(self) -> None:
+        if not (self._read_only() or self._ended()):
+            self.run.step_epoch()
+
+    def action_stop(self) -> None:
+        if not (self._read_only() or self._ended()):
+            self.run.stop()
+
+    def action_restart(self) -> None:
+        if self._read_only() or self.spec is None:
+            return
+        seed = self.spec.values["training"]["seed"] + 1
+        running = self.run is not None and self.run.view.state == "running"
+        if self._new_run(self.spec.with_overrides({"training.seed": seed}), start=running):
+            self.notify(f"restarted with seed {seed}")
+
+    def action_lr(self, factor: float) -> None:
+        if self._read_only():
+            return
+        self._apply_settings({"optimizer.lr": self.run.view.lr * factor})
+
+    def action_log_scale(self) -> None:
+        self.query_one(LossPlot).toggle_log()
+
+    def action_view(self) -> None:
+        if self.has_class("-narrow"):
+            self._show_right = not self._show_right
+            self._layout_for(self.size.width, self.size.height)
+        else:
+            tabs = self.query_one("#right", TabbedContent)
+            tabs.active = "tab-weights" if tabs.active == "tab-learned" else "tab-learned"
+        if self.run is not None:
+            self.run.want_params()
+
+    def action_presets(self) -> None:
+        from dltui.tui.screens.picker import PickerScreen
+
+        if self.run is not None:
+            self.run.stop()
+        if len(self.app.screen_stack) > 1 and isinstance(self.app.screen_stack[-2], PickerScreen):
+            self.app.pop_screen()
+        else:
+            self.app.switch_screen(PickerScreen())
+
+    def action_backprop(self) -> None:
+        if self._read_only():
+            return
+        try:
+            screen_cls = importlib.import_module("dltui.tui.screens.backprop").BackpropScreen
+        except (ImportError, AttributeError):
+            self.notify("backprop step-through not available", severity="warning")
+            return
+        if self.run.active and self.run.view.state == "running":
+            self.run.toggle()
+            self.run.view.state = "paused"
+        self.app.push_screen(screen_cls(self.run.trainer))
+
+    def action_settings(self) -> None:
+        if self._read_only():
+            return
+        from dltui.tui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen(self.spec, live=self.run.active and self.run.started_training),
+                             self._apply_settings)
+
+    def _apply_settings(self, changes: dict | None) -> None:
+        from dltui.core.spec import SpecError
+
+        if not changes:
+            return
+        changes = dict(changes)
+        lr = changes.pop("optimizer.lr", None)
+        try:
+            if lr is not None:
+                self.spec = self.spec.with_overrides({"optimizer.lr": lr})
+                if self.run.active:
+                    self.run.set_lr(lr)
+                    self._show_status()
+                self.notify(f"learning rate {lr:.4g}")
+            cur = self.spec.values["training"]
+            changes = {k: v for k, v in changes.items() if cur.get(k.split(".", 1)[1]) != v}
+            if not changes:
+                return
+            spec = self.spec.with_overrides(changes)
+        except SpecError as e:
+            self._say(str(e), "error")
+            return
+        if self.run.active and self.run.started_training:
+            self.spec = spec
+            self.notify("batch size, epochs and backend apply to the next run: press r to restart")
+        elif self._new_run(spec, start=False):
+            self.notify("new settings: " + ", ".join(f"{k.split('.')[-1]} {v}" for k, v in changes.items()))
+
+    def on_unmount(self) -> None:
+        if self.run is not None:
+            self.run.stop()

@@ -1,0 +1,49 @@
+"""`?`: every key of the app, by screen."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = [
+    ("everywhere", [("?", "this help"), ("q", "quit"), ("ctrl+p", "command palette")]),
+    ("presets", [("↑ ↓", "choose a preset"), ("enter", "open it in the dashboard"),
+                 ("/", "filter the list by typing (enter or ↓ back to the list, escape clears)"),
+                 ("d", "type the CSV path for presets that need --data")]),
+    ("dashboard", [("space", "start / pause"), ("n", "one batch (one optimizer step)"), ("e", "one epoch"),
+                   ("s", "stop (keeps the best weights)"), ("r", "restart with a new seed"),
+                   ("b", "backprop step-through on one batch"),
+                   ("o", "settings: learning rate, batch size, epochs, backend, device"),
+                   ("[ ]", "halve / double the learning rate (live)"), ("l", "loss plot: log / linear scale"),
+                   ("v", "switch the right panel (learned / weights); on small terminals, show it"),
+                   ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"),
+                   ("p, escape", "back to the presets")]),
+]
+
+
+def help_table() -> Table:
+    t = Table(show_header=False, box=None, padding=(0, 2, 0, 0), expand=False)
+    t.add_column(style="bold", no_wrap=True)
+    t.add_column()
+    for i, (where, keys) in enumerate(KEYS):
+        t.add_row(f"{'' if i == 0 else chr(10)}{where}", "")
+        for k, what in keys:
+            t.add_row(f"  {k}", what)
+    return t
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static("dltui keys", classes="box-title")
+            yield Static(help_table(), id="help-keys")
+            yield Static("escape or ? closes", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

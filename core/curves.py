@@ -52,7 +52,8 @@ class Contributions:
     activation: str  # the last hidden layer's activation ("" for a linear model)
 
 
-def unit_contributions(params: Params, activations: list[str], x: np.ndarray, output: int = 0) -> Contributions:
+def unit_contributions(params: Params, activations: list[str], x: np.ndarray,
+                       output: int = 0) -> Contributions:
     """Split output ``output`` into the constant (its bias) plus one term per last-hidden unit.
 
     With one hidden layer each term is c_j * sigma(b_j + w_j x); with more layers it is c_j times
@@ -96,7 +97,8 @@ class DecisionGrid:
 
 
 def decision_grid(params: Params, activations: list[str], encode: Callable[[np.ndarray], np.ndarray],
-                  x1_range: tuple[float, float], x2_range: tuple[float, float], nx: int, ny: int) -> DecisionGrid:
+                  x1_range: tuple[float, float], x2_range: tuple[float, float],
+                  nx: int, ny: int) -> DecisionGrid:
     """argmax of the network's output at the centres of an nx x ny grid of raw (x1, x2) cells.
 
     ``encode`` maps raw coordinates to model inputs (``Dataset.features.encode``: Playground

@@ -205,11 +205,12 @@ class DashboardScreen(Screen):
 
     # ------------------------------------------------------------ messages from widgets
     def on_layer_table_layer_selected(self, message) -> None:
-        self._selected = max(0, int(message.index))
-        self.query_one("#right", TabbedContent).active = "tab-weights"
-        if self.has_class("-narrow"):
-            self._show_right = True
-            self._layout_for(self.size.width, self.size.height)
+        self._selected = max(0, int(message.index) - 1)  # the table counts layers from 1
+        if self.query_one("#layers").has_focus:  # the person chose it: show its matrices
+            self.query_one("#right", TabbedContent).active = "tab-weights"
+            if self.has_class("-narrow") and not self._show_right:
+                self._show_right = True
+                self._layout_for(self.size.width, self.size.height)
         self._show_params()
         if self.run is not None:
             self.run.want_params()

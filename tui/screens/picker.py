@@ -29,7 +29,7 @@ def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = 
     out = preset_index()
     paths: list[Path] = [Path(p) for p in extra]
     if scan_dir is not None:
-        paths += sorted(Path(scan_dir).glob("*.toml"))
+        paths += [p for p in sorted(Path(scan_dir).glob("*.toml")) if looks_like_preset(p)]
     seen = set()
     for p in paths:
         key = str(p.resolve()) if p.exists() else str(p)
@@ -45,6 +45,19 @@ def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = 
             title = f"cannot be read: {e}"
         out.append({"name": p.stem, "path": str(p), "topic": OWN_TOPIC, "order": 0, "title": title})
     return out
+
+
+def looks_like_preset(path: Path) -> bool:
+    """A TOML file in the folder counts as a preset if it has a [model] or [data] table."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(raw.get("model"), dict) or isinstance(raw.get("data"), dict)
 
 
 def grouped(entries: list[dict], text: str = "") -> list[tuple[str, list[dict]]]:
@@ -71,7 +84,10 @@ def describe(spec) -> Text:
     a, d, m, o, t = v["about"], v["data"], v["model"], v["optimizer"], v["training"]
     out = Text()
     out.append(f"{a['title']}\n", "bold")
-    out.append(f"{spec.name} · {spec.source}\n\n", "dim")
+    from dltui.core.spec import preset_dir
+
+    shipped = Path(spec.source).parent == preset_dir()
+    out.append(f"{spec.name}" + ("" if shipped else f" · {spec.source}") + "\n\n", "dim")
     note = " ".join(a.get("note", "").split())
     if note:
         out.append(note + "\n\n")

@@ -21,6 +21,7 @@ def loss_title(history, task: str, patience: int) -> str:
         parts.append(f"best {last.best_val_loss:.4g} @ {last.best_epoch}")
     if last.patience_left is not None and patience:
         parts.append(f"patience {last.patience_left}/{patience}")
+
     if task == "classification":
         acc = last.val_metric if last.val_metric is not None else last.train_metric
         if acc is not None:
@@ -58,40 +59,78 @@ class LossPlot(PlotextPlot):
     def title_text(self) -> str:
         return loss_title(self._history, self._problem, self._patience)
 
+    def render(self):
+        top, bottom = self.fitted_labels(self.size.width - 2)
+        self.plt.title(top)
+        self.plt.xlabel(bottom)
+        return super().render()
+
+    def fitted_labels(self, width: int) -> tuple[str, str]:
+        """('loss (log) · best …', 'epoch · patience … · acc …'), shortened to fit ``width``."""
+        scale = "log" if self.log_scale else "linear"
+        parts = [p for p in self.title_text.split(" · ") if p]
+        top = [f"loss ({scale})"] + [p for p in parts if p.startswith(("best", "no epoch"))]
+        bottom = ["epoch"] + [p for p in parts if p.startswith(("patience", "acc"))]
+        fit = lambda xs: " · ".join(xs) if len(" · ".join(xs)) <= width else xs[0] + " · " + xs[-1]  # noqa: E731
+        return fit(top)[:max(width, 0)] if len(top) > 1 else top[0], fit(bottom)[:max(width, 0)]
+
     def _draw(self) -> None:
+        """Set the plot's data. On the log scale the values are log10'd here and the y ticks labelled
+        with the losses (plotext's own log scale transforms in place and breaks on redraws)."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        h = self._history
-        plt.xlabel("epoch")
-        self.border_title = f"loss ({'log' if self.log_scale else 'linear'})"
-        self.border_subtitle = self.title_text
-        train = [(e.epoch, _pos(e.train_loss, self.log_scale)) for e in h]
+        h, log = self._history, self.log_scale
+        train = [(e.epoch, _y(e.train_loss, log)) for e in h]
         train = [p for p in train if p[1] is not None]
-        val = [(e.epoch, _pos(e.val_loss, self.log_scale)) for e in h]
+        val = [(e.epoch, _y(e.val_loss, log)) for e in h]
         val = [p for p in val if p[1] is not None]
         if not train and not val:
-            plt.yscale("linear")
             plt.xlim(0, 1)
             plt.ylim(0, 1)
+            plt.yticks([])
             self.refresh()
             return
-        plt.yscale("log" if self.log_scale else "linear")
-        x = [e.epoch for e in h]
         if train:
             plt.plot(*zip(*train), label="train", marker="braille", color="cyan")
         if val:
-            plt.plot(*zip(*val), label="val", marker="dot", color="orange")
+            plt.plot(*zip(*val), label="val", marker="hd", color="orange")
+        ys = [y for _, y in train + val]
+        lo, hi_y = min(ys), max(ys)
+        if hi_y - lo < 1e-9:
+            lo, hi_y = lo - 0.5, hi_y + 0.5
+        plt.ylim(lo, hi_y)
+        ticks = value_ticks(lo, hi_y)
+        plt.yticks(ticks, [_label(t, log) for t in ticks])
         best = h[-1].best_epoch
         if best:
             plt.vline(best, color="green")
-        if len(x) == 1:
-            plt.xlim(0, x[0] + 1)
+        hi = max(h[-1].epoch, 2)
+        plt.xlim(min(h[0].epoch, 1), hi)
+        plt.xticks(epoch_ticks(hi))
         self.refresh()
 
 
-def _pos(v, log: bool):
-    """Loss values for the plot; on a log scale zero or negatives become a tiny positive number."""
+def value_ticks(lo: float, hi: float, n: int = 4) -> list[float]:
+    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+
+
+def _label(t: float, log: bool) -> str:
+    v = 10 ** t if log else t
+    return f"{v:.2g}" if abs(v) < 1e4 else f"{v:.1e}"
+
+
+def _y(v, log: bool):
+    """A loss as plotted: None when missing or not finite; log10 on the log scale."""
     if v is None or not math.isfinite(v):
         return None
-    return max(v, 1e-12) if log else v
+    return math.log10(max(v, 1e-12)) if log else v
+
+
+def epoch_ticks(hi: int, n: int = 5) -> list[int]:
+    """Whole-number epoch ticks from 1 to about ``hi``, at a round step."""
+    raw = max(1, (hi - 1) / max(n - 1, 1))
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    ticks = [1] + list(range(int(step), hi + 1, int(step)))
+    return sorted(set(ticks))

@@ -25,48 +25,71 @@ def rate_text(r: float) -> str:
     return f"{r:.0f}" if r >= 10 else f"{r:.1f}"
 
 
-def status_text(view, *, frozen: bool = False, read_only: bool = False) -> Text:
-    """The line for a RunView; ``frozen`` replaces the time-dependent parts by fixed dashes (tests)."""
+def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list[tuple[str, Text]]:
+    """The line's pieces, as (name, text), left part first; the widget drops some when narrow."""
     v = view
     dev = f"{v.backend}/{v.device}" if v.backend else "…"
-    left = Text.assemble(("dltui", "bold"), f" · {v.preset} · {dev}")
+    parts = [("app", Text("dltui · ", "bold")), ("preset", Text(f"{v.preset} · {dev}"))]
     if read_only:
-        left.append(" · watching", "italic")
-    parts = [f"epoch {v.epoch}/{v.epochs_total}"]
+        parts.append(("watch", Text(" · watching", "italic")))
+    right = [("epoch", f"epoch {v.epoch}/{v.epochs_total}")]
     if v.batches_per_epoch:
-        parts.append(f"batch {v.batch}/{v.batches_per_epoch}")
-    parts.append(f"step {v.step}")
+        right.append(("batch", f"batch {v.batch}/{v.batches_per_epoch}"))
+    right.append(("step", f"step {v.step}"))
     if frozen:
-        parts += ["– steps/s", "--:--", "ETA --:--"]
+        right += [("rate", "– steps/s"), ("elapsed", "--:--"), ("eta", "ETA --:--")]
     else:
-        parts += [f"{rate_text(v.steps_per_s)} steps/s" if v.steps_per_s else "– steps/s",
-                  clock_text(v.elapsed), f"ETA {clock_text(v.eta)}"]
-    right = Text(" · ".join(parts))
-    right.append(" · ")
-    right.append(STATE_WORDS.get(v.state, v.state).upper(), "bold reverse" if v.state == "running" else "bold")
-    return left, right
+        right += [("rate", f"{rate_text(v.steps_per_s)} steps/s" if v.steps_per_s else "– steps/s"),
+                  ("elapsed", clock_text(v.elapsed)), ("eta", f"ETA {clock_text(v.eta)}")]
+    word = STATE_WORDS.get(v.state, v.state).upper()
+    right.append(("state", Text(word, "bold reverse" if v.state == "running" else "bold")))
+    return parts + [("|", Text())] + [(k, t if isinstance(t, Text) else Text(t)) for k, t in right]
+
+
+DROP_ORDER = ["app", "step", "eta", "elapsed", "watch", "batch", "rate", "preset"]
+
+
+def fit_line(parts: list[tuple[str, Text]], width: int) -> Text:
+    """Join the parts (left block, padding, right block joined by ' · '), dropping the least useful
+    pieces until the line fits ``width``."""
+    parts = list(parts)
+
+    def build() -> Text:
+        cut = [k for k, _ in parts].index("|")
+        left = Text.assemble(*(t for _, t in parts[:cut]))
+        right = Text(" · ").join(t for _, t in parts[cut + 1:])
+        gap = width - left.cell_len - right.cell_len
+        return Text.assemble(left, " " * max(gap, 1), right) if left.cell_len else right
+
+    for name in [None] + DROP_ORDER:
+        if name is not None:
+            parts = [(k, t) for k, t in parts if k != name]
+        line = build()
+        if line.cell_len <= width:
+            return line
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def status_text(view, *, frozen: bool = False, read_only: bool = False, width: int = 200) -> Text:
+    return fit_line(status_parts(view, frozen=frozen, read_only=read_only), width)
 
 
 class StatusLine(Static):
-    """One line; the left part (what runs where) and the right part (progress) are padded apart."""
+    """One line: what runs where on the left, the progress on the right."""
 
     DEFAULT_CSS = """
     StatusLine { height: 1; width: 1fr; }
     """
 
+    _last = None
+
     def show(self, view, *, frozen: bool = False, read_only: bool = False) -> None:
-        left, right = status_text(view, frozen=frozen, read_only=read_only)
-        width = max(self.size.width, 1)
-        gap = width - left.cell_len - right.cell_len
-        if gap >= 2:
-            line = Text.assemble(left, " " * gap, right)
-        else:  # too narrow: drop the title part
-            line = Text.assemble(right) if right.cell_len <= width else right
-        line.no_wrap, line.overflow = True, "ellipsis"
         self._last = (view, frozen, read_only)
-        self.update(line)
+        width = self.content_size.width or self.size.width or 100
+        self.update(status_text(view, frozen=frozen, read_only=read_only, width=width))
 
     def on_resize(self) -> None:
-        if getattr(self, "_last", None):
+        if self._last:
             v, f, r = self._last
             self.show(v, frozen=f, read_only=r)

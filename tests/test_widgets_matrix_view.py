@@ -82,7 +82,7 @@ async def test_wide_layer_is_truncated_with_its_full_shape_stated():
         await pilot.pause()
         text = "\n".join(shown(view))
         assert "W [20×60]" in text and "∇W [20×60]" in text
-        assert "of 60 cols" in text and "of 20 rows" in text
+        assert "5/60 cols" in text and "/20 rows" in text
         assert "…" in text and "⋮" in text
         assert "×1e-3" in text  # the gradient's common scale
         lines = shown(view)

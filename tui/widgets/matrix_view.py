@@ -76,12 +76,13 @@ def render_matrix(name: str, M: np.ndarray, max_rows: int, max_cols: int) -> lis
     shown_r = sum(r is not None for r in rows)
     shown_c = sum(c is not None for c in cols)
     dims = ((shown_r, n_out, "rows"), (shown_c, n_in, "cols"))
-    cut = [f"{a} of {n} {what}" for a, n, what in dims if a < n]
+    cut = [f"{a}/{n} {what}" for a, n, what in dims if a < n]
     if cut:
-        head.append(f" ({', '.join(cut)})", style="dim")
+        head.append(f" {', '.join(cut)}", style="dim")
     idx = Text(" " * LABEL, style="dim")
     for c in cols:
         idx.append(ELLIPSIS_COL if c is None else f"{c + 1:>{CELL}}", style="dim")
+    head.truncate(max(block_width(cols), len(name) + 8), overflow="ellipsis")
     lines = [head, idx]
     for r in rows:
         if r is None:
@@ -162,7 +163,7 @@ class MatrixView(Widget):
             if not side:
                 return lines + blocks[0]
             left, right = blocks
-            pad = max(b.cell_len for b in left)
+            pad = max(b.cell_len for b in left[1:])
             for i in range(max(len(left), len(right))):
                 line = left[i].copy() if i < len(left) else Text("")
                 line.pad_right(pad - line.cell_len)

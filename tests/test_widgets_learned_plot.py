@@ -152,7 +152,7 @@ async def test_regions_mode_shades_predictions_and_marks_points():
         g = plot.decision
         ny, nx = g.classes.shape
         acc = (t.backend.predict(d.x_train).argmax(1) == d.y_train).mean()
-        assert f"train acc {acc:.0%}" in lines[0]
+        assert f"acc {acc:.0%}" in lines[0]
         body = [line[6:6 + nx] for line in lines[1:1 + ny]]
         rows, cols = curves.cell_of(d.raw_train, g)
         with_point = set(zip(rows.tolist(), cols.tolist()))

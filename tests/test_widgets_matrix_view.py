@@ -54,7 +54,7 @@ async def test_small_layer_shows_every_entry_side_by_side():
     W, _ = t.backend.get_params()[1]  # the output layer: 1 x 8
     dW = t.backend.net.linears[1].dW.copy()
     app = MatrixApp()
-    async with app.run_test(size=(100, 10)) as pilot:
+    async with app.run_test(size=(110, 10)) as pilot:
         view = app.query_one(MatrixView)
         view.show("layer 2 (8→1)", W, dW)
         await pilot.pause()

@@ -38,6 +38,8 @@ class LearnedPlot(PlotextPlot):
         width: 1fr;
         height: 1fr;
         min-height: 6;
+        text-wrap: nowrap;
+        text-overflow: clip;
     }
     """
 
@@ -176,15 +178,20 @@ class LearnedPlot(PlotextPlot):
         pred_train = curves.predict(self.params, self.activations, d.x_train).argmax(1)
         acc = float((pred_train == labels).mean()) if len(labels) else float("nan")
 
+        legend = Text()
+        for c in range(k):
+            legend.append(f"{POINT_MARKS[c % 5]}", style=f"bold {CLASS_COLORS[c % 5]}")
+            legend.append(f" class {c}  ")
+        legend.append("predicted", style="dim")
+        for c in range(1, k):
+            legend.append(" ")
+            legend.append(REGION_CHARS[c % 5], style=f"{CLASS_COLORS[c % 5]} on {REGION_BG[c % 5]}")
+            legend.append(f" {c}", style="dim")
+        legend.append(f"  acc {acc:.0%}", style="bold")
+        legend.truncate(width, overflow="ellipsis")
         out = Text(no_wrap=True, overflow="crop")
-        for c in range(k):
-            out.append(f"{POINT_MARKS[c % 5]}", style=f"bold {CLASS_COLORS[c % 5]}")
-            out.append(f" class {c}  ")
-        out.append("prediction:", style="dim")
-        for c in range(k):
-            out.append(f" '{REGION_CHARS[c % 5]}'", style=f"{CLASS_COLORS[c % 5]} on {REGION_BG[c % 5]}")
-            out.append(f" {c}", style="dim")
-        out.append(f"   train acc {acc:.0%}\n", style="bold")
+        out.append_text(legend)
+        out.append("\n")
         for r in range(ny):
             yl = ""
             if r == 0:

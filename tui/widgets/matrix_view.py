@@ -106,7 +106,7 @@ def cols_that_fit(width: int, n_in: int) -> int:
     """How many column slots (numbers, or the ellipsis taking one) fit in ``width`` characters."""
     if n_in * CELL + LABEL <= width:
         return n_in
-    return max(3, (width - LABEL - len(ELLIPSIS_COL)) // CELL + 1)
+    return max(3, min(n_in - 1, (width - LABEL - len(ELLIPSIS_COL)) // CELL + 1))
 
 
 class MatrixView(Widget):
@@ -117,6 +117,8 @@ class MatrixView(Widget):
         height: 1fr;
         width: 1fr;
         overflow: hidden;
+        text-wrap: nowrap;
+        text-overflow: clip;
     }
     """
 
@@ -178,7 +180,10 @@ class MatrixView(Widget):
 
     def render(self) -> Text:
         size = self.content_size
-        text = Text("\n").join(self.layout_lines(size.width, size.height))
+        lines = self.layout_lines(size.width, size.height)
+        for line in lines:
+            line.truncate(size.width, overflow="ellipsis")
+        text = Text("\n").join(lines)
         text.no_wrap = True
         text.overflow = "crop"
         return text

@@ -116,3 +116,16 @@ async def test_before_a_layer_is_chosen_it_says_so():
     async with app.run_test(size=(60, 10)) as pilot:
         await pilot.pause()
         assert "select a layer" in app.query_one(MatrixView).render().plain
+
+
+@sync
+async def test_a_one_column_layer_keeps_its_scale_in_view():
+    W = np.linspace(-1, 1, 8).reshape(8, 1)
+    app = MatrixApp()
+    async with app.run_test(size=(50, 14)) as pilot:
+        view = app.query_one(MatrixView)
+        view.show("layer 1 (1→8)", W, W * 1e-3)
+        await pilot.pause()
+        lines = shown(view)
+        assert "W [8×1]" in lines[1] and "∇W [8×1] ×1e-3" in lines[1]  # side by side, nothing cut
+        assert [line.split("│")[1].split()[1] for line in lines[3:11]] == [f"{v:.2f}" for v in W[:, 0]]

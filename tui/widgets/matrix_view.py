@@ -59,8 +59,9 @@ def entry(v: float, scale: int, maxabs: float) -> Text:
     return Text(txt, style=style)
 
 
-def render_matrix(name: str, M: np.ndarray, max_rows: int, max_cols: int) -> list[Text]:
-    """The lines of one matrix block: heading, column indices, rows (at most max_rows of them)."""
+def render_matrix(name: str, M: np.ndarray, max_rows: int, max_cols: int, width: int = 1000) -> list[Text]:
+    """The lines of one matrix block: heading (at most ``width`` wide), column indices, rows
+    (at most max_rows of them)."""
     M = np.asarray(M, np.float64)
     if M.ndim == 1:
         M = M.reshape(-1, 1)
@@ -82,7 +83,7 @@ def render_matrix(name: str, M: np.ndarray, max_rows: int, max_cols: int) -> lis
     idx = Text(" " * LABEL, style="dim")
     for c in cols:
         idx.append(ELLIPSIS_COL if c is None else f"{c + 1:>{CELL}}", style="dim")
-    head.truncate(max(block_width(cols), len(name) + 8), overflow="ellipsis")
+    head.truncate(max(width, block_width(cols)), overflow="ellipsis")
     lines = [head, idx]
     for r in rows:
         if r is None:
@@ -161,11 +162,11 @@ class MatrixView(Widget):
         side = len(mats) == 2 and shown_side >= shown_stacked and cols_that_fit(half, n_in) >= min(n_in, 3)
         if side or len(mats) == 1:
             w = half if side else width
-            blocks = [render_matrix(n, M, height - 2, cols_that_fit(w, n_in)) for n, M in mats]
+            blocks = [render_matrix(n, M, height - 2, cols_that_fit(w, n_in), w) for n, M in mats]
             if not side:
                 return lines + blocks[0]
             left, right = blocks
-            pad = max(b.cell_len for b in left[1:])
+            pad = max(b.cell_len for b in left)
             for i in range(max(len(left), len(right))):
                 line = left[i].copy() if i < len(left) else Text("")
                 line.pad_right(pad - line.cell_len)
@@ -174,8 +175,8 @@ class MatrixView(Widget):
                     line.append_text(right[i])
                 lines.append(line)
             return lines
-        top = render_matrix("W", self.W, rows_each, cols_that_fit(width, n_in))
-        bottom = render_matrix("∇W", self.dW, rows_each, cols_that_fit(width, n_in))
+        top = render_matrix("W", self.W, rows_each, cols_that_fit(width, n_in), width)
+        bottom = render_matrix("∇W", self.dW, rows_each, cols_that_fit(width, n_in), width)
         return lines + top + [Text("")] + bottom
 
     def render(self) -> Text:

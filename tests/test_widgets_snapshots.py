@@ -89,3 +89,8 @@ def test_layer_table_and_matrix_at_80x24(snap_compare):
 
 def test_learned_plots_at_100x20(snap_compare):
     assert snap_compare(LearnedApp(), terminal_size=(100, 20))
+
+
+def test_learned_plots_read_without_colour(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")  # Textual's NoColor filter: markers and shading must carry it
+    assert snap_compare(LearnedApp(), terminal_size=(100, 20))

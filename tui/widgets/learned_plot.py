@@ -2,7 +2,7 @@
 
 - 1-D regression (a curve generator): the target curve, the training points, the model's
   prediction, and each last-hidden unit's contribution c_j * a_j(x) plus the output bias —
-  "a constant plus a sum of (hard) sigmoids" — with a legend (plotext).
+  "a constant plus a sum of (hard) sigmoids" — with a legend, on a braille canvas.
 - 2-D classification (a Playground generator): the decision regions on a character grid,
   shaded per predicted class, with the training points over them as o / x markers, so the
   picture reads without colour.
@@ -20,7 +20,7 @@ from dltui.core import curves
 from dltui.core.data import Dataset
 from dltui.core.spec import Spec
 from rich.text import Text
-from textual_plotext import PlotextPlot
+from textual.widget import Widget
 
 CURVE_POINTS = 200
 MAX_POINTS = 400  # training points drawn in the 1-D plot / predicted-vs-true (subsampled beyond)
@@ -28,9 +28,13 @@ REGION_CHARS = " ░▒▓·"
 POINT_MARKS = "ox+*#"
 CLASS_COLORS = ["dodger_blue1", "dark_orange", "green3", "magenta", "yellow"]
 REGION_BG = ["#16304a", "#4a2e10", "#123d1a", "#3d123d", "#3d3d12"]
+MODEL, TARGET, DATA, BIAS, UNITS = "bold cyan", "green", "bright_white", "yellow", "grey50"
+BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], np.uint8)
+QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"  # index: upper-left 1, upper-right 2, lower-left 4, lower-right 8
+QUAD_BITS = np.array([[1, 2], [4, 8]], np.uint8)
 
 
-class LearnedPlot(PlotextPlot):
+class LearnedPlot(Widget):
     """The 'what the net learned' panel; the mode follows the data (see the module doc)."""
 
     DEFAULT_CSS = """
@@ -52,7 +56,6 @@ class LearnedPlot(PlotextPlot):
         self.message = "the plot appears when a run is set up"
         self.contributions: curves.Contributions | None = None
         self.decision: curves.DecisionGrid | None = None
-        self.legend = Text("")
         self.border_title = "what the net learned"
 
     # ------------------------------------------------------------ data in
@@ -95,67 +98,59 @@ class LearnedPlot(PlotextPlot):
 
     # ------------------------------------------------------------ drawing
     def _redraw(self) -> None:
-        if self.mode in ("curve", "scatter"):
-            self.plt.clear_figure()
-            if self.params is not None:
-                (self._draw_curve if self.mode == "curve" else self._draw_scatter)()
         self.refresh()
 
-    def _draw_curve(self) -> None:
-        plt, c = self.plt, self.contributions
+    def curve_text(self, width: int, height: int) -> Text:
+        """Target, data, bias, units and model on one braille canvas, a legend above it."""
+        c = self.contributions
         x = self.grid[:, 0]
         units = c.units.shape[1]
-        for j in range(units):
-            plt.plot(x, c.units[:, j], marker="braille", color="gray")
-        plt.plot(x, np.full_like(x, c.bias), marker="braille", color="yellow")
-        plt.scatter(*self.points, marker="braille", color="white")
+        legend = Text()
+        legend.append("▀▄ model", style=MODEL)
         if self.target is not None:
-            plt.plot(x, self.target, marker="braille", color="green")
-        plt.plot(x, c.prediction, marker="hd", color="cyan")
-        plt.ylim(*self.y_range)
-        plt.xlim(float(x[0]), float(x[-1]))
-        legend = Text(no_wrap=True, overflow="crop")
-        legend.append("▀▄ model", style="bold cyan")
-        if self.target is not None:
-            legend.append("  ⠒ target", style="green")
-        legend.append("  ⠂ data", style="bright_white")
-        legend.append(f"  ⠒ bias {c.bias:.2g}", style="yellow")
+            legend.append("  ⠒ target", style=TARGET)
+        legend.append("  ⠂ data", style=DATA)
+        legend.append(f"  ⠒ bias {c.bias:.2g}", style=BIAS)
         if units:
-            legend.append(f"  ⠒ {units} units c·{c.activation}", style="grey62")
-        self.legend = legend
+            legend.append(f"  ⠒ {units} units c·{c.activation}", style=UNITS)
+        canvas = Canvas(*_plot_area(width, height), (float(x[0]), float(x[-1])), self.y_range)
+        for j in range(units):
+            canvas.line(x, c.units[:, j], UNITS)
+        canvas.line(x, np.full_like(x, c.bias), BIAS)
+        canvas.points(*self.points, DATA)
+        if self.target is not None:
+            canvas.line(x, self.target, TARGET)
+        canvas.line(x, c.prediction, MODEL, bold=True)
+        return framed(legend, canvas, "x", width)
 
-    def _draw_scatter(self) -> None:
-        plt, d = self.plt, self.data
+    def scatter_text(self, width: int, height: int) -> Text:
+        """Predicted against true on the validation rows, with the line predicted = true."""
+        d = self.data
         pred = curves.predict(self.params, self.activations, d.x_val)[:, 0]
         true = np.asarray(d.y_val, float).reshape(-1)
-        rmse = float(np.sqrt(np.mean((pred - true) ** 2)))
+        self.rmse = float(np.sqrt(np.mean((pred - true) ** 2)))
         lo, hi = curves.padded_range(true, 0.05)
-        keep = _subsample(len(true), MAX_POINTS)
-        plt.plot([lo, hi], [lo, hi], marker="braille", color="gray")
-        plt.scatter(true[keep], pred[keep], marker="•", color="cyan")
-        plt.xlim(lo, hi)
-        plt.ylim(lo, hi)
-        self.rmse = rmse
-        legend = Text(no_wrap=True, overflow="crop")
-        legend.append(f"• validation RMSE {rmse:.3g}", style="bold cyan")
+        legend = Text()
+        legend.append(f"• validation RMSE {self.rmse:.3g}", style=MODEL)
         legend.append(f"  x true, y predicted {d.features.target}", style="dim")
-        legend.append("  ⠒ ideal", style="grey62")
-        self.legend = legend
+        legend.append("  ⠒ ideal", style=UNITS)
+        canvas = Canvas(*_plot_area(width, height), (lo, hi), (lo, hi))
+        canvas.line(np.array([lo, hi]), np.array([lo, hi]), UNITS)
+        keep = _subsample(len(true), MAX_POINTS)
+        canvas.marks(true[keep], pred[keep], "•", MODEL)
+        return framed(legend, canvas, f"true {d.features.target}", width)
 
-    def render(self):
+    def render(self) -> Text:
         size = self.content_size
-        if self.mode in ("curve", "scatter") and self.params is not None:
-            h = max(size.height - 1, 3)
-            self._plot.plotsize(size.width, h)
-            self._plot._set_size(size.width, h)  # as PlotextPlot.render does (plotext resize quirk)
-            self._plot.theme(self._get_plotext_theme_name(self.app.theme))
-            legend = self.legend.copy()
-            legend.truncate(size.width, overflow="ellipsis")
-            return Text("\n").join([legend, Text.from_ansi(self._plot.build())])
         if self.data is None or self.params is None or self.mode == "none":
             return Text(self.message, style="dim")
+        w, h = size.width, size.height
+        if self.mode == "curve":
+            return self.curve_text(w, h)
+        if self.mode == "scatter":
+            return self.scatter_text(w, h)
         if self.mode == "regions":
-            return self.regions_text(size.width, size.height)
+            return self.regions_text(w, h)
         return self.confusion_text()
 
     # ------------------------------------------------------------ 2-D decision regions
@@ -241,3 +236,137 @@ def _subsample(n: int, k: int) -> np.ndarray:
 
 def _tick(v: float) -> str:
     return f"{v:.3g}"
+
+
+AXIS_W = 6  # width of the y tick labels
+
+
+# ---------------------------------------------------------------- a small character canvas
+
+
+class Canvas:
+    """A plot area of ``cols`` x ``rows`` cells over data limits ``xlim`` x ``ylim``.
+
+    Thin lines and dots are braille (2 x 4 dots a cell; overlapping series share a cell's
+    dots, the last one drawn gives its colour); bold lines are quadrant blocks (2 x 2 a cell)
+    and marks are whole characters, both drawn over the braille. Everything is NumPy on
+    a few hundred points, so a redraw costs about a millisecond.
+    """
+
+    def __init__(self, cols: int, rows: int, xlim: tuple[float, float], ylim: tuple[float, float]):
+        self.cols, self.rows = cols, rows
+        self.xlim, self.ylim = xlim, ylim
+        self.bits = np.zeros((rows, cols), np.uint8)  # braille dots
+        self.bstyle = np.full((rows, cols), -1)
+        self.top = np.full((rows, cols), "", dtype=object)  # blocks and marks
+        self.tstyle = np.full((rows, cols), -1)
+        self.styles: list[str] = []
+
+    def _dots(self, x, y, kx: int, ky: int) -> tuple[np.ndarray, np.ndarray]:
+        (x0, x1), (y0, y1) = self.xlim, self.ylim
+        px = np.floor((np.asarray(x, float) - x0) / ((x1 - x0) or 1.0) * self.cols * kx)
+        py = np.floor((y1 - np.asarray(y, float)) / ((y1 - y0) or 1.0) * self.rows * ky)
+        return px, py
+
+    def _line_dots(self, x, y, kx: int, ky: int) -> tuple[np.ndarray, np.ndarray]:
+        """Dots of the curve y(x) sampled once per dot column, joined vertically (x increasing)."""
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.sum() < 2:
+            return np.zeros(0, int), np.zeros(0, int)
+        W, H = self.cols * kx, self.rows * ky
+        x0, x1 = self.xlim
+        xc = x0 + (np.arange(W) + 0.5) / W * (x1 - x0)
+        inside = (xc >= x[ok].min()) & (xc <= x[ok].max())
+        _, py = self._dots(xc, np.interp(xc, x[ok], y[ok]), kx, ky)
+        cols = np.arange(W)[inside]
+        py = np.clip(py[inside], -1, H).astype(int)
+        if not len(py):
+            return np.zeros(0, int), np.zeros(0, int)
+        nxt = np.append(py[1:], py[-1])
+        lo = np.where(nxt > py, py, np.where(nxt < py, nxt + 1, py))  # up to, not including, the next
+        hi = np.where(nxt > py, nxt - 1, py)
+        n = hi - lo + 1
+        starts = np.repeat(np.cumsum(n) - n, n)
+        rows = np.repeat(lo, n) + (np.arange(n.sum()) - starts)
+        return np.repeat(cols, n), rows
+
+    def _keep(self, px, py, kx: int, ky: int) -> tuple[np.ndarray, np.ndarray]:
+        ok = (px >= 0) & (px < self.cols * kx) & (py >= 0) & (py < self.rows * ky)
+        return px[ok].astype(int), py[ok].astype(int)
+
+    def _style(self, style: str) -> int:
+        self.styles.append(style)
+        return len(self.styles) - 1
+
+    def _braille(self, px, py, style: str) -> None:
+        px, py = self._keep(px, py, 2, 4)
+        r, c = py // 4, px // 2
+        np.bitwise_or.at(self.bits, (r, c), BRAILLE_BITS[py % 4, px % 2])
+        self.bstyle[r, c] = self._style(style)
+
+    def line(self, x, y, style: str, bold: bool = False) -> None:
+        if not bold:
+            self._braille(*self._line_dots(x, y, 2, 4), style)
+            return
+        px, py = self._keep(*self._line_dots(x, y, 2, 2), 2, 2)
+        q = np.zeros((self.rows, self.cols), np.uint8)
+        np.bitwise_or.at(q, (py // 2, px // 2), QUAD_BITS[py % 2, px % 2])
+        hit = q > 0
+        self.top[hit] = [QUADRANTS[i] for i in q[hit]]
+        self.tstyle[hit] = self._style(style)
+
+    def points(self, x, y, style: str) -> None:
+        self._braille(*self._dots(x, y, 2, 4), style)
+
+    def marks(self, x, y, char: str, style: str) -> None:
+        px, py = self._keep(*self._dots(x, y, 1, 1), 1, 1)
+        self.top[py, px] = char
+        self.tstyle[py, px] = self._style(style)
+
+    def row_text(self, r: int) -> Text:
+        """One row of cells as styled text (runs of one style appended together)."""
+        out = Text()
+        run, run_style = [], -1
+        for c in range(self.cols):
+            if self.top[r, c]:
+                ch, st = self.top[r, c], self.tstyle[r, c]
+            elif self.bits[r, c]:
+                ch, st = chr(0x2800 + int(self.bits[r, c])), self.bstyle[r, c]
+            else:
+                ch, st = " ", -1
+            if st != run_style and run:
+                out.append("".join(run), style=self.styles[run_style] if run_style >= 0 else "")
+                run = []
+            run.append(ch)
+            run_style = st
+        if run:
+            out.append("".join(run), style=self.styles[run_style] if run_style >= 0 else "")
+        return out
+
+
+def _plot_area(width: int, height: int) -> tuple[int, int]:
+    """Cells left for the canvas inside a framed plot (legend above, axis labels left and below)."""
+    return max(width - AXIS_W - 1, 4), max(height - 2, 2)
+
+
+def framed(legend: Text, canvas: Canvas, x_name: str, width: int) -> Text:
+    """Legend line, the canvas with y ticks on its left, and the x range and name below it."""
+    legend = legend.copy()
+    legend.truncate(width, overflow="ellipsis")
+    lines = [legend]
+    (x0, x1), (y0, y1) = canvas.xlim, canvas.ylim
+    rows = canvas.rows
+    ticks = {0: y1 - 0.5 * (y1 - y0) / rows, rows - 1: y0 + 0.5 * (y1 - y0) / rows}
+    if rows >= 5:
+        ticks[rows // 2] = y1 - (rows // 2 + 0.5) * (y1 - y0) / rows
+    for r in range(rows):
+        line = Text(f"{_tick(ticks[r]):>{AXIS_W}}┤" if r in ticks else " " * AXIS_W + "│", style="dim")
+        line.append_text(canvas.row_text(r))
+        lines.append(line)
+    left, right = _tick(x0), _tick(x1)
+    mid = max(canvas.cols - len(left) - len(right), 1)
+    lines.append(Text(" " * (AXIS_W + 1) + left + f"{x_name:^{mid}}"[:mid] + right, style="dim"))
+    for line in lines:
+        line.truncate(width)
+    return Text("\n").join(lines)

@@ -219,3 +219,20 @@ async def test_before_configure_it_says_what_will_appear():
         plot.show_params([(np.zeros((1, 1)), np.zeros(1))])  # ignored: no run configured
         await pilot.pause()
         assert "appears" in plot.render().plain
+
+
+@sync
+async def test_weights_of_another_network_are_refused_with_a_message():
+    spec, t = trained("piecewise-sigmoid")
+    app = PlotApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        plot = app.query_one(LearnedPlot)
+        plot.configure(t.data, spec)
+        assert "waiting" in plot.render().plain
+        wrong = [(np.zeros((4, 3)), np.zeros(4)), (np.zeros((1, 4)), np.zeros(1))]  # 3 inputs, not 1
+        plot.show_params(wrong)
+        await pilot.pause()
+        assert plot.params is None and "do not fit" in plot.render().plain
+        plot.show_params(t.backend.get_params())
+        await pilot.pause()
+        assert "model" in plot.render().plain.split("\n")[0]

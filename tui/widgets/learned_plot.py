@@ -63,6 +63,7 @@ class LearnedPlot(Widget):
         """Choose how to draw this run's data and precompute the grids."""
         self.data, self.activations, self.params = data, list(spec.activations), None
         self.contributions = self.decision = None
+        self.message = "waiting for the network's weights"
         raw = data.raw_train
         ncol = None if raw is None or raw.ndim != 2 else raw.shape[1]
         if data.task == "regression" and ncol == 1:
@@ -91,7 +92,13 @@ class LearnedPlot(Widget):
         """Redraw for these weights ([(W [out, in], b [out]), ...], e.g. ``backend.get_params()``)."""
         if self.data is None:
             return
-        self.params = [(np.asarray(W, np.float64), np.asarray(b, np.float64)) for W, b in params]
+        params = [(np.asarray(W, np.float64), np.asarray(b, np.float64)) for W, b in params]
+        if (not params or params[0][0].shape[1] != self.data.n_features
+                or params[-1][0].shape[0] != self.data.n_outputs or len(params) != len(self.activations) + 1):
+            self.params, self.message = None, "these weights do not fit this run's network (configure first)"
+            self.refresh()
+            return
+        self.params = params
         if self.mode == "curve":
             self.contributions = curves.unit_contributions(self.params, self.activations, self.grid_in)
         self._redraw()

@@ -72,7 +72,8 @@ def main(args) -> int:
         run = LiveRun(spec_from_args(args), start=args.start)  # user errors reach cli.main's handler
     warnings.simplefilter("ignore", RuntimeWarning)  # numpy overflow warnings would print over the screen
     app = DltuiApp(run=run, start=bool(getattr(args, "start", False)),
-                   extra_presets=getattr(args, "preset_paths", None) or (), data_path=getattr(args, "data", None))
+                   extra_presets=getattr(args, "preset_paths", None) or (),
+                   data_path=getattr(args, "data", None))
     app.run()
     return app.return_code or 0
 

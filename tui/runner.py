@@ -123,15 +123,18 @@ class LiveRun:
         self.queue: SimpleQueue = SimpleQueue()
         self.trainer = Trainer(spec, backend=backend, device=device, start_paused=not start)
         t = spec.values["training"]
-        self.view = RunView(preset=spec.name, title=spec.values["about"]["title"], backend=self.trainer.backend.name,
-                            device=self.trainer.backend.describe_device(), task=self.trainer.data.task,
-                            epochs_total=self.trainer.epochs, batches_per_epoch=self.trainer.batches_per_epoch,
+        tr = self.trainer
+        self.view = RunView(preset=spec.name, title=spec.values["about"]["title"], backend=tr.backend.name,
+                            device=tr.backend.describe_device(), task=tr.data.task,
+                            epochs_total=tr.epochs, batches_per_epoch=tr.batches_per_epoch,
                             patience=t["patience"], lr=spec.values["optimizer"]["lr"], seed=t["seed"],
                             activations=tuple(spec.activations))
         self._rate = _Rate(clock)
         self._params_future: Future | None = None
         self._stats_pending = False
         self._stats_fresh = False
+        self._epoch_in_flight = False
+        self._epochs_queued = 0
         self.worker = None
 
     @property
@@ -153,15 +156,23 @@ class LiveRun:
 
     # ------------------------------------------------------------ controls (UI thread)
     def toggle(self) -> bool:
+        self._epochs_queued = 0
         return self.trainer.toggle()
 
     def step_batch(self) -> None:
+        self._epochs_queued = 0
         self.trainer.step_batch(1)
 
     def step_epoch(self) -> None:
+        """One more epoch; presses while an epoch is still running are queued, not lost."""
+        if self._epoch_in_flight:
+            self._epochs_queued += 1
+            return
+        self._epoch_in_flight = True
         self.trainer.step_epoch()
 
     def stop(self) -> None:
+        self._epochs_queued = 0
         self.trainer.stop()
 
     def set_lr(self, lr: float) -> None:
@@ -237,6 +248,11 @@ class LiveRun:
             v.history.append(e)
             v.epoch, v.step, v.lr = e.epoch, e.step, e.lr
             changed.add(LOSS)
+            if self._epoch_in_flight:
+                self._epoch_in_flight = False
+                if self._epochs_queued:
+                    self._epochs_queued -= 1
+                    self.step_epoch()
         elif isinstance(e, ev.LayerStatsReady):
             v.stats, v.stats_step = e.layers, e.step
             self._stats_pending = False
@@ -255,7 +271,8 @@ class LiveRun:
             changed.add(MESSAGE)
         elif isinstance(e, ev.Failed):
             v.state, v.end_reason = "failed", "failed"
-            v.message, v.message_kind = f"the run failed: {e.message}. The last good weights are kept.", "error"
+            v.message = f"the run failed: {e.message}. The last good weights are kept."
+            v.message_kind = "error"
             self._stats_pending = False
             changed.update((MESSAGE, RUN))
         elif isinstance(e, ev.Finished):
@@ -263,7 +280,8 @@ class LiveRun:
                 v.state = "finished"
             v.end_reason, v.step = e.reason, e.steps
             if e.reason in ("completed", "stopped") and v.message_kind != "error":
-                best = "" if e.best_val_loss is None else f"; best {e.best_val_loss:.4g} at epoch {e.best_epoch}"
+                best = ("" if e.best_val_loss is None else
+                        f"; best {e.best_val_loss:.4g} at epoch {e.best_epoch}")
                 v.message, v.message_kind = f"{END_WORDS[e.reason]} after {e.epochs_run} epochs{best}", "info"
             self._stats_pending = False
             changed.update((MESSAGE, RUN))
@@ -305,7 +323,8 @@ class WatchRun:
         v, s = self.view, self.spec
         v.title, v.task = s.values["about"]["title"], s.task
         v.epochs_total, v.patience = s.values["training"]["epochs"], s.values["training"]["patience"]
-        v.lr, v.seed, v.activations = s.values["optimizer"]["lr"], s.values["training"]["seed"], tuple(s.activations)
+        v.lr, v.seed = s.values["optimizer"]["lr"], s.values["training"]["seed"]
+        v.activations = tuple(s.activations)
         try:
             from dltui.core.data import load_dataset
 
@@ -354,8 +373,9 @@ class WatchRun:
         changed = set()
         s = st.get("started") or {}
         if s and not v.batches_per_epoch:
-            v.preset, v.backend, v.device = s.get("preset", v.preset), s.get("backend", ""), s.get("device", "")
-            v.epochs_total, v.batches_per_epoch = s.get("epochs", v.epochs_total), s.get("batches_per_epoch", 0)
+            v.preset, v.backend = s.get("preset", v.preset), s.get("backend", "")
+            v.device, v.epochs_total = s.get("device", ""), s.get("epochs", v.epochs_total)
+            v.batches_per_epoch = s.get("batches_per_epoch", 0)
             v.layer_sizes, v.task = tuple(s.get("layer_sizes", ())), s.get("task", v.task)
             changed.add(HEADER)
         state = st.get("state")
@@ -364,10 +384,12 @@ class WatchRun:
             v.state = state
             v.end_reason = end.get("reason", state)
             if state == "failed":
-                changed |= self._say(f"the run has ended: it failed ({end.get('message', 'no message')}).", "error")
+                why = end.get("message", "no message")
+                changed |= self._say(f"the run has ended: it failed ({why}).", "error")
             else:
                 words = END_WORDS.get(v.end_reason, v.end_reason)
-                changed |= self._say(f"the run has ended: {words} after {end.get('epochs_run', v.epoch)} epochs "
+                n = end.get("epochs_run", v.epoch)
+                changed |= self._say(f"the run has ended: {words} after {n} epochs "
                                      f"(best at epoch {end.get('best_epoch', '?')}).", "info")
             self._ckpt_at = -1e9
             changed.add(HEADER)
@@ -375,7 +397,8 @@ class WatchRun:
             pid = st.get("pid")
             if isinstance(pid, int) and not _alive(pid) and time.time() - st.get("updated", 0) > 5:
                 v.state = "failed"
-                changed |= self._say(f"the run has ended: its process ({pid}) is gone without a final status.",
+                changed |= self._say(f"the run has ended: its process ({pid}) is gone without a final "
+                                     "status.",
                                      "error")
         return changed
 
@@ -398,8 +421,8 @@ class WatchRun:
         v = self.view
         acts = list(v.activations) + ["identity"]
         v.params, v.grads, v.params_step = params, None, int(meta.get("epoch", 0))
-        v.stats = tuple(make_layer_stats(i + 1, acts[i] if i < len(acts) else "identity", W, b, np.zeros_like(W),
-                                         None, None) for i, (W, b) in enumerate(params))
+        v.stats = tuple(make_layer_stats(i + 1, acts[i] if i < len(acts) else "identity", W, b,
+                                         np.zeros_like(W), None, None) for i, (W, b) in enumerate(params))
         v.stats_step = v.params_step
         return {PARAMS, STATS}
 

@@ -8,7 +8,8 @@ from pathlib import Path
 def add_parser(sub) -> None:
     sp = sub.add_parser(
         "watch", help="follow a headless run in the app",
-        description="Open the dashboard read-only on a run folder that `dltui train --out RUN_DIR` is writing "
+        description="Open the dashboard read-only on a run folder that `dltui train --out RUN_DIR` "
+                    "is writing "
                     "(in nohup, tmux or a batch job): the loss per epoch as metrics.jsonl grows, the best "
                     "checkpoint's weights every few seconds, and a message when the run ends.")
     sp.add_argument("run_dir", metavar="RUN_DIR", help="the run folder (holds preset.toml, metrics.jsonl)")

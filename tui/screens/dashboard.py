@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import time
 
+import numpy as np
 from dltui.tui import runner as rn
 from dltui.tui.widgets.loss_plot import LossPlot
 from dltui.tui.widgets.status_line import StatusLine
@@ -186,12 +187,14 @@ class DashboardScreen(Screen):
         v = self.run.view
         if v.params is None:
             return
-        self.query_one("#learned").show_params(v.params)
+        with np.errstate(all="ignore"):  # a diverged net's predictions overflow: no warnings on screen
+            self.query_one("#learned").show_params(v.params)
         i = min(self._selected, len(v.params) - 1)
         W = v.params[i][0]
         dW = v.grads[i] if v.grads is not None and i < len(v.grads) else None
         sizes = f"{W.shape[1]}→{W.shape[0]}"
-        when = f"step {v.params_step}" if not self.run.read_only else f"best checkpoint, epoch {v.params_step}"
+        when = (f"best checkpoint, epoch {v.params_step}" if self.run.read_only else
+                f"step {v.params_step}")
         self.query_one("#matrix").show(f"layer {i + 1} ({sizes}) · {when}", W, dW)
 
     def _say(self, text: str, kind: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -25,15 +25,17 @@ KEYS = [
 ]
 
 
-def help_table() -> Table:
-    t = Table(show_header=False, box=None, padding=(0, 2, 0, 0), expand=False)
-    t.add_column(style="bold", no_wrap=True)
-    t.add_column()
+def help_text() -> Text:
+    """Every key, grouped by screen, in two aligned columns."""
+    width = max(len(k) for _, keys in KEYS for k, _ in keys) + 4
+    out = Text()
     for i, (where, keys) in enumerate(KEYS):
-        t.add_row(f"{'' if i == 0 else chr(10)}{where}", "")
+        out.append(("\n" if i else "") + where + "\n", "bold underline")
         for k, what in keys:
-            t.add_row(f"  {k}", what)
-    return t
+            out.append(f"  {k:<{width}}", "bold")
+            out.append(what + "\n")
+    out.rstrip()
+    return out
 
 
 class HelpScreen(ModalScreen[None]):
@@ -42,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static("dltui keys", classes="box-title")
-            yield Static(help_table(), id="help-keys")
+            yield Static(help_text(), id="help-keys")
             yield Static("escape or ? closes", classes="hint")
 
     def action_close(self) -> None:

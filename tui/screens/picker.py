@@ -69,7 +69,8 @@ def grouped(entries: list[dict], text: str = "") -> list[tuple[str, list[dict]]]
     keep = [e for e in entries
             if all(w in f"{e['name']} {e['title']} {e['topic']} {titles.get(e['topic'], '')}".lower()
                    for w in words)]
-    topics = list(TOPIC_TITLES) + sorted({e["topic"] for e in keep} - set(TOPIC_TITLES) - {OWN_TOPIC}) + [OWN_TOPIC]
+    other = sorted({e["topic"] for e in keep} - set(TOPIC_TITLES) - {OWN_TOPIC})
+    topics = list(TOPIC_TITLES) + other + [OWN_TOPIC]
     groups = []
     for t in topics:
         g = sorted((e for e in keep if e["topic"] == t), key=lambda e: (e["order"], e["name"]))
@@ -103,7 +104,8 @@ def describe(spec) -> Text:
                              f"{d['valid_ratio']:.0%} for validation"))
     else:
         skip = {"kind", "valid_ratio", "path", "needs", "seed"}
-        params = ", ".join(f"{k} {val}" for k, val in d.items() if k not in skip and val not in (None, "", []))
+        params = ", ".join(f"{k} {val}" for k, val in d.items()
+                           if k not in skip and val not in (None, "", []))
         rows.append(("data", f"generated '{d['kind']}' ({params}), {d['valid_ratio']:.0%} for validation"))
     opt = f"{o['name']}, lr {o['lr']:g}"
     if o.get("momentum"):
@@ -112,7 +114,8 @@ def describe(spec) -> Text:
         opt += f", weight decay {o['weight_decay']:g}"
     rows.append(("optimizer", opt))
     pat = f", early stop after {t['patience']} epochs without progress" if t.get("patience") else ""
-    rows.append(("training", f"{t['epochs']} epochs, batch size {t['batch_size'] or 'all'}{pat}, seed {t['seed']}"))
+    batch = t["batch_size"] or "all"
+    rows.append(("training", f"{t['epochs']} epochs, batch size {batch}{pat}, seed {t['seed']}"))
     if d["kind"] == "csv":
         rows.append(("needs", d.get("needs") or "a CSV file with a header row (give its path below)"))
     for k, val in rows:
@@ -258,7 +261,8 @@ class PickerScreen(Screen):
             if spec.values["data"]["kind"] == "csv":
                 path = self.query_one("#data-path", Input).value.strip()
                 if not path:
-                    msg.update(Text.assemble(("needs a CSV: ", "bold"), "type its path here and press enter."))
+                    msg.update(Text.assemble(("needs a CSV: ", "bold"),
+                                             "type its path here and press enter."))
                     self.query_one("#data-path", Input).focus()
                     return
                 if not Path(path).expanduser().is_file():

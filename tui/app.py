@@ -29,6 +29,8 @@ class DltuiApp(App):
         self._run, self._spec, self._start, self.watch_dir = run, spec, start, watch_dir
         self.extra_presets, self.scan_dir, self.data_path = tuple(extra_presets), scan_dir, data_path
         self.freeze_clock = freeze_clock  # tests: no elapsed time, rate or ETA on screen
+        if freeze_clock:
+            self.animation_level = "none"
 
     def on_mount(self) -> None:
         from dltui.tui.screens.dashboard import DashboardScreen

@@ -13,7 +13,7 @@ pytest.importorskip("textual")
 from dltui.core import curves  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
-from dltui.tui.widgets.learned_plot import POINT_MARKS, REGION_CHARS, LearnedPlot  # noqa: E402
+from dltui.tui.widgets.learned_plot import POINT_MARKS, QUADRANTS, REGION_CHARS, Canvas, LearnedPlot  # noqa: E402
 from textual.app import App  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -95,6 +95,42 @@ def test_decision_regions_are_the_models_argmax(preset):
     rows, cols = curves.cell_of(d.raw_train, g)
     assert np.all(np.abs(g.x1[cols] - d.raw_train[:, 0]) <= (g.x1[1] - g.x1[0]) / 2 + 1e-9)
     assert np.all(np.abs(g.x2[rows] - d.raw_train[:, 1]) <= (g.x2[0] - g.x2[1]) / 2 + 1e-9)
+
+
+# ---------------------------------------------------------------- the character canvas
+
+
+def test_canvas_marks_land_in_their_cells():
+    cv = Canvas(10, 5, (0.0, 10.0), (0.0, 5.0))
+    cv.marks(np.array([0.5, 9.5, 4.2, 20.0]), np.array([4.5, 0.5, 2.7, 1.0]), "o", "red")  # 20: outside
+    rows = [cv.row_text(r).plain for r in range(5)]
+    assert rows[0] == "o" + " " * 9
+    assert rows[4] == " " * 9 + "o"
+    assert rows[2] == " " * 4 + "o" + " " * 5
+    assert sum(row.count("o") for row in rows) == 3
+
+
+def test_canvas_lines_are_continuous_and_bold_lines_use_blocks():
+    cv = Canvas(20, 5, (0.0, 1.0), (0.0, 1.0))
+    x = np.linspace(0, 1, 200)
+    cv.line(x, x, "green")  # the diagonal: every column has dots, rising to the right
+    rows = [cv.row_text(r).plain for r in range(5)]
+    assert all(any(row[c] != " " for row in rows) for c in range(20))
+    assert rows[0][-1] != " " and rows[-1][0] != " " and rows[0][0] == " "
+    assert all("\u2800" < ch <= "\u28ff" for row in rows for ch in row if ch != " ")
+    cv.line(x, np.full_like(x, 0.5), "cyan", bold=True)  # a bold horizontal line over the middle row
+    middle = cv.row_text(2).plain
+    assert set(middle) <= set(QUADRANTS[1:]) and len(set(middle)) == 1
+    assert np.all(cv.top[2] != "")
+
+
+def test_canvas_ignores_nan_and_far_away_values():
+    cv = Canvas(8, 4, (0.0, 1.0), (0.0, 1.0))
+    x = np.linspace(0, 1, 50)
+    cv.line(x, np.full_like(x, np.nan), "red")
+    cv.line(x, np.full_like(x, 1e9), "red")
+    cv.points(np.array([np.nan, 0.5]), np.array([0.5, np.inf]), "red")
+    assert not cv.bits.any() and not np.any(cv.top != "")
 
 
 # ---------------------------------------------------------------- the widget

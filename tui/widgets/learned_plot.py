@@ -136,7 +136,7 @@ class LearnedPlot(Widget):
         pred = curves.predict(self.params, self.activations, d.x_val)[:, 0]
         true = np.asarray(d.y_val, float).reshape(-1)
         self.rmse = float(np.sqrt(np.mean((pred - true) ** 2)))
-        lo, hi = curves.padded_range(true, 0.05)
+        lo, hi = curves.padded_range(np.concatenate([true, pred]), 0.05)  # a poor model stays in view
         legend = Text()
         legend.append(f"• validation RMSE {self.rmse:.3g}", style=MODEL)
         legend.append(f"  x true, y predicted {d.features.target}", style="dim")

@@ -99,6 +99,11 @@ def render_matrix(name: str, M: np.ndarray, max_rows: int, max_cols: int, width:
     return lines
 
 
+def _count(n: int, slots: int) -> int:
+    """How many of n entries ``pick`` shows in this many slots."""
+    return sum(i is not None for i in pick(n, max(slots, 1)))
+
+
 def block_width(n_cols_shown: list[int | None]) -> int:
     return LABEL + sum(len(ELLIPSIS_COL) if c is None else CELL for c in n_cols_shown)
 
@@ -157,8 +162,8 @@ class MatrixView(Widget):
         half = (width - len(GAP)) // 2
         rows_each = max((height - 4 - 1) // 2, 1)
         # side by side or stacked: whichever shows more entries (ties: side by side)
-        shown_side = min(n_out, height - 2) * min(n_in, cols_that_fit(half, n_in))
-        shown_stacked = min(n_out, rows_each) * min(n_in, cols_that_fit(width, n_in))
+        shown_side = _count(n_out, height - 2) * _count(n_in, cols_that_fit(half, n_in))
+        shown_stacked = _count(n_out, rows_each) * _count(n_in, cols_that_fit(width, n_in))
         side = len(mats) == 2 and shown_side >= shown_stacked and cols_that_fit(half, n_in) >= min(n_in, 3)
         if side or len(mats) == 1:
             w = half if side else width

@@ -35,7 +35,7 @@ async def wait_for(pilot, cond, timeout: float = 15.0, what: str = "condition") 
 
 
 def status(app) -> str:
-    return str(app.screen.query_one("#status", Static).render())
+    return str(app.screen.query_one("#status").render())
 
 
 def options(app) -> list[str]:

@@ -28,7 +28,7 @@ async def wait_for(pilot, cond, timeout: float = 20.0, what: str = "condition") 
 
 
 def text(app, sel: str) -> str:
-    return str(app.screen.query_one(sel, Static).render())
+    return str(app.screen.query_one(sel).render())
 
 
 def test_watch_follows_a_run_epoch_by_epoch_and_says_when_it_ends(tmp_path):

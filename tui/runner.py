@@ -135,6 +135,8 @@ class LiveRun:
         self._stats_fresh = False
         self._epoch_in_flight = False
         self._epochs_queued = 0
+        self._latest_batch: ev.BatchEnded | None = None
+        self._seen_batch: ev.BatchEnded | None = None
         self.worker = None
 
     @property
@@ -150,9 +152,17 @@ class LiveRun:
     def _fit(self) -> None:
         try:
             with np.errstate(all="ignore"):
-                self.trainer.fit(callbacks=[self.queue.put])
+                self.trainer.fit(callbacks=[self._on_event])
         except Exception:  # noqa: BLE001 - the trainer has already emitted Failed with the message
             pass
+
+    def _on_event(self, e: ev.Event) -> None:
+        """The trainer's callback (training thread). Batch ends, thousands a second, are coalesced
+        into one slot the UI reads (an attribute store is atomic); every other event is queued."""
+        if type(e) is ev.BatchEnded:
+            self._latest_batch = e
+        else:
+            self.queue.put(e)
 
     # ------------------------------------------------------------ controls (UI thread)
     def toggle(self) -> bool:
@@ -210,6 +220,13 @@ class LiveRun:
         v, changed = self.view, set()
         n = 0
         while True:
+            # the latest batch first: a Paused or EpochEnded queued after it is newer
+            b = self._latest_batch
+            if b is not None and b is not self._seen_batch:
+                self._seen_batch = b
+                if b.step >= v.step:
+                    self._apply(b, changed)
+                n += 1
             try:
                 e = self.queue.get_nowait()
             except Empty:
@@ -243,10 +260,11 @@ class LiveRun:
             if v.state != "running":
                 v.state = "running"
         elif isinstance(e, ev.Paused):
-            v.state, v.step = "paused", e.step
+            if e.step >= v.step:  # not an old pause the latest batch has overtaken
+                v.state, v.step = "paused", e.step
         elif isinstance(e, ev.EpochEnded):
             v.history.append(e)
-            v.epoch, v.step, v.lr = e.epoch, e.step, e.lr
+            v.epoch, v.step, v.lr = max(v.epoch, e.epoch), max(v.step, e.step), e.lr
             changed.add(LOSS)
             if self._epoch_in_flight:
                 self._epoch_in_flight = False

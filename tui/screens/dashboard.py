@@ -22,9 +22,13 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-TICK = 1 / 12  # how often the queue is drained
-VIEW_EVERY = 0.5  # seconds between requests for layer statistics / parameters while running
-PLOT_EVERY = 0.25  # at most this often the loss plot is rebuilt while running
+TICK = 1 / 10  # how often the queue is drained
+# While training runs, the costly views are redrawn at most this often (seconds); every redraw takes
+# the GIL from the training thread. When paused, everything is redrawn at once.
+STATS_EVERY = 0.5  # layer statistics (asked for only while the table is visible)
+PARAMS_EVERY = 1.0  # parameters for the learned plot / matrices (only while visible)
+PLOT_EVERY = 1.0  # the loss plot
+STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 
@@ -70,7 +74,7 @@ class DashboardScreen(Screen):
         self.run = run
         self._start = start
         self._watch_dir = watch_dir
-        self._last_view_request = 0.0
+        self._last_stats = self._last_params = self._last_status = 0.0
         self._last_plot = 0.0
         self._loss_dirty = False
         self._selected = 0  # index into the layer list (0-based)
@@ -91,6 +95,10 @@ class DashboardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        # the widgets the timer touches, looked up once
+        self.w_status, self.w_loss = self.query_one(StatusLine), self.query_one(LossPlot)
+        self.w_layers, self.w_right = self.query_one("#layers"), self.query_one("#right", TabbedContent)
+        self.w_learned, self.w_matrix = self.query_one("#learned"), self.query_one("#matrix")
         self._layout_for(self.size.width, self.size.height)
         if self.run is None and self._watch_dir is not None:
             self.run = rn.WatchRun(self._watch_dir)
@@ -143,9 +151,9 @@ class DashboardScreen(Screen):
     def _refresh_all(self) -> None:
         v = self.run.view
         self._show_status()
-        self.query_one(LossPlot).show_history(v.history, v.task, v.patience)
+        self.w_loss.show_history(v.history, v.task, v.patience)
         if v.stats is not None:
-            self.query_one("#layers").show_stats(v.stats)
+            self.w_layers.show_stats(v.stats)
         self._show_params()
 
     # ------------------------------------------------------------ the timer
@@ -156,46 +164,49 @@ class DashboardScreen(Screen):
         changed = run.poll()
         v = run.view
         now = time.monotonic()
-        if rn.HEADER in changed or rn.RUN in changed:
+        if rn.RUN in changed or (rn.HEADER in changed and (v.state != "running" or
+                                                            now - self._last_status >= STATUS_EVERY)):
+            self._last_status = now
             self._show_status()
         if rn.LOSS in changed:
             self._loss_dirty = True
         if self._loss_dirty and (now - self._last_plot >= PLOT_EVERY or v.state != "running"):
             self._loss_dirty, self._last_plot = False, now
-            self.query_one(LossPlot).show_history(v.history, v.task, v.patience)
+            self.w_loss.show_history(v.history, v.task, v.patience)
         if rn.STATS in changed and v.stats is not None:
-            self.query_one("#layers").show_stats(v.stats)
+            self.w_layers.show_stats(v.stats)
         if rn.PARAMS in changed:
             self._show_params()
         if rn.MESSAGE in changed:
             self._say(v.message, v.message_kind)
-        if v.state != "running" or now - self._last_view_request >= VIEW_EVERY:
-            self._last_view_request = now
-            if self._visible("#layers"):
-                run.want_stats()
-            if self._visible("#right"):
-                run.want_params()
+        idle = v.state != "running"
+        if (idle or now - self._last_stats >= STATS_EVERY) and self._visible("#layers"):
+            self._last_stats = now
+            run.want_stats()
+        if (idle or now - self._last_params >= PARAMS_EVERY) and self._visible("#right"):
+            self._last_params = now
+            run.want_params()
 
     def _visible(self, selector: str) -> bool:
-        w = self.query_one(selector)
-        return w.display and (selector != "#right" or not self.has_class("-narrow") or self._show_right)
+        w = self.w_layers if selector == "#layers" else self.w_right
+        return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right)
 
     def _show_status(self) -> None:
-        self.query_one(StatusLine).show(self.run.view, frozen=self.frozen, read_only=self.run.read_only)
+        self.w_status.show(self.run.view, frozen=self.frozen, read_only=self.run.read_only)
 
     def _show_params(self) -> None:
         v = self.run.view
         if v.params is None:
             return
         with np.errstate(all="ignore"):  # a diverged net's predictions overflow: no warnings on screen
-            self.query_one("#learned").show_params(v.params)
+            self.w_learned.show_params(v.params)
         i = min(self._selected, len(v.params) - 1)
         W = v.params[i][0]
         dW = v.grads[i] if v.grads is not None and i < len(v.grads) else None
         sizes = f"{W.shape[1]}→{W.shape[0]}"
         when = (f"best checkpoint, epoch {v.params_step}" if self.run.read_only else
                 f"step {v.params_step}")
-        self.query_one("#matrix").show(f"layer {i + 1} ({sizes}) · {when}", W, dW)
+        self.w_matrix.show(f"layer {i + 1} ({sizes}) · {when}", W, dW)
 
     def _say(self, text: str, kind: str) -> None:
         msg = self.query_one("#message", Static)

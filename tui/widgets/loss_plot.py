@@ -80,7 +80,7 @@ class LossPlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        h, log = self._history, self.log_scale
+        h, log = thin(self._history, 2 * max(self.size.width, 40)), self.log_scale
         train = [(e.epoch, _y(e.train_loss, log)) for e in h]
         train = [p for p in train if p[1] is not None]
         val = [(e.epoch, _y(e.val_loss, log)) for e in h]
@@ -109,6 +109,18 @@ class LossPlot(PlotextPlot):
         plt.xlim(min(h[0].epoch, 1), hi)
         plt.xticks(epoch_ticks(hi))
         self.refresh()
+
+
+def thin(history: list, n: int) -> list:
+    """At most about ``n`` epochs, evenly spread, always with the first, the last and the best:
+    the plot cannot show more (two braille dots a cell) and plotext's cost grows with the points."""
+    if len(history) <= n:
+        return history
+    step = len(history) / n
+    keep = {int(i * step) for i in range(n)} | {0, len(history) - 1}
+    best = history[-1].best_epoch
+    keep |= {i for i in (best - 1,) if 0 <= i < len(history) and history[i].epoch == best}
+    return [history[i] for i in sorted(keep)]
 
 
 def value_ticks(lo: float, hi: float, n: int = 4) -> list[float]:

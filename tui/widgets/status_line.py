@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 STATE_WORDS = {"ready": "ready", "running": "running", "paused": "paused", "finished": "ended",
                "failed": "failed"}
@@ -75,8 +75,9 @@ def status_text(view, *, frozen: bool = False, read_only: bool = False, width: i
     return fit_line(status_parts(view, frozen=frozen, read_only=read_only), width)
 
 
-class StatusLine(Static):
-    """One line: what runs where on the left, the progress on the right."""
+class StatusLine(Widget):
+    """One line: what runs where on the left, the progress on the right. Redrawing it never
+    reflows the screen (a Static's update would)."""
 
     DEFAULT_CSS = """
     StatusLine { height: 1; width: 1fr; }
@@ -86,10 +87,10 @@ class StatusLine(Static):
 
     def show(self, view, *, frozen: bool = False, read_only: bool = False) -> None:
         self._last = (view, frozen, read_only)
-        width = self.content_size.width or self.size.width or 100
-        self.update(status_text(view, frozen=frozen, read_only=read_only, width=width))
+        self.refresh()
 
-    def on_resize(self) -> None:
-        if self._last:
-            v, f, r = self._last
-            self.show(v, frozen=f, read_only=r)
+    def render(self) -> Text:
+        if not self._last:
+            return Text("")
+        v, f, r = self._last
+        return status_text(v, frozen=f, read_only=r, width=self.content_size.width or 100)

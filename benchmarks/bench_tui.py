@@ -62,7 +62,8 @@ import sys, time, json
 from dltui.tui.app import DltuiApp
 async def pilot(p):
     await p.pause()
-    print(json.dumps({"t": time.time(), "torch": "torch" in sys.modules, "screen": type(p.app.screen).__name__}))
+    print(json.dumps({"t": time.time(), "torch": "torch" in sys.modules,
+                      "screen": type(p.app.screen).__name__}))
     p.app.exit()
 DltuiApp(scan_dir=None).run(headless=True, size=(100, 30), auto_pilot=pilot)
 """
@@ -90,8 +91,9 @@ def main() -> int:
         in_app.append(fit_in_app(a.preset, a.epochs))
     best_alone, best_app = max(alone), max(in_app)
     print(f"preset {a.preset}, {a.epochs} epochs, best of {a.repeats}")
-    print(f"  Trainer.fit alone : {best_alone:10,.0f} steps/s   (runs: {', '.join(f'{x:,.0f}' for x in alone)})")
-    print(f"  inside the app    : {best_app:10,.0f} steps/s   (runs: {', '.join(f'{x:,.0f}' for x in in_app)})")
+    runs = lambda xs: ", ".join(f"{x:,.0f}" for x in xs)  # noqa: E731
+    print(f"  Trainer.fit alone : {best_alone:10,.0f} steps/s   (runs: {runs(alone)})")
+    print(f"  inside the app    : {best_app:10,.0f} steps/s   (runs: {runs(in_app)})")
     print(f"  ratio app/alone   : {best_app / best_alone:10.2f}   (aim >= 0.90)")
     shots = [first_screen() for _ in range(3)]
     best = min(s["seconds"] for s in shots)

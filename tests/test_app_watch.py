@@ -12,8 +12,6 @@ import pytest
 
 pytest.importorskip("textual")
 
-from textual.widgets import Static  # noqa: E402
-
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
@@ -76,7 +74,8 @@ def test_watch_follows_a_run_epoch_by_epoch_and_says_when_it_ends(tmp_path):
 def test_watch_a_headless_dltui_train_process(tmp_path):
     run_dir = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "dltui.tui.cli", "train", "xor", "--epochs", "40",
-                             "--out", str(run_dir), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--out", str(run_dir), "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     async def go():
         app = DltuiApp(watch_dir=run_dir, freeze_clock=True)

@@ -280,6 +280,36 @@ def test_divergence_shows_a_message_and_keeps_the_run_stopped():
     asyncio.run(go())
 
 
+def test_a_failing_run_shows_the_error_and_keeps_the_last_weights():
+    async def go():
+        app = dashboard_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            scr = app.screen
+            await settled(pilot, app)
+            be = scr.run.trainer.backend
+            real, calls = be.train_step, []
+
+            def flaky(b):
+                calls.append(b)
+                if len(calls) == 4:
+                    raise RuntimeError("device lost")
+                real(b)
+
+            be.train_step = flaky
+            await pilot.press("n", "n", "n")
+            await wait_for(pilot, lambda: scr.run.view.step == 3, what="three steps")
+            await settled(pilot, app)
+            kept = [W.copy() for W, _ in be.get_params()]
+            await pilot.press("space")
+            await wait_for(pilot, lambda: scr.run.view.state == "failed", what="the failure")
+            msg = str(scr.query_one("#message", Static).render())
+            assert msg.startswith("error: the run failed: RuntimeError: device lost")
+            assert "FAILED" in status(app)
+            assert all((W == k).all() for (W, _), k in zip(be.get_params(), kept))
+
+    asyncio.run(go())
+
+
 def test_classification_dashboard_shows_accuracy():
     async def go():
         app = dashboard_app("xor")

@@ -75,8 +75,9 @@ class SettingsScreen(ModalScreen[dict | None]):
             note = ("the learning rate changes now; the rest apply to the next run (r)" if self.live else
                     "applies now; the run stays paused at epoch 0")
             if len(backends) == 1:
-                note += (" · torch is not installed (pip install \"dltui[torch]\")"
-                         if importlib.util.find_spec("torch") is None else " · no torch backend in this build")
+                missing = importlib.util.find_spec("torch") is None
+                note += (" · torch is not installed (pip install \"dltui[torch]\")" if missing
+                         else " · no torch backend in this build")
             yield Static(note, id="settings-note")
             yield Static("", id="settings-error")
             yield Static("enter apply · escape cancel", classes="hint")

@@ -79,6 +79,7 @@ class DashboardScreen(Screen):
         self._loss_dirty = False
         self._selected = 0  # index into the layer list (0-based)
         self._show_right = False
+        self._user_nav = -1e9  # when the person last moved in the layer table
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -100,6 +101,8 @@ class DashboardScreen(Screen):
         self.w_layers, self.w_right = self.query_one("#layers"), self.query_one("#right", TabbedContent)
         self.w_learned, self.w_matrix = self.query_one("#learned"), self.query_one("#matrix")
         self._layout_for(self.size.width, self.size.height)
+        if self.w_layers.can_focus:
+            self.w_layers.focus()
         if self.run is None and self._watch_dir is not None:
             self.run = rn.WatchRun(self._watch_dir)
         if self.run is None and self.spec is not None:
@@ -220,7 +223,7 @@ class DashboardScreen(Screen):
     # ------------------------------------------------------------ messages from widgets
     def on_layer_table_layer_selected(self, message) -> None:
         self._selected = max(0, int(message.index) - 1)  # the table counts layers from 1
-        if self.query_one("#layers").has_focus:  # the person chose it: show its matrices
+        if time.monotonic() - self._user_nav < 1.0:  # the person chose it: show its matrices
             self.query_one("#right", TabbedContent).active = "tab-weights"
             if self.has_class("-narrow") and not self._show_right:
                 self._show_right = True
@@ -228,6 +231,14 @@ class DashboardScreen(Screen):
         self._show_params()
         if self.run is not None:
             self.run.want_params()
+
+    def on_key(self, event) -> None:
+        nav = ("up", "down", "enter", "home", "end", "pageup", "pagedown")
+        if self.w_layers.has_focus and event.key in nav:
+            self._user_nav = time.monotonic()
+
+    def on_click(self, event) -> None:
+        self._user_nav = time.monotonic()
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
@@ -250,9 +261,7 @@ class DashboardScreen(Screen):
     def action_toggle(self) -> None:
         if self._read_only() or self._ended():
             return
-        running = self.run.toggle()
-        self.run.view.state = "running" if running else "paused"
-        self._show_status()
+        self.run.toggle()  # the status line follows when the trainer reports it (next tick)
 
     def action_step_batch(self) -> None:
         if not (self._read_only() or self._ended()):

@@ -1,7 +1,8 @@
 """Snapshots of the picker, a paused dashboard and the help screen (pytest-textual-snapshot).
 
 Fixed sizes (100x30 and 80x24), fixed seeds, a frozen clock (no elapsed time, rate or ETA on
-screen). Update with `pytest tests/test_app_snapshots.py --snapshot-update` after a deliberate
+screen), and presets defined here, so that new or retuned shipped presets do not change the
+pictures. Update with `pytest tests/test_app_snapshots.py --snapshot-update` after a deliberate
 change, and look at the SVGs in tests/__snapshots__/.
 """
 
@@ -9,14 +10,112 @@ from __future__ import annotations
 
 import time
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 import pytest
 
 pytest.importorskip("textual")
 pytest.importorskip("pytest_textual_snapshot")
 
-from dltui.core.spec import load_preset  # noqa: E402
+from dltui.core.spec import spec_from_dict  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 from dltui.tui.runner import LiveRun  # noqa: E402
+from dltui.tui.screens import picker  # noqa: E402
+
+PRESETS = {
+    "snap-curve": ("lecture", """
+[about]
+title = "A curve from sigmoids"
+topic = "lecture"
+note = "A constant plus a sum of hard sigmoids makes a piecewise-linear curve."
+[data]
+kind = "piecewise"
+kinks = 3
+n_samples = 200
+noise = 0.05
+seed = 7
+valid_ratio = 0.2
+[model]
+hidden = [6]
+activation = "sigmoid"
+init = "xavier"
+[loss]
+name = "mse"
+[optimizer]
+name = "adam"
+lr = 0.03
+[training]
+epochs = 300
+batch_size = 32
+patience = 100
+seed = 11
+"""),
+    "snap-xor": ("playground", """
+[about]
+title = "XOR, four blobs"
+topic = "playground"
+note = "No straight line separates XOR; one hidden layer of a few ReLUs can."
+[data]
+kind = "xor"
+n_samples = 300
+noise = 0.2
+seed = 3
+valid_ratio = 0.2
+[model]
+hidden = [8]
+activation = "relu"
+[loss]
+name = "cross_entropy"
+[optimizer]
+name = "adam"
+lr = 0.01
+[training]
+epochs = 200
+batch_size = 30
+seed = 5
+"""),
+    "snap-csv": ("hw01", """
+[about]
+title = "A CSV regression"
+topic = "hw01"
+note = "Your own table: pick the target column and train."
+[data]
+kind = "csv"
+path = ""
+target = "y"
+needs = "a CSV with a header row and a numeric column y"
+valid_ratio = 0.2
+[model]
+hidden = [16]
+activation = "relu"
+[loss]
+name = "mse"
+[optimizer]
+name = "sgd"
+lr = 0.01
+momentum = 0.9
+[training]
+epochs = 100
+batch_size = 64
+seed = 1
+"""),
+}
+
+
+def spec(name: str):
+    return spec_from_dict(tomllib.loads(PRESETS[name][1]), name, "<test>")
+
+
+@pytest.fixture
+def test_presets(monkeypatch):
+    """The picker lists only the presets above."""
+    entries = [{"name": n, "path": n, "topic": t, "order": i, "title": spec(n).values["about"]["title"]}
+               for i, (n, (t, _)) in enumerate(PRESETS.items())]
+    monkeypatch.setattr(picker, "preset_entries", lambda extra=(), scan_dir=None: list(entries))
+    monkeypatch.setattr(picker.PickerScreen, "spec_of", lambda self, e: spec(e["name"]))
 
 
 async def wait_for(pilot, cond, timeout: float = 20.0) -> None:
@@ -45,28 +144,32 @@ def paused_after(keys: list[str]):
     return run_before
 
 
-def dashboard(preset: str, **overrides) -> DltuiApp:
-    return DltuiApp(run=LiveRun(load_preset(preset, overrides)), scan_dir=None, freeze_clock=True)
+def dashboard(preset: str) -> DltuiApp:
+    return DltuiApp(run=LiveRun(spec(preset)), scan_dir=None, freeze_clock=True)
 
 
-def test_picker_100x30(snap_compare):
+def test_picker_100x30(snap_compare, test_presets):
     assert snap_compare(DltuiApp(scan_dir=None, freeze_clock=True), terminal_size=(100, 30))
 
 
-def test_picker_80x24_filtered(snap_compare):
+def test_picker_80x24_csv_preset(snap_compare, test_presets):
     assert snap_compare(DltuiApp(scan_dir=None, freeze_clock=True), terminal_size=(80, 24),
-                        press=["slash", "p", "l", "a", "y", "enter", "down"])
+                        press=["slash", "c", "s", "v", "enter", "enter"])
 
 
 def test_dashboard_xor_two_epochs_100x30(snap_compare):
-    assert snap_compare(dashboard("xor"), terminal_size=(100, 30), run_before=paused_after(["e", "e"]))
+    assert snap_compare(dashboard("snap-xor"), terminal_size=(100, 30), run_before=paused_after(["e", "e"]))
 
 
-def test_dashboard_piecewise_80x24(snap_compare):
-    assert snap_compare(dashboard("piecewise-sigmoid"), terminal_size=(80, 24),
+def test_dashboard_curve_80x24(snap_compare):
+    assert snap_compare(dashboard("snap-curve"), terminal_size=(80, 24),
                         run_before=paused_after(["e", "n", "n", "n"]))
 
 
 def test_help_100x30(snap_compare):
-    assert snap_compare(DltuiApp(scan_dir=None, freeze_clock=True), terminal_size=(100, 30),
-                        press=["question_mark"])
+    async def help_over_dashboard(pilot) -> None:
+        await paused_after([])(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(dashboard("snap-curve"), terminal_size=(100, 30), run_before=help_over_dashboard)

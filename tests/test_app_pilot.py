@@ -141,13 +141,22 @@ def test_picker_shows_user_presets_from_the_folder(tmp_path):
     (tmp_path / "mine.toml").write_text(src)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
 
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "given.toml").write_text(src)
+
     async def go():
-        app = DltuiApp(scan_dir=tmp_path, freeze_clock=True)
+        app = DltuiApp(scan_dir=tmp_path, extra_presets=[str(other / "given.toml")], freeze_clock=True)
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
             opts = options(app)
-            assert "mine" in opts and "pyproject" not in opts
+            assert "mine" in opts and "given" in opts and "pyproject" not in opts
             assert opts.index("mine") > opts.index("Your presets (this folder, --preset)")
+            ol = app.screen.query_one("#presets", OptionList)
+            ol.highlighted = opts.index("given")
+            await pilot.pause()
+            details = str(app.screen.query_one("#details", Static).render())
+            assert "my xor" in details and str(other / "given.toml") in details
 
     asyncio.run(go())
 

@@ -105,6 +105,7 @@ class DashboardScreen(Screen):
             self.w_layers.focus()
         if self.run is None and self._watch_dir is not None:
             self.run = rn.WatchRun(self._watch_dir)
+            self.refresh_bindings()
         if self.run is None and self.spec is not None:
             self._new_run(self.spec, start=self._start)
         else:
@@ -246,6 +247,14 @@ class DashboardScreen(Screen):
             self.run.want_params()
 
     # ------------------------------------------------------------ actions
+    TRAINING_ACTIONS = {"toggle", "step_batch", "step_epoch", "stop", "restart", "backprop", "settings", "lr"}
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """Watching another process's run: the training keys are hidden from the footer."""
+        if action in self.TRAINING_ACTIONS and self.run is not None and self.run.read_only:
+            return False
+        return True
+
     def _read_only(self) -> bool:
         if self.run is None or self.run.read_only:
             self.notify("read-only: this view follows a run another process is writing", severity="warning")

@@ -363,6 +363,9 @@ def test_small_terminal_puts_the_right_panel_behind_a_key():
             await settled(pilot, app)
             assert scr.has_class("-narrow")
             assert scr.query_one("#loss").display and not scr.query_one("#right").display
+            keys = [k for k, _, _ in scr.query_one("#keys").hints()]  # the key map, on two lines
+            assert set(keys) >= {"space", "n", "e", "s", "r", "b", "o", "v", "p", "?", "q"}
+            assert scr.query_one("#keys").size.height == 2
             await pilot.press("v")
             await pilot.pause()
             assert scr.query_one("#right").display and not scr.query_one("#loss").display

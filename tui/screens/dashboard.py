@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 from dltui.tui import runner as rn
+from dltui.tui.widgets.key_hints import KeyHints
 from dltui.tui.widgets.loss_plot import LossPlot
 from dltui.tui.widgets.status_line import StatusLine
 from rich.text import Text
@@ -20,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 TICK = 1 / 10  # how often the queue is drained
 # While training runs, the costly views are redrawn at most this often (seconds); every redraw takes
@@ -93,7 +94,7 @@ class DashboardScreen(Screen):
                     yield _widget("matrix_view", "MatrixView", "matrix view", id="matrix")
         yield _widget("layer_table", "LayerTable", "layer table", id="layers")
         yield Static("", id="message")
-        yield Footer()
+        yield KeyHints(id="keys")
 
     def on_mount(self) -> None:
         # the widgets the timer touches, looked up once

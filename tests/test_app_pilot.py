@@ -203,6 +203,22 @@ def test_dashboard_step_batch_epoch_start_pause_stop_restart():
     asyncio.run(go())
 
 
+def test_epoch_presses_are_queued_not_lost():
+    async def go():
+        app = dashboard_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            scr = app.screen
+            await settled(pilot, app)
+            await pilot.press("e", "e", "e")
+            await wait_for(pilot, lambda: len(scr.run.view.history) == 3, what="three epochs")
+            await settled(pilot, app)
+            await pilot.pause(0.2)
+            tr = scr.run.trainer
+            assert len(tr.history) == 3 and tr.step == 3 * tr.batches_per_epoch and tr.state == "paused"
+
+    asyncio.run(go())
+
+
 def test_dashboard_pause_holds_the_step_count():
     async def go():
         app = dashboard_app(**{"training.epochs": 100000, "training.patience": 0})

@@ -193,6 +193,9 @@ def test_dashboard_step_batch_epoch_start_pause_stop_restart():
             await wait_for(pilot, lambda: scr.run.view.state == "finished", what="the stop")
             assert tr.state == "finished"
             assert str(scr.query_one("#message", Static).render()).startswith(("stopped", "finished"))
+            v = scr.run.view  # the trainer put the best epoch's weights back: the views show those
+            await wait_for(pilot, lambda: v.params_step == v.step, what="the final weights")
+            assert all((W == W2).all() for (W, _), (W2, _) in zip(v.params, tr.backend.get_params()))
             old = scr.run
             await pilot.press("r")
             await wait_for(pilot, lambda: scr.run is not old and scr.run.view.state == "paused",

@@ -302,6 +302,7 @@ class LiveRun:
                         f"; best {e.best_val_loss:.4g} at epoch {e.best_epoch}")
                 v.message, v.message_kind = f"{END_WORDS[e.reason]} after {e.epochs_run} epochs{best}", "info"
             self._stats_pending = False
+            v.params_step = v.stats_step = -1  # the trainer put the best weights back: show those
             changed.update((MESSAGE, RUN))
 
 

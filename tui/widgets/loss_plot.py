@@ -23,9 +23,10 @@ def loss_title(history, task: str, patience: int) -> str:
         parts.append(f"patience {last.patience_left}/{patience}")
 
     if task == "classification":
-        acc = last.val_metric if last.val_metric is not None else last.train_metric
-        if acc is not None:
-            parts.append(f"acc {acc:.1%}")
+        if last.val_metric is not None:
+            parts.append(f"val acc {last.val_metric:.1%}")
+        elif last.train_metric is not None:
+            parts.append(f"acc {last.train_metric:.1%}")
     return " · ".join(parts)
 
 
@@ -70,7 +71,7 @@ class LossPlot(PlotextPlot):
         scale = "log" if self.log_scale else "linear"
         parts = [p for p in self.title_text.split(" · ") if p]
         top = [f"loss ({scale})"] + [p for p in parts if p.startswith(("best", "no epoch"))]
-        bottom = ["epoch"] + [p for p in parts if p.startswith(("patience", "acc"))]
+        bottom = ["epoch"] + [p for p in parts if p.startswith(("patience", "acc", "val acc"))]
         fit = lambda xs: " · ".join(xs) if len(" · ".join(xs)) <= width else xs[0] + " · " + xs[-1]  # noqa: E731
         return fit(top)[:max(width, 0)] if len(top) > 1 else top[0], fit(bottom)[:max(width, 0)]
 

@@ -103,6 +103,10 @@ def test_picker_filter_and_enter_opens_the_dashboard_paused():
             await pilot.press("p")  # back to the presets; the run is stopped
             await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), what="the picker")
             await wait_for(pilot, lambda: scr.run.trainer.state == "finished", what="the old run to stop")
+            filt = app.screen.query_one("#filter", Input)
+            await pilot.press("escape", "s", "p", "i")  # typing on the list filters it too
+            assert filt.value == "spi" and filt.has_focus
+            assert "spiral" in options(app) and "xor" not in options(app)
 
     asyncio.run(go())
 

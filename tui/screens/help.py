@@ -13,6 +13,7 @@ KEYS = [
     ("everywhere", [("?", "this help"), ("q", "quit"), ("ctrl+p", "command palette")]),
     ("presets", [("↑ ↓", "choose a preset"), ("enter", "open it in the dashboard"),
                  ("/", "filter by typing (enter: back to the list, escape: clear)"),
+                 ("a-z", "typing a name on the list filters it too"),
                  ("d", "type the CSV path for presets that need --data")]),
     ("dashboard", [("space", "start / pause"), ("n", "one batch (one optimizer step)"), ("e", "one epoch"),
                    ("s", "stop (keeps the best weights)"), ("r", "restart with a new seed"),

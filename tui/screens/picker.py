@@ -144,7 +144,7 @@ class PickerScreen(Screen):
                      id="picker-title")
         with Horizontal(id="picker-body"):
             with Vertical(id="picker-left"):
-                yield Input(placeholder="/ filter", id="filter")
+                yield Input(placeholder="/ filter", id="filter", select_on_focus=False)
                 yield OptionList(id="presets")
             with Vertical(id="picker-right"):
                 with VerticalScroll(id="details-scroll"):
@@ -240,10 +240,20 @@ class PickerScreen(Screen):
 
     def on_key(self, event) -> None:
         f = self.query_one("#filter", Input)
-        if self.focused is f and event.key in ("down", "escape"):
+        if self.focused is self.query_one("#presets") and event.key == "escape" and f.value:
+            f.value = ""  # escape clears the filter from the list too
+            event.stop()
+        elif self.focused is f and event.key in ("down", "escape"):
             if event.key == "escape":
                 f.value = ""
             self.query_one("#presets", OptionList).focus()
+            event.stop()
+        elif (self.focused is self.query_one("#presets") and event.is_printable and event.character
+              and event.character.isalnum() and event.character not in "qd"):
+            # typing a name on the list filters it (q quits and d types the data path, as the footer says)
+            f.value += event.character
+            f.cursor_position = len(f.value)
+            f.focus()
             event.stop()
 
     def action_start(self) -> None:

@@ -34,6 +34,7 @@ class RunView:
     title: str = ""
     backend: str = ""
     device: str = ""
+    device_note: str = ""  # GPU name and memory, when the run is on one
     task: str = "regression"
     epochs_total: int = 0
     batches_per_epoch: int = 0
@@ -100,6 +101,25 @@ class _Rate:
         return (s1 - s0) / (t1 - t0) if t1 > t0 else None
 
 
+GPU_EVERY = 2.0  # seconds between reads of the GPU's memory for the status line
+
+
+def gpu_note(backend) -> str:
+    """'NVIDIA H100 80GB HBM3 · 1.2/79 GB' from the backend's device_info(), or '' if it has none."""
+    info_of = getattr(backend, "device_info", None)
+    if info_of is None:
+        return ""
+    try:
+        info = info_of()
+    except Exception:  # noqa: BLE001 - a status line must not break the run
+        return ""
+    name, total = info.get("name") or "", info.get("mem_total")
+    used = info.get("mem_reserved") or info.get("mem_used")
+    if used is not None and total:
+        return f"{name} · {used / 2**30:.1f}/{total / 2**30:.0f} GB"
+    return name
+
+
 def grads_of(backend) -> list | None:
     """Host copies of each layer's last weight gradient, where the backend exposes them."""
     if hasattr(backend, "get_grads"):
@@ -135,6 +155,8 @@ class LiveRun:
         self._stats_fresh = False
         self._epoch_in_flight = False
         self._epochs_queued = 0
+        self._gpu = str(getattr(tr.backend, "device", "")).startswith("cuda")
+        self._gpu_at = -1e9
         self._latest_batch: ev.BatchEnded | None = None
         self._seen_batch: ev.BatchEnded | None = None
         self.worker = None
@@ -244,6 +266,12 @@ class LiveRun:
                 v.params, v.grads, v.params_step = params, grads, step
                 changed.add(PARAMS)
         running = v.state == "running"
+        if self._gpu and time.monotonic() - self._gpu_at >= GPU_EVERY:
+            self._gpu_at = time.monotonic()
+            note = gpu_note(self.trainer.backend)
+            if note != v.device_note:
+                v.device_note = note
+                changed.add(HEADER)
         self._rate.update(v.step, running)
         rate = self._rate.rate()
         if rate is not None:

@@ -30,6 +30,8 @@ def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list
     v = view
     dev = f"{v.backend}/{v.device}" if v.backend else "…"
     parts = [("app", Text("dltui · ", "bold")), ("preset", Text(f"{v.preset} · {dev}"))]
+    if v.device_note:
+        parts.append(("gpu", Text(f" ({v.device_note})")))
     if read_only:
         parts.append(("watch", Text(" · watching", "italic")))
     right = [("epoch", f"epoch {v.epoch}/{v.epochs_total}")]
@@ -46,7 +48,7 @@ def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list
     return parts + [("|", Text())] + [(k, t if isinstance(t, Text) else Text(t)) for k, t in right]
 
 
-DROP_ORDER = ["app", "step", "eta", "elapsed", "watch", "batch", "rate", "preset"]
+DROP_ORDER = ["gpu", "app", "step", "eta", "elapsed", "watch", "batch", "rate", "preset"]
 
 
 def fit_line(parts: list[tuple[str, Text]], width: int) -> Text:

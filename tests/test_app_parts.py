@@ -17,7 +17,8 @@ from dltui.tui.widgets.status_line import clock_text, rate_text, status_text  # 
 
 def view(**kw) -> RunView:
     base = dict(preset="piecewise-sigmoid", backend="numpy", device="cpu", epochs_total=3000,
-                batches_per_epoch=8, epoch=412, batch=3, step=3299, state="running", steps_per_s=1900.0, elapsed=7.2)
+                batches_per_epoch=8, epoch=412, batch=3, step=3299, state="running", steps_per_s=1900.0,
+                elapsed=7.2)
     return RunView(**{**base, **kw})
 
 

@@ -11,7 +11,7 @@ from dltui.core import events as ev  # noqa: E402
 from dltui.tui.runner import RunView, gpu_note  # noqa: E402
 from dltui.tui.screens.picker import grouped  # noqa: E402
 from dltui.tui.screens.settings import parse_settings  # noqa: E402
-from dltui.tui.widgets.loss_plot import epoch_ticks, loss_title, thin  # noqa: E402
+from dltui.tui.widgets.loss_plot import _label, epoch_ticks, loss_title, thin  # noqa: E402
 from dltui.tui.widgets.status_line import clock_text, rate_text, status_text  # noqa: E402
 
 
@@ -81,6 +81,13 @@ def test_epoch_ticks_are_whole_round_numbers():
     assert epoch_ticks(2) == [1, 2]
     assert epoch_ticks(600) == [1, 200, 400, 600]
     assert all(isinstance(t, int) for t in epoch_ticks(3000))
+
+
+def test_y_tick_labels_read_as_losses():
+    import math
+
+    assert _label(math.log10(100.0), True) == "100" and _label(math.log10(0.0087), True) == "0.0087"
+    assert _label(2.5, False) == "2.5" and _label(123456.0, False) == "1.2e+05"
 
 
 def test_loss_title_best_patience_and_accuracy():

@@ -130,7 +130,9 @@ def value_ticks(lo: float, hi: float, n: int = 4) -> list[float]:
 
 def _label(t: float, log: bool) -> str:
     v = 10 ** t if log else t
-    return f"{v:.2g}" if abs(v) < 1e4 else f"{v:.1e}"
+    if abs(v) >= 1e4:
+        return f"{v:.1e}"
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.2g}"
 
 
 def _y(v, log: bool):

@@ -284,6 +284,30 @@ def test_learning_rate_changes_live_and_between_runs():
     asyncio.run(go())
 
 
+def test_switch_to_the_torch_backend_before_the_run_starts():
+    pytest.importorskip("torch")
+    pytest.importorskip("dltui.core.backends.torch_backend")
+    from textual.widgets import Select
+
+    async def go():
+        app = dashboard_app("xor")
+        async with app.run_test(size=(100, 30)) as pilot:
+            scr = app.screen
+            await settled(pilot, app)
+            await pilot.press("o")
+            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the settings")
+            app.screen.query_one("#backend", Select).value = "torch"
+            app.screen.query_one("#device", Input).value = "cpu"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: scr.run.trainer.backend.name == "torch", timeout=60, what="torch")
+            await settled(pilot, app)
+            assert "torch/cpu" in status(app)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: scr.run.view.step == 1, what="a torch step")
+
+    asyncio.run(go())
+
+
 def test_settings_reject_bad_values():
     async def go():
         app = dashboard_app()

@@ -453,6 +453,8 @@ def test_layer_table_and_learned_plot_get_data():
                            what="stats and parameters for step 1")
             stats = scr.run.view.stats
             assert len(stats) == 2 and stats[0].n_out == 8
+            # a single step reports its own update: ||W_after - W_before|| / ||W_after||
+            assert all(s.update_ratio is not None and s.update_ratio > 0 for s in stats)
             W = scr.run.trainer.backend.get_params()[0][0]
             assert (scr.run.view.params[0][0] == W).all()
 

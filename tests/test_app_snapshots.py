@@ -127,16 +127,21 @@ async def wait_for(pilot, cond, timeout: float = 20.0) -> None:
 
 def paused_after(keys: list[str]):
     """run_before: press keys, then wait until the view, the layer stats and the parameters all show
-    the trainer's final step."""
+    the trainer's final step. The layer statistics are then asked for once more while paused: a
+    request that met a running batch carries an update ratio, one served while paused does not, and
+    which one came last depends on timing."""
 
     async def run_before(pilot) -> None:
         scr = pilot.app.screen
-        await wait_for(pilot, lambda: scr.run.view.state == "paused")
+        run = scr.run
+        await wait_for(pilot, lambda: run.view.state == "paused")
         for k in keys:
             await pilot.press(k)
-            await wait_for(pilot, lambda: scr.run.trainer.state == "paused" and not scr.run._epoch_in_flight
-                           and scr.run.view.step == scr.run.trainer.step and scr.run.view.state == "paused")
-        v = scr.run.view
+            await wait_for(pilot, lambda: run.trainer.state == "paused" and not run._epoch_in_flight
+                           and run.view.step == run.trainer.step and run.view.state == "paused")
+        v = run.view
+        await wait_for(pilot, lambda: not run._stats_pending and v.stats_step == v.step)
+        v.stats_step = -1
         await wait_for(pilot, lambda: v.stats_step == v.step and (v.params_step == v.step
                                                                   or not scr._visible("#right")))
         await pilot.pause(0.3)

@@ -191,9 +191,18 @@ class LiveRun:
         self._epochs_queued = 0
         return self.trainer.toggle()
 
-    def step_batch(self) -> None:
+    def step_batch(self, with_stats: bool = False) -> None:
+        """One optimizer step. ``with_stats``: the step also reports layer statistics, with the
+        update ratio of exactly this step (the request and the step reach the trainer together)."""
         self._epochs_queued = 0
-        self.trainer.step_batch(1)
+        tr = self.trainer
+        if with_stats and not self._stats_pending:
+            with tr._cond:  # a reentrant lock: the training thread sees both or neither
+                self._stats_pending = True
+                tr.request_stats()
+                tr.step_batch(1)
+            return
+        tr.step_batch(1)
 
     def step_epoch(self) -> None:
         """One more epoch; presses while an epoch is still running are queued, not lost."""

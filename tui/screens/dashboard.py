@@ -275,7 +275,7 @@ class DashboardScreen(Screen):
 
     def action_step_batch(self) -> None:
         if not (self._read_only() or self._ended()):
-            self.run.step_batch()
+            self.run.step_batch(with_stats=self._visible("#layers"))
 
     def action_step_epoch(self) -> None:
         if not (self._read_only() or self._ended()):

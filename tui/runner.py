@@ -196,7 +196,7 @@ class LiveRun:
         update ratio of exactly this step (the request and the step reach the trainer together)."""
         self._epochs_queued = 0
         tr = self.trainer
-        if with_stats and not self._stats_pending:
+        if with_stats:
             with tr._cond:  # a reentrant lock: the training thread sees both or neither
                 self._stats_pending = True
                 tr.request_stats()

@@ -22,6 +22,7 @@ COMMANDS = [
     "dltui.tui.commands.predict_cmd",
     "dltui.tui.commands.trace_cmd",
     "dltui.tui.commands.devices_cmd",
+    "dltui.tui.commands.watch_cmd",
 ]
 
 EPILOG = """\
@@ -30,6 +31,8 @@ examples:
   dltui train piecewise-sigmoid                 train headless, write runs/piecewise-sigmoid-<time>/
   dltui train hw01-covid --data covid.train.csv --out runs/hw1
   dltui predict runs/hw1 --data covid.test.csv --out pred.csv
+  dltui watch runs/hw1                          follow a headless run in the app
+  dltui piecewise-sigmoid --start               open a preset in the app and start training
   dltui train xor --set optimizer.lr=0.1 --set model.hidden=[4]
 
 exit codes: 0 ok, 1 the run failed or diverged, 2 a usage or input error
@@ -90,9 +93,44 @@ def spec_from_args(args):
     return load_preset(args.preset, overrides)
 
 
+def build_app_parser() -> argparse.ArgumentParser:
+    """`dltui [PRESET] [options]`: the app, on the picker or straight on a preset's dashboard."""
+    p = argparse.ArgumentParser(
+        prog="dltui", description="Open the app: the preset picker, or with PRESET its dashboard (paused at "
+        "epoch 0; --start starts at once). Subcommands: dltui --help.")
+    p.add_argument("preset", nargs="?", help="a preset name or .toml file to open in the dashboard")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a preset value, e.g. --set optimizer.lr=3e-4 (repeatable)")
+    p.add_argument("--data", metavar="CSV", help="the CSV file for csv presets (sets data.path)")
+    p.add_argument("--epochs", type=int, metavar="N", help="shorthand for --set training.epochs=N")
+    p.add_argument("--seed", type=int, metavar="N", help="shorthand for --set training.seed=N")
+    p.add_argument("--backend", choices=["numpy", "torch"], help="numpy (default) or torch")
+    p.add_argument("--device", metavar="DEV", help="auto | cpu | cuda | cuda:N | mps (torch backend)")
+    p.add_argument("--start", action="store_true", help="start training at once instead of paused")
+    p.add_argument("--preset", dest="preset_paths", action="append", default=[], metavar="PATH",
+                   help="add a preset file to the picker (repeatable)")
+    return p
+
+
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
+    # `dltui`, `dltui PRESET ...` and `dltui --preset P`: the app (subparsers would reject a preset name)
+    first = argv[0] if argv else None
+    if first is None or (first not in _command_names(parser) and first not in ("-h", "--help", "--version")):
+        args = build_app_parser().parse_args(argv)
+        try:
+            return open_app(args, parser)
+        except user_errors() as e:
+            print(f"dltui: error: {e}", file=sys.stderr)
+            return 2
     args = parser.parse_args(argv)
     if not args.command:
         return open_app(args, parser)
@@ -108,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
 def open_app(args, parser) -> int:
     try:
         app_main = importlib.import_module("dltui.tui.app").main
-    except ModuleNotFoundError:
-        parser.print_help()
-        return 0
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith(("textual", "dltui.tui.app")):
+            print(f"dltui: the app cannot start ({e}); `dltui train` works without it.", file=sys.stderr)
+            return 2
+        raise
     return app_main(args)
 
 

@@ -1,0 +1,180 @@
+"""Snapshots of the picker, a paused dashboard and the help screen (pytest-textual-snapshot).
+
+Fixed sizes (100x30 and 80x24), fixed seeds, a frozen clock (no elapsed time, rate or ETA on
+screen), and presets defined here, so that new or retuned shipped presets do not change the
+pictures. Update with `pytest tests/test_app_snapshots.py --snapshot-update` after a deliberate
+change, and look at the SVGs in tests/__snapshots__/.
+"""
+
+from __future__ import annotations
+
+import time
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+import pytest
+
+pytest.importorskip("textual")
+pytest.importorskip("pytest_textual_snapshot")
+
+from dltui.core.spec import spec_from_dict  # noqa: E402
+from dltui.tui.app import DltuiApp  # noqa: E402
+from dltui.tui.runner import LiveRun  # noqa: E402
+from dltui.tui.screens import picker  # noqa: E402
+
+PRESETS = {
+    "snap-curve": ("lecture", """
+[about]
+title = "A curve from sigmoids"
+topic = "lecture"
+note = "A constant plus a sum of hard sigmoids makes a piecewise-linear curve."
+[data]
+kind = "piecewise"
+kinks = 3
+n_samples = 200
+noise = 0.05
+seed = 7
+valid_ratio = 0.2
+[model]
+hidden = [6]
+activation = "sigmoid"
+init = "xavier"
+[loss]
+name = "mse"
+[optimizer]
+name = "adam"
+lr = 0.03
+[training]
+epochs = 300
+batch_size = 32
+patience = 100
+seed = 11
+"""),
+    "snap-xor": ("playground", """
+[about]
+title = "XOR, four blobs"
+topic = "playground"
+note = "No straight line separates XOR; one hidden layer of a few ReLUs can."
+[data]
+kind = "xor"
+n_samples = 300
+noise = 0.2
+seed = 3
+valid_ratio = 0.2
+[model]
+hidden = [8]
+activation = "relu"
+[loss]
+name = "cross_entropy"
+[optimizer]
+name = "adam"
+lr = 0.01
+[training]
+epochs = 200
+batch_size = 30
+seed = 5
+"""),
+    "snap-csv": ("hw01", """
+[about]
+title = "A CSV regression"
+topic = "hw01"
+note = "Your own table: pick the target column and train."
+[data]
+kind = "csv"
+path = ""
+target = "y"
+needs = "a CSV with a header row and a numeric column y"
+valid_ratio = 0.2
+[model]
+hidden = [16]
+activation = "relu"
+[loss]
+name = "mse"
+[optimizer]
+name = "sgd"
+lr = 0.01
+momentum = 0.9
+[training]
+epochs = 100
+batch_size = 64
+seed = 1
+"""),
+}
+
+
+def spec(name: str):
+    return spec_from_dict(tomllib.loads(PRESETS[name][1]), name, "<test>")
+
+
+@pytest.fixture
+def test_presets(monkeypatch):
+    """The picker lists only the presets above."""
+    entries = [{"name": n, "path": n, "topic": t, "order": i, "title": spec(n).values["about"]["title"]}
+               for i, (n, (t, _)) in enumerate(PRESETS.items())]
+    monkeypatch.setattr(picker, "preset_entries", lambda extra=(), scan_dir=None: list(entries))
+    monkeypatch.setattr(picker.PickerScreen, "spec_of", lambda self, e: spec(e["name"]))
+
+
+async def wait_for(pilot, cond, timeout: float = 20.0) -> None:
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout, "timed out"
+        await pilot.pause(0.02)
+
+
+def paused_after(keys: list[str]):
+    """run_before: press keys, then wait until the view, the layer stats and the parameters all show
+    the trainer's final step. The layer statistics are then asked for once more while paused: a
+    request that met a running batch carries an update ratio, one served while paused does not, and
+    which one came last depends on timing."""
+
+    async def run_before(pilot) -> None:
+        scr = pilot.app.screen
+        run = scr.run
+        await wait_for(pilot, lambda: run.view.state == "paused")
+        for k in keys:
+            await pilot.press(k)
+            await wait_for(pilot, lambda: run.trainer.state == "paused" and not run._epoch_in_flight
+                           and run.view.step == run.trainer.step and run.view.state == "paused")
+        v = run.view
+        await wait_for(pilot, lambda: not run._stats_pending and v.stats_step == v.step)
+        v.stats_step = -1
+        await wait_for(pilot, lambda: v.stats_step == v.step and (v.params_step == v.step
+                                                                  or not scr._visible("#right")))
+        await pilot.pause(0.3)
+
+    return run_before
+
+
+def dashboard(preset: str) -> DltuiApp:
+    return DltuiApp(run=LiveRun(spec(preset)), scan_dir=None, freeze_clock=True)
+
+
+def test_picker_100x30(snap_compare, test_presets):
+    assert snap_compare(DltuiApp(scan_dir=None, freeze_clock=True), terminal_size=(100, 30))
+
+
+def test_picker_80x24_csv_preset(snap_compare, test_presets):
+    assert snap_compare(DltuiApp(scan_dir=None, freeze_clock=True), terminal_size=(80, 24),
+                        press=["slash", "c", "s", "v", "enter", "enter"])
+
+
+def test_dashboard_xor_two_epochs_100x30(snap_compare):
+    assert snap_compare(dashboard("snap-xor"), terminal_size=(100, 30), run_before=paused_after(["e", "e"]))
+
+
+def test_dashboard_curve_80x24(snap_compare):
+    assert snap_compare(dashboard("snap-curve"), terminal_size=(80, 24),
+                        run_before=paused_after(["e", "n", "n", "n"]))
+
+
+def test_help_100x30(snap_compare):
+    async def help_over_dashboard(pilot) -> None:
+        await paused_after([])(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(dashboard("snap-curve"), terminal_size=(100, 30), run_before=help_over_dashboard)

@@ -1,0 +1,77 @@
+"""The real app in a real terminal: tmux at 100x30, keys sent, the screen read with capture-pane."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("textual")
+if shutil.which("tmux") is None:
+    pytest.skip("tmux is not installed", allow_module_level=True)
+
+SOCKET = f"dltui-test-{os.getpid()}"
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, timeout=10).stdout
+
+
+def screen() -> str:
+    return tmux("capture-pane", "-p", "-t", "t")
+
+
+def wait_screen(cond, timeout: float = 20.0, what: str = "") -> str:
+    t0 = time.monotonic()
+    while True:
+        s = screen()
+        if cond(s):
+            return s
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"timed out waiting for {what}; screen:\n{s}")
+        time.sleep(0.1)
+
+
+def epoch_of(s: str) -> int:
+    m = re.search(r"epoch (\d+)/\d+", s)
+    return int(m.group(1)) if m else -1
+
+
+@pytest.fixture
+def pane():
+    cmd = (f"{sys.executable} -m dltui.tui.cli piecewise-sigmoid --start --epochs 1000000 "
+           "--set training.patience=0")
+    env = {**os.environ, "TERM": "xterm-256color"}
+    subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "t", "-x", "100", "-y", "30", cmd],
+                   check=True, env=env, timeout=10)
+    try:
+        yield
+    finally:
+        tmux("kill-server")
+
+
+def test_dashboard_in_tmux_shows_plot_table_and_rising_epochs(pane):
+    s = wait_screen(lambda s: "loss (" in s and epoch_of(s) > 0 and "shape" in s,
+                    what="the dashboard training")
+    assert re.search(r"┤", s) and "└" in s  # the loss plot's axes: y ticks and the corner
+    assert "shape" in s and "‖W‖" in s  # the layer table's header
+    first = epoch_of(s)
+    s = wait_screen(lambda s: epoch_of(s) > first, what="a rising epoch counter")
+    assert "RUNNING" in s
+    tmux("send-keys", "-t", "t", "space")
+    s = wait_screen(lambda s: "PAUSED" in s, what="pause")
+    held = epoch_of(s)
+    time.sleep(0.5)
+    assert epoch_of(screen()) == held
+    tmux("send-keys", "-t", "t", "e")
+    wait_screen(lambda s: epoch_of(s) == held + 1, what="one more epoch")
+    tmux("send-keys", "-t", "t", "q")
+    t0 = time.monotonic()
+    while tmux("has-session", "-t", "t") or "t:" in tmux("list-sessions"):
+        assert time.monotonic() - t0 < 10, "the app did not quit"
+        time.sleep(0.1)

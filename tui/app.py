@@ -1,0 +1,90 @@
+"""The Textual app: a thin shell that opens the picker, a dashboard or a watched run.
+
+``main(args)`` is called by ``dltui`` (tui/cli.py) with the parsed app arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+
+class DltuiApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "dltui"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(self, *, run=None, spec=None, start: bool = False, watch_dir: str | Path | None = None,
+                 extra_presets=(), scan_dir: str | Path | None = ".", data_path: str | None = None,
+                 freeze_clock: bool = False):
+        super().__init__()
+        self._run, self._spec, self._start, self.watch_dir = run, spec, start, watch_dir
+        self.extra_presets, self.scan_dir, self.data_path = tuple(extra_presets), scan_dir, data_path
+        self.freeze_clock = freeze_clock  # tests: no elapsed time, rate or ETA on screen
+        if freeze_clock:
+            self.animation_level = "none"
+
+    def on_mount(self) -> None:
+        from dltui.tui.screens.dashboard import DashboardScreen
+        from dltui.tui.screens.picker import PickerScreen
+
+        if self.watch_dir is not None:
+            self.push_screen(DashboardScreen(watch_dir=self.watch_dir))
+        elif self._run is not None or self._spec is not None:
+            self.push_screen(DashboardScreen(self._spec, run=self._run, start=self._start))
+        else:
+            self.push_screen(PickerScreen())
+
+    def action_help(self) -> None:
+        from dltui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        for screen in self.screen_stack:
+            run = getattr(screen, "run", None)
+            if run is not None:
+                run.stop()
+        self.exit()
+
+
+NO_TTY = ("dltui: the app needs a terminal, and stdout is not one. For runs without a screen use\n"
+          "  dltui train PRESET [--out DIR]     (see `dltui train --help`; `dltui list` shows the presets)")
+
+
+def main(args) -> int:
+    """Open the app for parsed arguments (preset, overrides, --start, --preset PATH, --data ...)."""
+    if not sys.stdout.isatty():
+        print(NO_TTY, file=sys.stderr)
+        return 2
+    run = None
+    if getattr(args, "preset", None):
+        from dltui.tui.cli import spec_from_args
+        from dltui.tui.runner import LiveRun
+
+        run = LiveRun(spec_from_args(args), start=args.start)  # user errors reach cli.main's handler
+    warnings.simplefilter("ignore", RuntimeWarning)  # numpy overflow warnings would print over the screen
+    app = DltuiApp(run=run, start=bool(getattr(args, "start", False)),
+                   extra_presets=getattr(args, "preset_paths", None) or (),
+                   data_path=getattr(args, "data", None))
+    app.run()
+    return app.return_code or 0
+
+
+def watch(run_dir: str | Path) -> int:
+    if not sys.stdout.isatty():
+        print("dltui watch: needs a terminal; `tail -f RUN_DIR/metrics.jsonl` follows a run without one.",
+              file=sys.stderr)
+        return 2
+    app = DltuiApp(watch_dir=run_dir)
+    app.run()
+    return app.return_code or 0

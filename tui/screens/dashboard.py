@@ -1,0 +1,375 @@
+"""The training dashboard: status line, loss plot, what the net learned, layer table, matrices.
+
+It shows one run source (``runner.LiveRun`` or, for ``dltui watch``, ``runner.WatchRun``), polled
+on a timer at about 12 Hz; each poll says which parts changed and only those are redrawn. Layer
+statistics and parameters are asked for only while a widget that shows them is visible.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+import numpy as np
+from dltui.tui import runner as rn
+from dltui.tui.widgets.key_hints import KeyHints
+from dltui.tui.widgets.loss_plot import LossPlot
+from dltui.tui.widgets.status_line import StatusLine
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Static, TabbedContent, TabPane
+
+TICK = 1 / 10  # how often the queue is drained
+# While training runs, the costly views are redrawn at most this often (seconds); every redraw takes
+# the GIL from the training thread. When paused, everything is redrawn at once.
+STATS_EVERY = 0.5  # layer statistics (asked for only while the table is visible)
+PARAMS_EVERY = 1.0  # parameters for the learned plot / matrices (only while visible)
+PLOT_EVERY = 1.0  # the loss plot
+STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
+NARROW_WIDTH, NARROW_HEIGHT = 90, 28
+
+
+class _Placeholder(Static):
+    """Stands in for a widget that is not installed (yet)."""
+
+    def __init__(self, what: str, **kw):
+        super().__init__(f"({what} not available)", **kw)
+
+    def show_stats(self, *a, **k): ...
+    def show(self, *a, **k): ...
+    def configure(self, *a, **k): ...
+    def show_params(self, *a, **k): ...
+
+
+def _widget(module: str, name: str, what: str, **kw):
+    try:
+        cls = getattr(importlib.import_module(f"dltui.tui.widgets.{module}"), name)
+    except (ImportError, AttributeError):
+        return _Placeholder(what, **kw)
+    return cls(**kw)
+
+
+class DashboardScreen(Screen):
+    BINDINGS = [
+        Binding("space", "toggle", "start/pause", key_display="space"),
+        Binding("n", "step_batch", "batch"),
+        Binding("e", "step_epoch", "epoch"),
+        Binding("s", "stop", "stop"),
+        Binding("r", "restart", "restart"),
+        Binding("b", "backprop", "backprop"),
+        Binding("o", "settings", "settings"),
+        Binding("l", "log_scale", "log", show=False),
+        Binding("v", "view", "view"),
+        Binding("right_square_bracket", "lr(2.0)", "lr×2", show=False),
+        Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False),
+        Binding("p,escape", "presets", "presets"),
+    ]
+
+    def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
+        super().__init__()
+        self.spec = spec if spec is not None else getattr(run, "spec", None)
+        self.run = run
+        self._start = start
+        self._watch_dir = watch_dir
+        self._last_stats = self._last_params = self._last_status = 0.0
+        self._last_plot = 0.0
+        self._loss_dirty = False
+        self._selected = 0  # index into the layer list (0-based)
+        self._show_right = False
+        self._user_nav = -1e9  # when the person last moved in the layer table
+
+    # ------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="top"):
+            yield LossPlot(id="loss")
+            with TabbedContent(id="right", initial="tab-learned"):
+                with TabPane("learned", id="tab-learned"):
+                    yield _widget("learned_plot", "LearnedPlot", "learned plot", id="learned")
+                with TabPane("weights", id="tab-weights"):
+                    yield _widget("matrix_view", "MatrixView", "matrix view", id="matrix")
+        yield _widget("layer_table", "LayerTable", "layer table", id="layers")
+        yield Static("", id="message")
+        yield KeyHints(id="keys")
+
+    def on_mount(self) -> None:
+        # the widgets the timer touches, looked up once
+        self.w_status, self.w_loss = self.query_one(StatusLine), self.query_one(LossPlot)
+        self.w_layers, self.w_right = self.query_one("#layers"), self.query_one("#right", TabbedContent)
+        self.w_learned, self.w_matrix = self.query_one("#learned"), self.query_one("#matrix")
+        self._layout_for(self.size.width, self.size.height)
+        if self.w_layers.can_focus:
+            self.w_layers.focus()
+        if self.run is None and self._watch_dir is not None:
+            self.run = rn.WatchRun(self._watch_dir)
+            self.refresh_bindings()
+        if self.run is None and self.spec is not None:
+            self._new_run(self.spec, start=self._start)
+        else:
+            self._use_run(self.run)
+        self.set_interval(TICK, self._tick, name="drain")
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
+        self.set_class(narrow, "-narrow")
+        self.set_class(narrow and self._show_right, "-show-right")
+
+    @property
+    def frozen(self) -> bool:
+        return bool(getattr(self.app, "freeze_clock", False))
+
+    # ------------------------------------------------------------ runs
+    def _new_run(self, spec, *, start: bool) -> bool:
+        """Replace the current run by a fresh one from ``spec``; False (and a message) if it cannot start."""
+        from dltui.tui.cli import user_errors
+
+        try:
+            run = rn.LiveRun(spec, start=start)
+        except user_errors() as e:
+            self._say(str(e), "error")
+            return False
+        if self.run is not None:
+            self.run.stop()
+        self.spec = spec
+        self._use_run(run)
+        return True
+
+    def _use_run(self, run) -> None:
+        self.run = run
+        if run is None:
+            return
+        if isinstance(run, rn.LiveRun) and run.worker is None:
+            run.start(self)
+        learned = self.query_one("#learned")
+        if getattr(run, "data", None) is not None and getattr(run, "spec", None) is not None:
+            learned.configure(run.data, run.spec)
+        self._say("", "info")
+        self._refresh_all()
+
+    def _refresh_all(self) -> None:
+        v = self.run.view
+        self._show_status()
+        self.w_loss.show_history(v.history, v.task, v.patience)
+        if v.stats is not None:
+            self.w_layers.show_stats(v.stats)
+        self._show_params()
+
+    # ------------------------------------------------------------ the timer
+    def _tick(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        changed = run.poll()
+        v = run.view
+        now = time.monotonic()
+        if rn.RUN in changed or (rn.HEADER in changed and (v.state != "running" or
+                                                            now - self._last_status >= STATUS_EVERY)):
+            self._last_status = now
+            self._show_status()
+        if rn.LOSS in changed:
+            self._loss_dirty = True
+        if self._loss_dirty and (now - self._last_plot >= PLOT_EVERY or v.state != "running"):
+            self._loss_dirty, self._last_plot = False, now
+            self.w_loss.show_history(v.history, v.task, v.patience)
+        if rn.STATS in changed and v.stats is not None:
+            self.w_layers.show_stats(v.stats)
+        if rn.PARAMS in changed:
+            self._show_params()
+        if rn.MESSAGE in changed:
+            self._say(v.message, v.message_kind)
+        idle = v.state != "running"
+        if (idle or now - self._last_stats >= STATS_EVERY) and self._visible("#layers"):
+            self._last_stats = now
+            run.want_stats()
+        if (idle or now - self._last_params >= PARAMS_EVERY) and self._visible("#right"):
+            self._last_params = now
+            run.want_params()
+
+    def _visible(self, selector: str) -> bool:
+        w = self.w_layers if selector == "#layers" else self.w_right
+        return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right)
+
+    def _show_status(self) -> None:
+        self.w_status.show(self.run.view, frozen=self.frozen, read_only=self.run.read_only)
+
+    def _show_params(self) -> None:
+        v = self.run.view
+        if v.params is None:
+            return
+        with np.errstate(all="ignore"):  # a diverged net's predictions overflow: no warnings on screen
+            self.w_learned.show_params(v.params)
+        i = min(self._selected, len(v.params) - 1)
+        W = v.params[i][0]
+        dW = v.grads[i] if v.grads is not None and i < len(v.grads) else None
+        sizes = f"{W.shape[1]}→{W.shape[0]}"
+        when = (f"best checkpoint, epoch {v.params_step}" if self.run.read_only else
+                f"step {v.params_step}")
+        self.w_matrix.show(f"layer {i + 1} ({sizes}) · {when}", W, dW)
+
+    def _say(self, text: str, kind: str) -> None:
+        msg = self.query_one("#message", Static)
+        msg.set_class(kind == "error", "-error")
+        msg.display = bool(text)
+        if not text:
+            msg.update("")
+            return
+        msg.update(Text.assemble(("error: " if kind == "error" else "", "bold"), text))
+
+    # ------------------------------------------------------------ messages from widgets
+    def on_layer_table_layer_selected(self, message) -> None:
+        self._selected = max(0, int(message.index) - 1)  # the table counts layers from 1
+        if time.monotonic() - self._user_nav < 1.0:  # the person chose it: show its matrices
+            self.query_one("#right", TabbedContent).active = "tab-weights"
+            if self.has_class("-narrow") and not self._show_right:
+                self._show_right = True
+                self._layout_for(self.size.width, self.size.height)
+        self._show_params()
+        if self.run is not None:
+            self.run.want_params()
+
+    def on_key(self, event) -> None:
+        nav = ("up", "down", "enter", "home", "end", "pageup", "pagedown")
+        if self.w_layers.has_focus and event.key in nav:
+            self._user_nav = time.monotonic()
+
+    def on_click(self, event) -> None:
+        self._user_nav = time.monotonic()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        if self.run is not None:
+            self.run.want_params()
+
+    # ------------------------------------------------------------ actions
+    TRAINING_ACTIONS = {"toggle", "step_batch", "step_epoch", "stop", "restart", "backprop", "settings", "lr"}
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """Watching another process's run: the training keys are hidden from the footer."""
+        if action in self.TRAINING_ACTIONS and self.run is not None and self.run.read_only:
+            return False
+        return True
+
+    def _read_only(self) -> bool:
+        if self.run is None or self.run.read_only:
+            self.notify("read-only: this view follows a run another process is writing", severity="warning")
+            return True
+        return False
+
+    def _ended(self) -> bool:
+        if not self.run.active:
+            self.notify("the run has ended: r restarts it with a new seed, o changes its settings")
+            return True
+        return False
+
+    def action_toggle(self) -> None:
+        if self._read_only() or self._ended():
+            return
+        self.run.toggle()  # the status line follows when the trainer reports it (next tick)
+
+    def action_step_batch(self) -> None:
+        if not (self._read_only() or self._ended()):
+            self.run.step_batch(with_stats=self._visible("#layers"))
+
+    def action_step_epoch(self) -> None:
+        if not (self._read_only() or self._ended()):
+            self.run.step_epoch()
+
+    def action_stop(self) -> None:
+        if not (self._read_only() or self._ended()):
+            self.run.stop()
+
+    def action_restart(self) -> None:
+        if self._read_only() or self.spec is None:
+            return
+        seed = self.spec.values["training"]["seed"] + 1
+        running = self.run is not None and self.run.view.state == "running"
+        if self._new_run(self.spec.with_overrides({"training.seed": seed}), start=running):
+            self.notify(f"restarted with seed {seed}")
+
+    def action_lr(self, factor: float) -> None:
+        if self._read_only():
+            return
+        self._apply_settings({"optimizer.lr": self.run.view.lr * factor})
+
+    def action_log_scale(self) -> None:
+        self.query_one(LossPlot).toggle_log()
+
+    def action_view(self) -> None:
+        if self.has_class("-narrow"):
+            self._show_right = not self._show_right
+            self._layout_for(self.size.width, self.size.height)
+        else:
+            tabs = self.query_one("#right", TabbedContent)
+            tabs.active = "tab-weights" if tabs.active == "tab-learned" else "tab-learned"
+        if self.run is not None:
+            self.run.want_params()
+
+    def action_presets(self) -> None:
+        from dltui.tui.screens.picker import PickerScreen
+
+        if self.run is not None:
+            self.run.stop()
+        if len(self.app.screen_stack) > 1 and isinstance(self.app.screen_stack[-2], PickerScreen):
+            self.app.pop_screen()
+        else:
+            self.app.switch_screen(PickerScreen())
+
+    def action_backprop(self) -> None:
+        if self._read_only():
+            return
+        try:
+            screen_cls = importlib.import_module("dltui.tui.screens.backprop").BackpropScreen
+        except (ImportError, AttributeError):
+            self.notify("backprop step-through not available", severity="warning")
+            return
+        if self.run.active and self.run.view.state == "running":
+            self.run.toggle()
+            self.run.view.state = "paused"
+        self.app.push_screen(screen_cls(self.run.trainer))
+
+    def action_settings(self) -> None:
+        if self._read_only():
+            return
+        from dltui.tui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen(self.spec, live=self.run.active and self.run.started_training),
+                             self._apply_settings)
+
+    def _apply_settings(self, changes: dict | None) -> None:
+        from dltui.core.spec import SpecError
+
+        if not changes:
+            return
+        changes = dict(changes)
+        lr = changes.pop("optimizer.lr", None)
+        try:
+            if lr is not None:
+                self.spec = self.spec.with_overrides({"optimizer.lr": lr})
+                if self.run.active:
+                    self.run.set_lr(lr)
+                    self._show_status()
+                self.notify(f"learning rate {lr:.4g}")
+            cur = self.spec.values["training"]
+            changes = {k: v for k, v in changes.items() if cur.get(k.split(".", 1)[1]) != v}
+            if not changes:
+                return
+            spec = self.spec.with_overrides(changes)
+        except SpecError as e:
+            self._say(str(e), "error")
+            return
+        if self.run.active and self.run.started_training:
+            self.spec = spec
+            self.notify("batch size, epochs and backend apply to the next run: press r to restart")
+        elif self._new_run(spec, start=False):
+            self.notify("new settings: " + ", ".join(f"{k.split('.')[-1]} {v}" for k, v in changes.items()))
+
+    def on_unmount(self) -> None:
+        if self.run is not None:
+            self.run.stop()

@@ -90,7 +90,7 @@ def test_picker_filter_and_enter_opens_the_dashboard_paused():
             shown = [o for o in options(app) if not o.startswith("TensorFlow")]
             assert "xor" in shown and all("xor" in o for o in shown)
             assert "piecewise-sigmoid" not in options(app)
-            await pilot.press("enter")  # back to the list
+            await pilot.press("down")  # from the filter to the list
             ol = app.screen.query_one("#presets", OptionList)
             while str(ol.get_option_at_index(ol.highlighted).prompt).strip() != "xor":
                 await pilot.press("down")
@@ -107,6 +107,18 @@ def test_picker_filter_and_enter_opens_the_dashboard_paused():
             await pilot.press("escape", "s", "p", "i")  # typing on the list filters it too
             assert filt.value == "spi" and filt.has_focus
             assert "spiral" in options(app) and "xor" not in options(app)
+
+    asyncio.run(go())
+
+
+def test_picker_enter_in_the_filter_starts_the_first_match():
+    async def go():
+        app = DltuiApp(scan_dir=None, freeze_clock=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press(*"spiral", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
+            assert app.screen.spec.name.startswith("spiral")
 
     asyncio.run(go())
 

@@ -234,7 +234,10 @@ class PickerScreen(Screen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
+            # as in fzf: type a few letters, enter starts the highlighted preset
             self.query_one("#presets", OptionList).focus()
+            if self.current is not None:
+                self.action_start()
         else:
             self.action_start()
 

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +75,7 @@ class Trainer:
         self._stop = False
         self._calls: deque[tuple[Callable, Future]] = deque()
         self._stats_requested = False
+        self._last_ratio: dict[int, float] = {}
         # progress
         self.state = "ready"  # ready | running | paused | finished
         self.epoch = 0
@@ -108,10 +109,14 @@ class Trainer:
     def running(self) -> bool:
         return self._running
 
-    def step_batch(self, n: int = 1) -> None:
+    def step_batch(self, n: int = 1, with_stats: bool = False) -> None:
+        """Pause and let n more batches run. ``with_stats``: the first of them also reports layer
+        statistics, with the update ratio of exactly that step."""
         with self._cond:
             self._running = False
             self._budget += n
+            if with_stats:
+                self._stats_requested = True
             self._cond.notify_all()
 
     def step_epoch(self) -> None:
@@ -166,8 +171,17 @@ class Trainer:
             self._run_one(fn, fut)
 
     def _stats_event(self) -> None:
+        """Emit layer statistics. A layer whose update ratio could not be measured now (stats asked
+        for while paused, with no step to compare) keeps the ratio of the last measured step."""
         self._stats_requested = False
-        self._emit(ev.LayerStatsReady(self.epoch, self.step, tuple(self.backend.layer_stats())))
+        layers = []
+        for s in self.backend.layer_stats():
+            if s.update_ratio is None and s.index in self._last_ratio:
+                s = replace(s, update_ratio=self._last_ratio[s.index])
+            elif s.update_ratio is not None:
+                self._last_ratio[s.index] = s.update_ratio
+            layers.append(s)
+        self._emit(ev.LayerStatsReady(self.epoch, self.step, tuple(layers)))
 
     def _gate(self) -> bool:
         """Wait until the next batch may run. False when asked to stop."""

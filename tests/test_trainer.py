@@ -203,3 +203,25 @@ def test_train_on_a_terminal_shows_a_progress_bar(tmp_path):
     text = b"".join(chunks).decode("utf-8", "replace")
     assert p.returncode == 0
     assert "━" in text and "epoch" in text and "30/30" in text and "Traceback" not in text
+
+
+def test_stats_while_paused_keep_the_last_measured_update_ratio():
+    t = Trainer(load_preset("xor", {"training.epochs": 5}), start_paused=True)
+    rec = Recorder()
+    th = threading.Thread(target=t.fit, kwargs={"callbacks": [rec]})
+    th.start()
+    end = time.time() + 10
+    t.step_batch(1, with_stats=True)
+    while len(rec.of(ev.LayerStatsReady)) < 1:
+        assert time.time() < end
+        time.sleep(0.01)
+    first = rec.of(ev.LayerStatsReady)[0]
+    assert first.step == 1 and all(s.update_ratio is not None for s in first.layers)
+    t.request_stats()  # paused: no step to compare with
+    while len(rec.of(ev.LayerStatsReady)) < 2:
+        assert time.time() < end
+        time.sleep(0.01)
+    again = rec.of(ev.LayerStatsReady)[1]
+    assert [s.update_ratio for s in again.layers] == [s.update_ratio for s in first.layers]
+    t.stop()
+    th.join(10)

@@ -197,12 +197,8 @@ class LiveRun:
         self._epochs_queued = 0
         tr = self.trainer
         if with_stats:
-            with tr._cond:  # a reentrant lock: the training thread sees both or neither
-                self._stats_pending = True
-                tr.request_stats()
-                tr.step_batch(1)
-            return
-        tr.step_batch(1)
+            self._stats_pending = True
+        tr.step_batch(1, with_stats=with_stats)
 
     def step_epoch(self) -> None:
         """One more epoch; presses while an epoch is still running are queued, not lost."""

@@ -104,8 +104,12 @@ def batch_rows(n: int, batch_size: int, batch: int) -> tuple[int, int]:
 
 
 def trace_batch(source, data=None, *, batch: int | None = None, batch_size: int | None = None,
-                sample: int | None = None) -> Trace:
-    """Trace one mini-batch of the training set, in its stored order, at the current weights.
+                sample: int | None = None, rows=None) -> Trace:
+    """Trace one mini-batch of the training set at the current weights.
+
+    From a Trainer with no ``batch``, ``sample`` or ``rows``: the batch its next step trains on (the
+    epoch's shuffled order). ``rows``: exactly these training rows (e.g. the batch just trained).
+    Otherwise mini-batch ``batch`` of the training set in its stored order.
 
     ``source`` is a Trainer (its backend, data and batch size; the trace runs through
     ``trainer.call`` so it reads a consistent network), a Backend (then give ``data``) or a Spec
@@ -125,6 +129,8 @@ def trace_batch(source, data=None, *, batch: int | None = None, batch_size: int 
         source = make_backend(source.values["training"]["backend"], source, data.n_features, data.n_outputs)
     backend = getattr(source, "backend", source)
     data = data if data is not None else source.data
+    if rows is not None or (hasattr(source, "next_batch_rows") and batch is None and sample is None):
+        return _trace_rows(source, backend, data, rows)
     if batch_size is None:
         batch_size = getattr(source, "batch_size", 0)
     n = len(data.x_train)
@@ -145,6 +151,23 @@ def trace_batch(source, data=None, *, batch: int | None = None, batch_size: int 
     tr.extra["batch"] = {"index": batch, "rows": [start, stop], "size": stop - start, "n_train": n,
                          "count": -(-n // bs)}
     tr.extra["sample"] = row
+    return tr
+
+
+def _trace_rows(source, backend, data, rows) -> Trace:
+    def work(be):
+        r = np.asarray(source.next_batch_rows() if rows is None else rows)
+        return r, be.trace(data.x_train[r], data.y_train[r])
+
+    r, tr = source.call(work).result(timeout=30) if hasattr(source, "call") else work(backend)
+    n = len(data.x_train)
+    bs = getattr(source, "batch_size", 0)
+    bs = n if bs <= 0 else bs
+    # the next batch's index in the epoch; given rows are, in the app, the batch its last step trained
+    index = (getattr(source, "batch", 0) - (0 if rows is None else 1)) % max(1, -(-n // bs))
+    tr.extra["batch"] = {"index": index, "row_ids": [int(i) for i in r], "size": len(r), "n_train": n,
+                         "count": -(-n // bs), "which": "next" if rows is None else "given"}
+    tr.extra["sample"] = 0
     return tr
 
 
@@ -557,9 +580,16 @@ def trace_text(trace: Trace, sample: int | None = None, max_rows: int = 8, max_c
     head = [f"trace · {trace.backend} · net {'-'.join(map(str, sizes))} "
             f"({'/'.join(lt.activation for lt in trace.layers)}) · loss {trace.loss} · C = {_g(trace.C)}"]
     if b:
-        r0, r1 = b["rows"]
-        head.append(f"mini-batch {b['index']} of {b['count']} (training rows {r0}..{r1 - 1}, {b['size']} "
-                    f"samples); showing sample {s} of the batch (training row {r0 + s})")
+        if "row_ids" in b:
+            ids = b["row_ids"]
+            shown = ", ".join(map(str, ids[:8])) + (", ..." if len(ids) > 8 else "")
+            head.append(f"mini-batch {b['index'] + 1} of {b['count']} in this epoch's shuffled order "
+                        f"({b['size']} samples: training rows {shown}); showing sample {s} of the batch "
+                        f"(training row {ids[s]})")
+        else:
+            r0, r1 = b["rows"]
+            head.append(f"mini-batch {b['index']} of {b['count']} (training rows {r0}..{r1 - 1}, {b['size']} "
+                        f"samples); showing sample {s} of the batch (training row {r0 + s})")
     head += _wrap("Vectors are this sample's column. Arrays marked 'batch' (W, b, ∂C/∂W, ∂C/∂b, the updates) "
                   "belong to the whole mini-batch, with C its mean loss. * marks what each stage computes.",
                   width, "")

@@ -76,6 +76,9 @@ class Trainer:
         self._calls: deque[tuple[Callable, Future]] = deque()
         self._stats_requested = False
         self._last_ratio: dict[int, float] = {}
+        self._rng = np.random.default_rng([spec.values["training"]["seed"], 1])  # the epochs' shuffles
+        self._perm: np.ndarray | None = None  # this epoch's order of the training rows
+        self._next_perm: np.ndarray | None = None  # the next epoch's, when someone looked ahead
         # progress
         self.state = "ready"  # ready | running | paused | finished
         self.epoch = 0
@@ -146,6 +149,20 @@ class Trainer:
                 return fut
         self._run_one(fn, fut)
         return fut
+
+    def next_batch_rows(self) -> np.ndarray:
+        """The training-set rows of the mini-batch the next step trains on. Call it on the training
+        thread (inside ``call``) or while no loop runs; between epochs it draws the next shuffle early
+        (the same one the loop then uses)."""
+        n = len(self.data.x_train)
+        bs = n if self.batch_size <= 0 else self.batch_size
+        if self._perm is None or self.batch >= self.batches_per_epoch:
+            if self._next_perm is None:
+                self._next_perm = self._rng.permutation(n)
+            perm, b = self._next_perm, 0
+        else:
+            perm, b = self._perm, self.batch
+        return perm[b * bs:(b + 1) * bs]
 
     def set_lr(self, lr: float) -> Future:
         self.spec.values["optimizer"]["lr"] = lr
@@ -263,7 +280,6 @@ class Trainer:
             out_dir=str(self.run.path) if self.run else None))
         self.state = "running"
         has_val = len(d.x_val) > 0
-        rng = np.random.default_rng([spec.values["training"]["seed"], 1])
         cheap = getattr(be, "cheap_loss", False)
         best_params, stale, reason = None, 0, "completed"
         last_best_save, best_dirty, last_row = 0.0, False, {}
@@ -272,7 +288,9 @@ class Trainer:
         try:
             for epoch in range(1, self.epochs + 1):
                 self.epoch, self.batch = epoch, 0
-                be.begin_epoch(rng.permutation(len(d.x_train)))
+                perm = self._next_perm if self._next_perm is not None else self._rng.permutation(len(d.x_train))
+                self._perm, self._next_perm = perm, None
+                be.begin_epoch(perm)
                 t_epoch, paused_before, steps_before = time.perf_counter(), self._paused_time, self.step
                 for b in range(self.batches_per_epoch):
                     if not self._gate():

@@ -350,3 +350,33 @@ def test_trace_of_a_run_trained_on_a_csv(tmp_path, monkeypatch, hw1_2022):
     ref = recompute(d)
     for i, layer in enumerate(d["layers"]):
         np.testing.assert_allclose(arr(layer["dW"]), ref["dW"][i], rtol=1e-4, atol=1e-6)  # float32 run
+
+
+def test_trainer_trace_is_of_the_batch_the_next_step_trains():
+    """The step-through's batch is the one the trainer trains next: its previewed update is the step."""
+    import threading
+    import time
+
+    t = Trainer(load_preset("xor", {**F64, "training.epochs": 3}), start_paused=True)
+    th = threading.Thread(target=t.fit)
+    th.start()
+    try:
+        for _ in range(2):  # at the start of the run and in the middle of an epoch
+            end = time.time() + 10
+            while t.state != "paused":
+                assert time.time() < end
+                time.sleep(0.01)
+            tr = trace_batch(t)
+            before = t.call(lambda be: be.get_params()).result(5)
+            step = t.step
+            t.step_batch(1)
+            while t.step == step or t.state != "paused":
+                assert time.time() < end
+                time.sleep(0.01)
+            after = t.call(lambda be: be.get_params()).result(5)
+            for lt, (W0, _), (W1, _) in zip(tr.layers, before, after):
+                np.testing.assert_allclose(W1 - W0, lt.update["W"], rtol=1e-9, atol=1e-15)
+            assert tr.extra["batch"]["which"] == "next" and len(tr.extra["batch"]["row_ids"]) == len(tr.x)
+    finally:
+        t.stop()
+        th.join(10)

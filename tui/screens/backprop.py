@@ -73,7 +73,8 @@ class BackpropScreen(Screen):
         self.order = stage_order(len(self.sizes) - 1)
         self.index = 0
         self.sample = 0
-        self.batch_index = (trainer.batch % trainer.batches_per_epoch) if batch is None else batch
+        self.batch_index = batch  # None: the batch the trainer trains next (its shuffled order)
+        self._rows = None  # after `t`: the rows just trained, traced again at the new weights
         self.trace = None
         self.error: str | None = None
         self._waiting_step: int | None = None
@@ -100,7 +101,7 @@ class BackpropScreen(Screen):
     # ------------------------------------------------------------ the trace
     def retrace(self) -> None:
         try:
-            self.trace = trace_batch(self.trainer, batch=self.batch_index)
+            self.trace = trace_batch(self.trainer, batch=self.batch_index, rows=self._rows)
             self.error = None
         except Exception as e:  # noqa: BLE001 - shown to the person, the dashboard stays usable
             self.trace, self.error = None, f"Could not trace this batch: {type(e).__name__}: {e}"
@@ -153,7 +154,8 @@ class BackpropScreen(Screen):
         parts = [f"backprop · {t.spec.name}"]
         if self.trace is not None:
             b = self.trace.extra.get("batch", {})
-            parts += [f"C = {self.trace.C:.4g}", f"batch {b.get('index', 0) + 1}/{b.get('count', 1)}",
+            which = {"next": " (next to train)", "given": " (just trained)"}.get(b.get("which"), "")
+            parts += [f"C = {self.trace.C:.4g}", f"batch {b.get('index', 0) + 1}/{b.get('count', 1)}{which}",
                       f"sample {self.sample + 1}/{self.trace.batch_size}"]
         parts += [f"epoch {t.epoch}", f"step {t.step}", t.backend.name]
         return Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
@@ -208,6 +210,8 @@ class BackpropScreen(Screen):
             self.notify(f"No step to take: {why}.", severity="warning")
             return
         self._waiting_step = tr.step
+        if self.trace is not None and "row_ids" in self.trace.extra.get("batch", {}):
+            self._rows = self.trace.extra["batch"]["row_ids"]  # the step trains exactly the traced rows
         tr.step_batch(1)
         self._poll = self.set_interval(0.05, self._step_done)
 

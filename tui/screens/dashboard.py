@@ -28,7 +28,7 @@ TICK = 1 / 10  # how often the queue is drained
 # the GIL from the training thread. When paused, everything is redrawn at once.
 STATS_EVERY = 0.5  # layer statistics (asked for only while the table is visible)
 PARAMS_EVERY = 1.0  # parameters for the learned plot / matrices (only while visible)
-PLOT_EVERY = 1.0  # the loss plot
+PLOT_EVERY = 1.5  # the loss plot
 STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 

@@ -22,10 +22,11 @@ from dltui.core import events as ev  # noqa: E402
 from dltui.core.backends.numpy_backend import NumpyBackend  # noqa: E402
 from dltui.core.backends.torch_backend import TorchBackend  # noqa: E402
 from dltui.core.checkpoint import load_checkpoint  # noqa: E402
-from dltui.core.data import batches, load_dataset  # noqa: E402
+from dltui.core.data import load_dataset  # noqa: E402
 from dltui.core.device import DeviceFailure, device_info, resolve_device  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
+from parity_helpers import rel, run_steps  # noqa: E402
 
 PRESETS = {"mse": ("piecewise-sigmoid", {"model.hidden": [16, 8]}),
            "cross_entropy": ("spiral", {"model.hidden": [16, 8], "data.n_samples": 300})}
@@ -34,28 +35,6 @@ PRESETS = {"mse": ("piecewise-sigmoid", {"model.hidden": [16, 8]}),
 def make_spec(loss="mse", dtype="float32", **over):
     name, base = PRESETS[loss]
     return load_preset(name, {**base, "training.dtype": dtype, **over})
-
-
-def run(backends, d, spec, steps, each=None):
-    nb = batches(len(d.x_train), spec.values["training"]["batch_size"])
-    rng = np.random.default_rng(3)
-    out = [[] for _ in backends]
-    for step in range(steps):
-        if step % nb == 0:
-            perm = rng.permutation(len(d.x_train))
-            for b in backends:
-                b.begin_epoch(perm)
-        for i, b in enumerate(backends):
-            if each:
-                each(step, b)
-            b.train_step(step % nb)
-            out[i].append(b.last_loss())
-    return np.array(out)
-
-
-def rel(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-12)))
 
 
 def backends(spec, *devices_and_graph):
@@ -79,7 +58,7 @@ def test_cuda_training_matches_the_cpu(loss, dtype, tol):
                                      "model.activation": "tanh"})
     d, (nb, cpu, gpu) = backends(spec, ("numpy", False), ("cpu", False), ("cuda", False))
     assert gpu.device == "cuda:0" and gpu.x_train.is_cuda
-    losses = run([nb, cpu, gpu], d, spec, 50)
+    losses = run_steps([nb, cpu, gpu], d, spec, 50, seed=3)
     assert np.all(np.isfinite(losses)) and losses[0][-1] != losses[0][0]
     assert rel(losses[0], losses[2]) < tol, (losses[0][-3:], losses[2][-3:])
     assert rel(losses[1], losses[2]) < tol
@@ -170,7 +149,7 @@ def test_graph_losses_equal_eager(loss, opt):
         if step == 50:
             b.mark()
 
-    losses = run([eager, graph], d, spec, 70, each)
+    losses = run_steps([eager, graph], d, spec, 70, each, seed=3)
     assert graph.graph_replays > 30 and eager.graph_replays == 0
     assert graph.warning is None
     assert rel(losses[0], losses[1]) < 1e-9, (losses[0][-3:], losses[1][-3:])
@@ -188,7 +167,7 @@ def test_graph_losses_equal_eager(loss, opt):
 def test_graph_float32_close_to_numpy():
     spec = make_spec("mse", "float32", **{"optimizer.name": "adam", "optimizer.lr": 0.01})
     d, (nb, graph) = backends(spec, ("numpy", False), ("cuda", True))
-    losses = run([nb, graph], d, spec, 60)
+    losses = run_steps([nb, graph], d, spec, 60, seed=3)
     assert graph.graph_replays > 0
     assert rel(losses[0], losses[1]) < 1e-4
 

@@ -22,10 +22,11 @@ from dltui.core.backends import BackendError, make_backend  # noqa: E402
 from dltui.core.backends.numpy_backend import NumpyBackend  # noqa: E402
 from dltui.core.backends.torch_backend import TorchBackend  # noqa: E402
 from dltui.core.checkpoint import load_checkpoint  # noqa: E402
-from dltui.core.data import batches, load_dataset  # noqa: E402
+from dltui.core.data import load_dataset  # noqa: E402
 from dltui.core.device import DeviceFailure, device_info, resolve_device  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
+from parity_helpers import rel, run_steps  # noqa: E402
 
 ACTIVATIONS = ["sigmoid", "hard_sigmoid", "relu", "leaky_relu", "tanh", "identity"]
 OPTIMIZERS = {
@@ -57,30 +58,6 @@ def pair(spec, data=None):
     for b in (nb, tb):
         b.set_data(d.x_train, d.y_train, d.x_val, d.y_val, bs)
     return d, nb, tb
-
-
-def run_steps(backends, d, spec, steps=50, each=None):
-    """Train both backends the same `steps` mini-batches (epochs shuffled by one shared rng);
-    returns the per-batch losses, one row per backend."""
-    nbatch = batches(len(d.x_train), spec.values["training"]["batch_size"])
-    rng = np.random.default_rng(7)
-    losses = [[] for _ in backends]
-    for step in range(steps):
-        if step % nbatch == 0:
-            perm = rng.permutation(len(d.x_train))
-            for b in backends:
-                b.begin_epoch(perm)
-        for i, b in enumerate(backends):
-            if each:
-                each(step, b)
-            b.train_step(step % nbatch)
-            losses[i].append(b.last_loss())
-    return np.array(losses)
-
-
-def rel(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-12)))
 
 
 def assert_same_params(p1, p2, rtol, atol):

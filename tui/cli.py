@@ -64,9 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def add_run_options(sp: argparse.ArgumentParser) -> None:
-    """The options every command that builds a run from a preset shares."""
-    sp.add_argument("preset", help="a preset name (see `dltui list`) or a path to a .toml file")
+def add_run_options(sp: argparse.ArgumentParser, preset_help: str | None = None) -> None:
+    """The options every command that builds a run from a preset shares (the app's too, where the
+    preset is optional: give ``preset_help``)."""
+    if preset_help:
+        sp.add_argument("preset", nargs="?", help=preset_help)
+    else:
+        sp.add_argument("preset", help="a preset name (see `dltui list`) or a path to a .toml file")
     sp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                     help="override a preset value, e.g. --set optimizer.lr=3e-4 (repeatable)")
     sp.add_argument("--data", metavar="CSV", help="the CSV file for csv presets (sets data.path)")
@@ -98,14 +102,7 @@ def build_app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="dltui", description="Open the app: the preset picker, or with PRESET its dashboard (paused at "
         "epoch 0; --start starts at once). Subcommands: dltui --help.")
-    p.add_argument("preset", nargs="?", help="a preset name or .toml file to open in the dashboard")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a preset value, e.g. --set optimizer.lr=3e-4 (repeatable)")
-    p.add_argument("--data", metavar="CSV", help="the CSV file for csv presets (sets data.path)")
-    p.add_argument("--epochs", type=int, metavar="N", help="shorthand for --set training.epochs=N")
-    p.add_argument("--seed", type=int, metavar="N", help="shorthand for --set training.seed=N")
-    p.add_argument("--backend", choices=["numpy", "torch"], help="numpy (default) or torch")
-    p.add_argument("--device", metavar="DEV", help="auto | cpu | cuda | cuda:N | mps (torch backend)")
+    add_run_options(p, preset_help="a preset name or .toml file to open in the dashboard")
     p.add_argument("--start", action="store_true", help="start training at once instead of paused")
     p.add_argument("--preset", dest="preset_paths", action="append", default=[], metavar="PATH",
                    help="add a preset file to the picker (repeatable)")

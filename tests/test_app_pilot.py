@@ -344,12 +344,12 @@ def test_divergence_shows_a_message_and_keeps_the_run_stopped():
             scr = app.screen
             await settled(pilot, app)
             await pilot.press("space")
-            await wait_for(pilot, lambda: scr.run.view.state == "finished", what="the divergence")
+            await wait_for(pilot, lambda: scr.run.view.state == "diverged", what="the divergence")
             msg = str(scr.query_one("#message", Static).render())
             assert msg.startswith("error: ") and "diverged" in msg
             assert scr.run.view.end_reason == "diverged"
             await pilot.press("space")  # nothing to resume: a notice, no crash
-            assert scr.run.trainer.state == "finished"
+            assert scr.run.trainer.state == "finished" and "DIVERGED" in status(app)
 
     asyncio.run(go())
 

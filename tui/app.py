@@ -17,6 +17,7 @@ class DltuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "dltui"
     ENABLE_COMMAND_PALETTE = True
+    NOTIFICATION_TIMEOUT = 2.5  # short notes: they cover the layer table and the key hints
     BINDINGS = [
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),

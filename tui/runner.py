@@ -61,7 +61,7 @@ class RunView:
 
     @property
     def ended(self) -> bool:
-        return self.state in ("finished", "failed")
+        return self.state in ("finished", "failed", "diverged")
 
     @property
     def eta(self) -> float | None:
@@ -318,8 +318,9 @@ class LiveRun:
                                          f"{e.best_epoch}, whose weights are kept"), "info"
             changed.add(MESSAGE)
         elif isinstance(e, ev.Diverged):
+            v.state = "diverged"
             v.message, v.message_kind = e.message, "error"
-            changed.add(MESSAGE)
+            changed.update((MESSAGE, RUN))
         elif isinstance(e, ev.Failed):
             v.state, v.end_reason = "failed", "failed"
             v.message = f"the run failed: {e.message}. The last good weights are kept."
@@ -327,7 +328,7 @@ class LiveRun:
             self._stats_pending = False
             changed.update((MESSAGE, RUN))
         elif isinstance(e, ev.Finished):
-            if v.state != "failed":
+            if v.state not in ("failed", "diverged"):
                 v.state = "finished"
             v.end_reason, v.step = e.reason, e.steps
             if e.reason in ("completed", "stopped") and v.message_kind != "error":
@@ -474,7 +475,7 @@ class WatchRun:
         acts = list(v.activations) + ["identity"]
         v.params, v.grads, v.params_step = params, None, int(meta.get("epoch", 0))
         v.stats = tuple(make_layer_stats(i + 1, acts[i] if i < len(acts) else "identity", W, b,
-                                         np.zeros_like(W), None, None) for i, (W, b) in enumerate(params))
+                                         None, None, None) for i, (W, b) in enumerate(params))
         v.stats_step = v.params_step
         return {PARAMS, STATS}
 

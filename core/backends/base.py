@@ -89,11 +89,13 @@ def histogram(a: np.ndarray, bins: int = HIST_BINS) -> tuple[int, ...]:
     return tuple(int(c) for c in np.histogram(a, bins=bins, range=(lo, hi))[0])
 
 
-def make_layer_stats(index: int, activation: str, W: np.ndarray, b: np.ndarray, dW: np.ndarray,
+def make_layer_stats(index: int, activation: str, W: np.ndarray, b: np.ndarray, dW: np.ndarray | None,
                      prev_W: np.ndarray | None, act_out: np.ndarray | None) -> LayerStats:
-    """Statistics of one layer from host copies (float64 is fine: tiny arrays)."""
+    """Statistics of one layer from host copies (float64 is fine: tiny arrays). ``dW`` None: no
+    gradient is known (a checkpoint holds none): its figures are NaN and its histogram empty."""
     W = np.asarray(W, np.float64)
-    dW = np.asarray(dW, np.float64)
+    no_grad = dW is None
+    dW = np.full((1,), np.nan) if no_grad else np.asarray(dW, np.float64)
     w_norm = float(np.linalg.norm(W))
     ratio = None
     if prev_W is not None:
@@ -113,5 +115,5 @@ def make_layer_stats(index: int, activation: str, W: np.ndarray, b: np.ndarray, 
         w_norm=w_norm, b_norm=float(np.linalg.norm(b)),
         g_mean=float(dW.mean()), g_std=float(dW.std()), g_min=float(dW.min()), g_max=float(dW.max()),
         g_norm=float(np.linalg.norm(dW)), update_ratio=ratio, inactive=inactive, inactive_kind=kind,
-        w_hist=histogram(W), g_hist=histogram(dW),
+        w_hist=histogram(W), g_hist=() if no_grad else histogram(dW),
     )

@@ -151,13 +151,13 @@ class BackpropScreen(Screen):
 
     def title_text(self) -> Text:
         t = self.trainer
-        parts = [f"backprop · {t.spec.name}"]
+        parts = [f"backprop · {t.spec.name}", f"epoch {t.epoch} · step {t.step}"]
         if self.trace is not None:
             b = self.trace.extra.get("batch", {})
-            which = {"next": " (next to train)", "given": " (just trained)"}.get(b.get("which"), "")
-            parts += [f"C = {self.trace.C:.4g}", f"batch {b.get('index', 0) + 1}/{b.get('count', 1)}{which}",
-                      f"sample {self.sample + 1}/{self.trace.batch_size}"]
-        parts += [f"epoch {t.epoch}", f"step {t.step}", t.backend.name]
+            which = {"next": " next", "given": " just trained"}.get(b.get("which"), "")
+            parts += [f"sample {self.sample + 1}/{self.trace.batch_size}",
+                      f"batch {b.get('index', 0) + 1}/{b.get('count', 1)}{which}", f"C = {self.trace.C:.4g}"]
+        parts.append(t.backend.name)
         return Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
 
     def strip_text(self) -> Text:

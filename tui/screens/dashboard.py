@@ -7,13 +7,15 @@ statistics and parameters are asked for only while a widget that shows them is v
 
 from __future__ import annotations
 
-import importlib
 import time
 
 import numpy as np
 from dltui.tui import runner as rn
 from dltui.tui.widgets.key_hints import KeyHints
+from dltui.tui.widgets.layer_table import LayerTable
+from dltui.tui.widgets.learned_plot import LearnedPlot
 from dltui.tui.widgets.loss_plot import LossPlot
+from dltui.tui.widgets.matrix_view import MatrixView
 from dltui.tui.widgets.status_line import StatusLine
 from rich.text import Text
 from textual import on
@@ -33,26 +35,6 @@ STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 
-class _Placeholder(Static):
-    """Stands in for a widget that is not installed (yet)."""
-
-    def __init__(self, what: str, **kw):
-        super().__init__(f"({what} not available)", **kw)
-
-    def show_stats(self, *a, **k): ...
-    def show(self, *a, **k): ...
-    def configure(self, *a, **k): ...
-    def show_params(self, *a, **k): ...
-
-
-def _widget(module: str, name: str, what: str, **kw):
-    try:
-        cls = getattr(importlib.import_module(f"dltui.tui.widgets.{module}"), name)
-    except (ImportError, AttributeError):
-        return _Placeholder(what, **kw)
-    return cls(**kw)
-
-
 class DashboardScreen(Screen):
     BINDINGS = [
         Binding("space", "toggle", "start/pause", key_display="space"),
@@ -66,7 +48,7 @@ class DashboardScreen(Screen):
         Binding("v", "view", "view"),
         Binding("right_square_bracket", "lr(2.0)", "lr×2", show=False),
         Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False),
-        Binding("p,escape", "presets", "presets"),
+        Binding("p", "presets", "presets"),
     ]
 
     def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
@@ -89,10 +71,10 @@ class DashboardScreen(Screen):
             yield LossPlot(id="loss")
             with TabbedContent(id="right", initial="tab-learned"):
                 with TabPane("learned", id="tab-learned"):
-                    yield _widget("learned_plot", "LearnedPlot", "learned plot", id="learned")
+                    yield LearnedPlot(id="learned")
                 with TabPane("weights", id="tab-weights"):
-                    yield _widget("matrix_view", "MatrixView", "matrix view", id="matrix")
-        yield _widget("layer_table", "LayerTable", "layer table", id="layers")
+                    yield MatrixView(id="matrix")
+        yield LayerTable(id="layers")
         yield Static("", id="message")
         yield KeyHints(id="keys")
 
@@ -324,11 +306,7 @@ class DashboardScreen(Screen):
     def action_backprop(self) -> None:
         if self._read_only():
             return
-        try:
-            screen_cls = importlib.import_module("dltui.tui.screens.backprop").BackpropScreen
-        except (ImportError, AttributeError):
-            self.notify("backprop step-through not available", severity="warning")
-            return
+        from dltui.tui.screens.backprop import BackpropScreen as screen_cls
         if self.run.active and self.run.view.state == "running":
             self.run.toggle()
             self.run.view.state = "paused"

@@ -12,7 +12,7 @@ from textual.widgets import Static
 KEYS = [
     ("everywhere", [("?", "this help"), ("q", "quit"), ("ctrl+p", "command palette")]),
     ("presets", [("↑ ↓", "choose a preset"), ("enter", "open it in the dashboard"),
-                 ("/", "filter by typing (enter: back to the list, escape: clear)"),
+                 ("/", "filter by typing (enter starts the first match, escape clears)"),
                  ("a-z", "typing a name on the list filters it too"),
                  ("d", "type the CSV path for presets that need --data")]),
     ("dashboard", [("space", "start / pause"), ("n", "one batch (one optimizer step)"), ("e", "one epoch"),
@@ -22,7 +22,15 @@ KEYS = [
                    ("[ ]", "halve / double the learning rate (live)"), ("l", "loss plot: log / linear scale"),
                    ("v", "switch the right panel (learned / weights); on small terminals, show it"),
                    ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"),
-                   ("p, escape", "back to the presets")]),
+                   ("p", "back to the presets (stops the run)")]),
+    ("backprop step-through (b)", [("← →", "previous / next stage"),
+                                   ("f b g u", "jump to forward / backward / gradients / update"),
+                                   ("[ ]  - +", "previous / next sample of the batch"),
+                                   ("t, enter", "train one step on this batch and trace it again"),
+                                   ("↑ ↓", "scroll the stage"), ("⇧ + arrows", "scroll a wide matrix"),
+                                   ("escape, q", "back to the dashboard")]),
+    ("dltui watch RUN_DIR", [("l v ↑ ↓", "as on the dashboard; the run itself is driven by `dltui train`"),
+                             ("p", "back to the presets")]),
 ]
 
 

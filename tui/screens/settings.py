@@ -78,7 +78,7 @@ class SettingsScreen(ModalScreen[dict | None]):
                 missing = importlib.util.find_spec("torch") is None
                 note += (" · torch is not installed (pip install \"dltui[torch]\")" if missing
                          else " · no torch backend in this build")
-            yield Static(note, id="settings-note")
+            yield Static(note, id="settings-note", markup=False)
             yield Static("", id="settings-error")
             yield Static("enter apply · escape cancel", classes="hint")
 

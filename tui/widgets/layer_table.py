@@ -79,7 +79,8 @@ def ratio_text(r: float | None) -> Text:
 
 
 def _finite(s: LayerStats) -> bool:
-    return all(math.isfinite(v) for v in (s.w_mean, s.w_std, s.w_norm, s.g_norm))
+    grads = (s.g_norm,) if s.g_hist else ()  # no g_hist: no gradients known (e.g. from a checkpoint)
+    return all(math.isfinite(v) for v in (s.w_mean, s.w_std, s.w_norm, *grads))
 
 
 def cells(s: LayerStats) -> dict[str, Text]:
@@ -92,7 +93,8 @@ def cells(s: LayerStats) -> dict[str, Text]:
         "w_norm": Text(num(s.w_norm, 3), style=bad),
         "mean_std": Text(f"{num(s.w_mean)}±{num(s.w_std)}", style=bad),
         "min_max": Text(f"{num(s.w_min)}/{num(s.w_max)}", style=bad),
-        "g_norm": Text(num(s.g_norm, 3), style="bold red" if not math.isfinite(s.g_norm) else ""),
+        "g_norm": (Text("–") if not s.g_hist else
+                   Text(num(s.g_norm, 3), style="bold red" if not math.isfinite(s.g_norm) else "")),
         "ratio": ratio_text(s.update_ratio),
         "inactive": inactive_text(s),
         "w_hist": Text(sparkline(s.w_hist), style="cyan"),

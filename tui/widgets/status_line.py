@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 STATE_WORDS = {"ready": "ready", "running": "running", "paused": "paused", "finished": "ended",
-               "failed": "failed"}
+               "failed": "failed", "diverged": "diverged"}
 
 
 def clock_text(seconds: float | None) -> str:
@@ -38,17 +38,18 @@ def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list
     if v.batches_per_epoch:
         right.append(("batch", f"batch {v.batch}/{v.batches_per_epoch}"))
     right.append(("step", f"step {v.step}"))
-    if frozen:
-        right += [("rate", "– steps/s"), ("elapsed", "--:--"), ("eta", "ETA --:--")]
+    if v.state == "running":  # the rate and the time left mean something only while it runs
+        right += [("rate", "– steps/s" if frozen or not v.steps_per_s else f"{rate_text(v.steps_per_s)} steps/s"),
+                  ("elapsed", clock_text(None if frozen else v.elapsed)),
+                  ("eta", f"ETA {clock_text(None if frozen else v.eta)}")]
     else:
-        right += [("rate", f"{rate_text(v.steps_per_s)} steps/s" if v.steps_per_s else "– steps/s"),
-                  ("elapsed", clock_text(v.elapsed)), ("eta", f"ETA {clock_text(v.eta)}")]
+        right.append(("elapsed", clock_text(None if frozen else v.elapsed)))
     word = STATE_WORDS.get(v.state, v.state).upper()
     right.append(("state", Text(word, "bold reverse" if v.state == "running" else "bold")))
     return parts + [("|", Text())] + [(k, t if isinstance(t, Text) else Text(t)) for k, t in right]
 
 
-DROP_ORDER = ["gpu", "app", "step", "eta", "elapsed", "watch", "batch", "rate", "preset"]
+DROP_ORDER = ["gpu", "app", "eta", "elapsed", "watch", "rate", "batch", "step", "preset"]
 
 
 def fit_line(parts: list[tuple[str, Text]], width: int) -> Text:

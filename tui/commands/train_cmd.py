@@ -193,8 +193,10 @@ def summary(result, spec, out: str) -> str:
     how = {"completed": "finished all epochs", "early_stop": "stopped early", "stopped": "stopped by you",
            "diverged": "diverged"}[result.reason]
     metric = "validation loss" if result.history and result.history[-1].val_loss is not None else "training loss"
+    rmse = (f" (RMSE {result.best_val_loss ** 0.5:.4g})"
+            if spec.values["loss"]["name"] == "mse" and result.best_val_loss is not None else "")
     lines = [f"{spec.name}: {how} after {result.epochs_run} epochs ({result.steps} steps); "
-             f"best {metric} {fmt(result.best_val_loss)} at epoch {result.best_epoch}."]
+             f"best {metric} {fmt(result.best_val_loss)}{rmse} at epoch {result.best_epoch}."]
     if result.history and result.history[-1].val_metric is not None:
         best = next((h for h in result.history if h.epoch == result.best_epoch), result.history[-1])
         lines.append(f"validation accuracy at the best epoch: {best.val_metric:.3f}")

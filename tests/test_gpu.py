@@ -73,7 +73,7 @@ def test_trainer_on_cuda_and_checkpoint_on_numpy(tmp_path):
     spec = make_spec("mse", "float32", **{"training.epochs": 5, "training.device": "cuda"})
     runs = {}
     for name in ("numpy", "torch"):
-        t = Trainer(spec, name, out_dir=tmp_path / name)
+        t = Trainer(spec, name, out_dir=tmp_path / name, device="cpu" if name == "numpy" else None)
         seen = []
         t.fit([seen.append])
         runs[name] = t

@@ -50,10 +50,10 @@ step devices 30 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(mai
 step gpu_tests 100 $PY -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py tests/test_trace.py -rs
 step parity_tests 60 $PY -m pytest -q -p no:cacheprovider tests/test_torch_backend.py -x
 step train_cuda 30 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
-  "--backend", "torch", "--device", "auto", "--epochs", "30", "--every", "10", "--out", "/tmp/dltui-run-eager"]))'
+  "--backend", "torch", "--device", "auto", "--epochs", "30", "--every", "10", "--out", "/tmp/dltui-run-eager", "--overwrite"]))'
 step train_graph 30 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
   "--backend", "torch", "--device", "auto", "--epochs", "30", "--every", "10", "--set", "training.graph=true",
-  "--out", "/tmp/dltui-run-graph"]))'
+  "--out", "/tmp/dltui-run-graph", "--overwrite"]))'
 step bench 75 $PY benchmarks/bench_torch.py --repeats 15
 
 rm -rf "$PKG"

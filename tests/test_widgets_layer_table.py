@@ -1,26 +1,15 @@
 """LayerTable: one row per layer from a real trainer's statistics; selection posts LayerSelected."""
 
-import asyncio
-import functools
 
 import pytest
 
 pytest.importorskip("textual")
 
+from async_helpers import sync  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
 from dltui.tui.widgets.layer_table import LayerTable, num, sparkline  # noqa: E402
 from textual.app import App  # noqa: E402
-
-
-def sync(test):
-    """Run an async Pilot test without an asyncio pytest plugin."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return run
 
 
 def trained(preset="piecewise-sigmoid", **over):

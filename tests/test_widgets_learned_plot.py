@@ -1,8 +1,6 @@
 """LearnedPlot and its NumPy helpers (core/curves.py): unit contributions, decision regions."""
 
-import asyncio
 import dataclasses
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +8,7 @@ import pytest
 
 pytest.importorskip("textual")
 
+from async_helpers import sync  # noqa: E402
 from dltui.core import curves  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
@@ -19,12 +18,6 @@ from textual.app import App  # noqa: E402
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-def sync(test):
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return run
 
 
 def trained(preset, epochs=3, **over):

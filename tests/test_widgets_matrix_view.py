@@ -1,25 +1,16 @@
 """MatrixView: W and dW of a layer, scaled, truncated for wide layers, side by side or stacked."""
 
-import asyncio
-import functools
 
 import numpy as np
 import pytest
 
 pytest.importorskip("textual")
 
+from async_helpers import sync  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
 from dltui.tui.widgets.matrix_view import MatrixView, pick, scale_of  # noqa: E402
 from textual.app import App  # noqa: E402
-
-
-def sync(test):
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return run
 
 
 class MatrixApp(App):

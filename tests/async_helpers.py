@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 
 
 def sync(test):
@@ -14,3 +15,12 @@ def sync(test):
         return asyncio.run(test(*args, **kwargs))
 
     return run
+
+
+async def wait_for(pilot, cond, timeout: float = 20.0, what: str = "condition") -> None:
+    """Let the app run until ``cond()`` holds; fail after ``timeout`` seconds naming ``what``."""
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)

@@ -14,6 +14,7 @@ import pytest
 
 pytest.importorskip("textual")
 
+from async_helpers import wait_for  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 from dltui.tui.runner import LiveRun  # noqa: E402
@@ -26,12 +27,6 @@ from textual.widgets import Input, OptionList, Static  # noqa: E402
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-async def wait_for(pilot, cond, timeout: float = 15.0, what: str = "condition") -> None:
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
 
 
 def status(app) -> str:

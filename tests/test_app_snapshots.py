@@ -8,8 +8,6 @@ change, and look at the SVGs in tests/__snapshots__/.
 
 from __future__ import annotations
 
-import time
-
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -20,6 +18,7 @@ import pytest
 pytest.importorskip("textual")
 pytest.importorskip("pytest_textual_snapshot")
 
+from async_helpers import wait_for  # noqa: E402
 from dltui.core.spec import spec_from_dict  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 from dltui.tui.runner import LiveRun  # noqa: E402
@@ -118,11 +117,6 @@ def test_presets(monkeypatch):
     monkeypatch.setattr(picker.PickerScreen, "spec_of", lambda self, e: spec(e["name"]))
 
 
-async def wait_for(pilot, cond, timeout: float = 20.0) -> None:
-    t0 = time.monotonic()
-    while not cond():
-        assert time.monotonic() - t0 < timeout, "timed out"
-        await pilot.pause(0.02)
 
 
 def paused_after(keys: list[str]):

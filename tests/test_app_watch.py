@@ -12,17 +12,10 @@ import pytest
 
 pytest.importorskip("textual")
 
+from async_helpers import wait_for  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
-
-
-async def wait_for(pilot, cond, timeout: float = 20.0, what: str = "condition") -> None:
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
 
 
 def text(app, sel: str) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import events as ev
 from .backends import Backend, make_backend
-from .backends.numpy_backend import layer_sizes
+from .backends.base import CHEAP_LOSS, layer_sizes
 from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
 from .rundir import MetricsLog, RunDir
@@ -280,7 +280,7 @@ class Trainer:
             out_dir=str(self.run.path) if self.run else None))
         self.state = "running"
         has_val = len(d.x_val) > 0
-        cheap = getattr(be, "cheap_loss", False)
+        cheap = CHEAP_LOSS in be.capabilities
         best_params, stale, reason = None, 0, "completed"
         last_best_save, best_dirty, last_row = 0.0, False, {}
         t_start = time.perf_counter()

@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("textual")
 
 from dltui.core import Trainer, load_preset  # noqa: E402
-from dltui.core.trace import stage_order  # noqa: E402
+from dltui.core.stages import stage_order  # noqa: E402
 from dltui.tui.screens.backprop import BackpropScreen  # noqa: E402
 from dltui.tui.widgets.grad_check import GradCheckPanel  # noqa: E402
 from dltui.tui.widgets.network_diagram import NetworkDiagram  # noqa: E402
@@ -210,7 +210,7 @@ def _snapshot_app(monkeypatch):
     """piecewise-sigmoid in float64 at its initial weights. The finite-difference errors are real and
     checked here, but shown as 0: their last digit depends on the CPU's summation order."""
     import dltui.tui.screens.backprop as bp
-    from dltui.core.trace import finite_difference_check
+    from dltui.core.gradcheck import finite_difference_check
 
     def stable_check(trace, *a, **kw):
         checks = finite_difference_check(trace, *a, **kw)

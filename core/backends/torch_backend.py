@@ -25,13 +25,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..device import DeviceError, DeviceFailure, resolve_device
+from ..batching import batch_size_for
 from ..device import describe_device as _describe
 from ..device import device_info as _device_info
+from ..device import resolve_device
+from ..errors import DeviceError, DeviceFailure
 from ..spec import Spec
 from ..trace import LayerTrace, Trace
-from .base import Backend, make_layer_stats
-from .numpy_backend import initial_params, optimizer_info
+from .base import DEVICE_INFO, GRADIENTS, GRAPH, Backend, initial_params, make_layer_stats, optimizer_info
 
 LEAKY_SLOPE = 0.01  # the NumPy engine's LeakyReLU.slope
 GRAPH_WARMUP = 3  # eager steps on a side stream before a CUDA graph is captured
@@ -55,7 +56,8 @@ def _first_line(e: BaseException) -> str:
 
 class TorchBackend(Backend):
     name = "torch"
-    cheap_loss = False  # reading the loss synchronises the device: the trainer asks only when needed
+    # no CHEAP_LOSS: reading the loss synchronises the device, so the trainer asks only when needed
+    capabilities = frozenset({GRADIENTS, DEVICE_INFO, GRAPH})
 
     def __init__(self, spec: Spec, n_in: int, n_out: int, params=None, device: str | None = "auto"):
         t = spec.values["training"]
@@ -182,7 +184,7 @@ class TorchBackend(Backend):
             self.x_train, self.y_train = self._tensor_x(x_train), self._tensor_y(y_train)
             self.x_val, self.y_val = self._tensor_x(x_val), self._tensor_y(y_val)
         self.n_train = len(x_train)
-        self.bs = self.n_train if batch_size <= 0 else batch_size
+        self.bs = batch_size_for(self.n_train, batch_size)
         self.xs, self.ys = self.x_train, self.y_train
 
     def begin_epoch(self, perm):
@@ -339,6 +341,10 @@ class TorchBackend(Backend):
             for lin, (W, b) in zip(self.linears, params):
                 lin.weight.copy_(self._tensor_x(W))
                 lin.bias.copy_(self._tensor_x(b))
+
+    def get_grads(self):
+        return [self._host(lin.weight.grad) if lin.weight.grad is not None else
+                np.zeros(tuple(lin.weight.shape), self.np_dtype) for lin in self.linears]
 
     def set_lr(self, lr):
         self.opt_cfg["lr"] = lr

@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
 def _source(args):
     """(backend, spec, note): a fresh network from the preset, or the saved one from --run."""
     from dltui.core.backends import make_backend
-    from dltui.core.backends.numpy_backend import layer_sizes
+    from dltui.core.backends.base import layer_sizes
     from dltui.core.data import DataError, load_dataset
     from dltui.tui.cli import UserError, spec_from_args
 
@@ -78,7 +78,9 @@ def _source(args):
 
 
 def run(args) -> int:
-    from dltui.core.trace import finite_difference_check, torch_autograd_check, trace_batch, trace_text
+    from dltui.core.batch_trace import trace_batch
+    from dltui.core.gradcheck import finite_difference_check, torch_autograd_check
+    from dltui.core.trace_text import trace_text
     from dltui.tui.cli import UserError
 
     be, spec, data, note = _source(args)

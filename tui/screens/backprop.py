@@ -8,15 +8,10 @@ trainer's next mini-batch) and traces this batch again.
 
 from __future__ import annotations
 
-from dltui.core.backends.numpy_backend import layer_sizes
-from dltui.core.trace import (
-    Stage,
-    finite_difference_check,
-    stage,
-    stage_order,
-    torch_autograd_check,
-    trace_batch,
-)
+from dltui.core.backends.base import layer_sizes
+from dltui.core.batch_trace import trace_batch
+from dltui.core.gradcheck import finite_difference_check, torch_autograd_check
+from dltui.core.stages import Stage, stage, stage_order
 from dltui.tui.widgets.grad_check import GradCheckPanel
 from dltui.tui.widgets.network_diagram import NetworkDiagram
 from dltui.tui.widgets.stage_view import StageView

@@ -106,7 +106,7 @@ def torch_autograd_check(source, x=None, y=None, picks=None) -> list[GradCheck] 
     picks = default_picks(trace) if picks is None else picks
     params = [(torch.tensor(W, dtype=torch.float64, requires_grad=True),
                torch.tensor(b, dtype=torch.float64, requires_grad=True)) for W, b in _params_of(trace)]
-    from .backends.torch_backend import ACTIVATION_FUNCTIONS as fns
+    from .backends.torch_ops import ACTIVATION_FUNCTIONS as fns
 
     a = torch.tensor(np.asarray(trace.x, np.float64))
     for (W, b), lt in zip(params, trace.layers):

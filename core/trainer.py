@@ -26,6 +26,7 @@ from .backends.base import CHEAP_LOSS, layer_sizes
 from .batching import batch_size_for
 from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
+from .early_stopping import EarlyStopping
 from .rundir import MetricsLog, RunDir
 from .spec import Spec
 
@@ -46,41 +47,6 @@ class Result:
 
 def _finite(x) -> bool:
     return x is None or math.isfinite(x)
-
-
-@dataclass
-class EarlyStopping:
-    """The best epoch so far and its weights; stop after ``patience`` epochs without a better value.
-    ``patience`` 0 (or no validation set: ``watching`` False) keeps the best weights but never stops."""
-
-    patience: int
-    watching: bool = True
-    best_value: float | None = None
-    best_epoch: int = 0
-    best_weights: list | None = None
-    best_dirty: bool = False  # better weights than the last ones written to a checkpoint
-    stale: int = 0  # epochs since the best
-
-    def update(self, epoch: int, value: float, weights: Callable[[], list]) -> bool:
-        """Record this epoch's value; True (and a copy of the weights) when it is the best so far."""
-        if self.best_value is None or value < self.best_value:
-            self.best_value, self.best_epoch, self.stale = value, epoch, 0
-            self.best_weights, self.best_dirty = weights(), True
-            return True
-        self.stale += 1
-        return False
-
-    @property
-    def active(self) -> bool:
-        return self.patience > 0 and self.watching
-
-    @property
-    def patience_left(self) -> int | None:
-        return self.patience - self.stale if self.active else None
-
-    @property
-    def should_stop(self) -> bool:
-        return self.active and self.stale >= self.patience
 
 
 class Trainer:
@@ -116,6 +82,8 @@ class Trainer:
         self._epoch_budget = False
         self._stop = False
         self._calls: deque[tuple[Callable, Future]] = deque()
+        self._step_waiters: list[tuple[int, Future]] = []
+        self._step_target = 0
         self._stats_requested = False
         self._last_ratio: dict[int, float] = {}
         self._rng = np.random.default_rng([spec.values["training"]["seed"], 1])  # the epochs' shuffles
@@ -152,15 +120,33 @@ class Trainer:
     def running(self) -> bool:
         return self._running
 
-    def step_batch(self, n: int = 1, with_stats: bool = False) -> None:
+    def step_batch(self, n: int = 1, with_stats: bool = False) -> Future:
         """Pause and let n more batches run. ``with_stats``: the first of them also reports layer
-        statistics, with the update ratio of exactly that step."""
+        statistics, with the update ratio of exactly that step. The future gives the step number once
+        those batches have run (or the last step, if the run ends first); nobody has to poll."""
+        fut: Future = Future()
         with self._cond:
             self._running = False
             self._budget += n
             if with_stats:
                 self._stats_requested = True
+            self._step_target = max(self._step_target, self.step) + n  # counts a batch already in flight
+            self._step_waiters.append((self._step_target, fut))
             self._cond.notify_all()
+            if self.state == "finished":
+                self._resolve_steps(final=True)
+        return fut
+
+    def _resolve_steps(self, final: bool = False) -> None:
+        """Finish the futures of step_batch whose steps have run (``final``: all of them)."""
+        waiting = []
+        for target, fut in self._step_waiters:
+            if final or self.step >= target:
+                if not fut.done():
+                    fut.set_result(self.step)
+            else:
+                waiting.append((target, fut))
+        self._step_waiters = waiting
 
     def step_epoch(self) -> None:
         with self._cond:
@@ -310,6 +296,8 @@ class Trainer:
         finally:
             with self._cond:
                 calls, self._calls = list(self._calls), deque()
+                self.state = "finished"
+                self._resolve_steps(final=True)
             for fn, fut in calls:
                 self._run_one(fn, fut)
 
@@ -375,6 +363,9 @@ class Trainer:
             if loss is not None and not math.isfinite(loss):
                 return False, ev.Diverged(epoch, b + 1, loss, self._diverged_msg(loss, epoch, b + 1))
             self._emit(ev.BatchEnded(epoch, b + 1, self.step, loss))
+            if self._step_waiters:
+                with self._cond:
+                    self._resolve_steps()
             if stats:
                 self._stats_event()
         with self._cond:

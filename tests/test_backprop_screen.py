@@ -13,6 +13,7 @@ import pytest
 pytest.importorskip("textual")
 
 from dltui.core import Trainer, load_preset  # noqa: E402
+from dltui.core.runs import LiveRun  # noqa: E402
 from dltui.core.stages import stage_order  # noqa: E402
 from dltui.tui.screens.backprop import BackpropScreen  # noqa: E402
 from dltui.tui.widgets.grad_check import GradCheckPanel  # noqa: E402
@@ -29,7 +30,7 @@ class BackpropApp(App):
         self.trainer, self.screen_kw = trainer, screen_kw
 
     def on_mount(self) -> None:
-        self.push_screen(BackpropScreen(self.trainer, **self.screen_kw))
+        self.push_screen(BackpropScreen(LiveRun.wrap(self.trainer), **self.screen_kw))
 
 
 def expected_formula(kind: str, layer: int | None, L: int) -> str:

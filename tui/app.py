@@ -44,6 +44,21 @@ class DltuiApp(App):
         else:
             self.push_screen(PickerScreen())
 
+    def open_dashboard(self, spec, run) -> None:
+        """Screens ask the app to navigate, so no screen imports another it could be imported by."""
+        from dltui.tui.screens.dashboard import DashboardScreen
+
+        self.push_screen(DashboardScreen(spec, run=run))
+
+    def show_presets(self) -> None:
+        """Back to the picker: the one below, or a new one in place of this screen."""
+        from dltui.tui.screens.picker import PickerScreen
+
+        if len(self.screen_stack) > 1 and isinstance(self.screen_stack[-2], PickerScreen):
+            self.pop_screen()
+        else:
+            self.switch_screen(PickerScreen())
+
     def action_help(self) -> None:
         from dltui.tui.screens.help import HelpScreen
 
@@ -69,8 +84,8 @@ def main(args) -> int:
         return 2
     run = None
     if getattr(args, "preset", None):
-        from dltui.tui.cli import spec_from_args
-        from dltui.tui.runner import LiveRun
+        from dltui.core.runs import LiveRun
+        from dltui.tui.common import spec_from_args
 
         run = LiveRun(spec_from_args(args), start=args.start)  # user errors reach cli.main's handler
     warnings.simplefilter("ignore", RuntimeWarning)  # numpy overflow warnings would print over the screen

@@ -49,10 +49,8 @@ def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = 
 
 def looks_like_preset(path: Path) -> bool:
     """A TOML file in the folder counts as a preset if it has a [model] or [data] table."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
+    from dltui.core.tomlread import tomllib
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -261,9 +259,8 @@ class PickerScreen(Screen):
 
     def action_start(self) -> None:
         """Build the run for the highlighted preset and open the dashboard, or say what is wrong."""
-        from dltui.tui.cli import user_errors
-        from dltui.tui.runner import LiveRun
-        from dltui.tui.screens.dashboard import DashboardScreen
+        from dltui.core.runs import LiveRun
+        from dltui.tui.common import user_errors
 
         e = self.current
         if e is None:
@@ -288,4 +285,4 @@ class PickerScreen(Screen):
             target = msg if self.query_one("#data-box").display else self.query_one("#details", Static)
             target.update(Text.assemble(("error: ", "bold"), str(err)))
             return
-        self.app.push_screen(DashboardScreen(spec, run=run))
+        self.app.open_dashboard(spec, run)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from dataclasses import replace
@@ -12,6 +11,7 @@ import pytest
 
 pytest.importorskip("textual")
 
+from async_helpers import sync, wait_for  # noqa: E402
 from dltui.core import Trainer, load_preset  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
 from dltui.core.stages import stage_order  # noqa: E402
@@ -31,6 +31,11 @@ class BackpropApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(BackpropScreen(LiveRun.wrap(self.trainer), **self.screen_kw))
+
+
+async def traced(pilot) -> None:
+    """Wait until the screen has its trace (it arrives as a message, off the UI thread)."""
+    await wait_for(pilot, lambda: not pilot.app.screen.tracing, what="the trace")
 
 
 def expected_formula(kind: str, layer: int | None, L: int) -> str:
@@ -57,15 +62,13 @@ def started(preset: str, overrides: dict, **kw) -> tuple[Trainer, threading.Thre
     return t, th
 
 
-def test_walk_every_stage_forward_and_back():
-    asyncio.run(_test_walk_every_stage_forward_and_back())
-
-
-async def _test_walk_every_stage_forward_and_back():
+@sync
+async def test_walk_every_stage_forward_and_back():
     trainer = Trainer(load_preset("spiral", F64))  # not started: Trainer.call runs at once
     app = BackpropApp(trainer)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+
+        await traced(pilot)
         screen = app.screen
         assert isinstance(screen, BackpropScreen)
         L = 3
@@ -111,15 +114,13 @@ async def _test_walk_every_stage_forward_and_back():
         assert "✓" in text and "✗" not in text
 
 
-def test_choosing_the_sample_changes_the_numbers_not_the_batch():
-    asyncio.run(_test_choosing_the_sample_changes_the_numbers_not_the_batch())
-
-
-async def _test_choosing_the_sample_changes_the_numbers_not_the_batch():
+@sync
+async def test_choosing_the_sample_changes_the_numbers_not_the_batch():
     trainer = Trainer(load_preset("piecewise-sigmoid", F64))
     app = BackpropApp(trainer, torch_check=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+
+        await traced(pilot)
         screen = app.screen
         tr = screen.trace
         view = screen.query_one(StageView)
@@ -134,16 +135,14 @@ async def _test_choosing_the_sample_changes_the_numbers_not_the_batch():
         assert screen.sample == 31  # wraps around
 
 
-def test_train_step_and_trace_again_then_back():
-    asyncio.run(_test_train_step_and_trace_again_then_back())
-
-
-async def _test_train_step_and_trace_again_then_back():
+@sync
+async def test_train_step_and_trace_again_then_back():
     trainer, thread = started("piecewise-sigmoid", F64)
     try:
         app = BackpropApp(trainer, torch_check=False)
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
+
+            await traced(pilot)
             screen = app.screen
             before = screen.trace
             await pilot.press("t")
@@ -166,11 +165,8 @@ async def _test_train_step_and_trace_again_then_back():
         thread.join(5)
 
 
-def test_opening_pauses_a_running_trainer():
-    asyncio.run(_test_opening_pauses_a_running_trainer())
-
-
-async def _test_opening_pauses_a_running_trainer():
+@sync
+async def test_opening_pauses_a_running_trainer():
     trainer, thread = started("piecewise-sigmoid", {**F64, "training.epochs": 100000})
     trainer.resume()
     try:
@@ -178,7 +174,8 @@ async def _test_opening_pauses_a_running_trainer():
             time.sleep(0.01)
         app = BackpropApp(trainer, torch_check=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
+
+            await traced(pilot)
             assert not trainer.running
             s1 = trainer.step
             await pilot.pause(0.2)
@@ -191,15 +188,13 @@ async def _test_opening_pauses_a_running_trainer():
         thread.join(5)
 
 
-def test_step_without_a_training_loop_says_so():
-    asyncio.run(_test_step_without_a_training_loop_says_so())
-
-
-async def _test_step_without_a_training_loop_says_so():
+@sync
+async def test_step_without_a_training_loop_says_so():
     trainer = Trainer(load_preset("xor", F64))
     app = BackpropApp(trainer, torch_check=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+
+        await traced(pilot)
         before = app.screen.trace
         await pilot.press("t")
         await pilot.pause()
@@ -223,6 +218,7 @@ def _snapshot_app(monkeypatch):
 
 
 async def _settle(pilot):
+    await traced(pilot)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

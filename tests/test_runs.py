@@ -170,3 +170,8 @@ def test_a_folder_without_a_run_fails_its_trace_with_a_message(tmp_path):
     assert run.view.message_kind == "error" and "no such run folder" in run.view.message
     with pytest.raises(RuntimeError, match="no preset, data or checkpoint"):
         run.trace().result(timeout=0)
+
+
+def test_a_backend_warning_reaches_the_view():
+    run = LiveRun(load_preset("xor", {"training.epochs": 1, "training.graph": True}))  # numpy ignores graph
+    assert run.trainer.backend.warning and run.view.message == run.trainer.backend.warning

@@ -19,9 +19,11 @@ class DltuiApp(App):
     ENABLE_COMMAND_PALETTE = True
     NOTIFICATION_TIMEOUT = 2.5  # short notes: they cover the layer table and the key hints
     BINDINGS = [
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
+        Binding("q", "quit", "quit", tooltip="quit"),
     ]
+    # the help screen's "everywhere" lines: an action bound above, or (keys, text) for keys Textual binds
+    HELP_KEYS = ["help", "quit", ("ctrl+p", "command palette")]
 
     def __init__(self, *, run=None, spec=None, start: bool = False, watch_dir: str | Path | None = None,
                  extra_presets=(), scan_dir: str | Path | None = ".", data_path: str | None = None,
@@ -67,9 +69,9 @@ class DltuiApp(App):
 
     async def action_quit(self) -> None:
         for screen in self.screen_stack:
-            run = getattr(screen, "run", None)
+            run = getattr(screen, "run", None)  # the screens that show a Run
             if run is not None:
-                run.stop()
+                run.close()
         self.exit()
 
 

@@ -137,7 +137,7 @@ def run(args) -> int:
     check_out_dir(Path(out), args.overwrite)
     trainer = Trainer(spec, out_dir=out)
     ensure_writable(Path(out))
-    warned = getattr(trainer.backend, "warning", None)
+    warned = trainer.backend.warning
     if warned:
         print(f"note: {warned}", file=sys.stderr)
     tty = sys.stdout.isatty() and not args.quiet
@@ -158,7 +158,7 @@ def run(args) -> int:
         return 1
     finally:
         signal.signal(signal.SIGINT, old)
-    late = getattr(trainer.backend, "warning", None)
+    late = trainer.backend.warning
     if late and late != warned:  # e.g. a CUDA graph that could not be captured mid-run
         print(f"note: {late}", file=sys.stderr)
     say(summary(result, spec, out))

@@ -62,20 +62,25 @@ class BackpropScreen(Screen):
 
     BINDINGS = [
         Binding("right", "next", "next stage", priority=True),
-        Binding("left", "previous", "previous stage", priority=True),
-        Binding("f", "jump('forward')", "forward"),
-        Binding("b,k", "jump('backward')", "backward"),
+        Binding("left", "previous", "previous stage", priority=True, tooltip="previous / next stage"),
+        Binding("f", "jump('forward')", "forward", tooltip="jump to forward / backward / gradients / update"),
+        Binding("b,k", "jump('backward')", "backward", key_display="b"),
         Binding("g", "jump('gradients')", "gradients"),
         Binding("u", "jump('update')", "update"),
         Binding("right_square_bracket,plus,equals_sign", "sample(1)", "next sample"),
-        Binding("left_square_bracket,minus", "sample(-1)", "previous sample"),
-        Binding("t,enter", "train_step", "step + trace"),
-        Binding("shift+down", "scroll_matrix(1, 0)", "matrix down", show=False),
+        Binding("left_square_bracket,minus", "sample(-1)", "previous sample",
+                tooltip="previous / next sample of the batch"),
+        Binding("t,enter", "train_step", "step + trace", tooltip="train one step on this batch and trace it again"),
+        Binding("shift+down", "scroll_matrix(1, 0)", "matrix down", show=False, tooltip="scroll a wide matrix"),
         Binding("shift+up", "scroll_matrix(-1, 0)", "matrix up", show=False),
         Binding("shift+right", "scroll_matrix(0, 1)", "matrix right", show=False),
         Binding("shift+left", "scroll_matrix(0, -1)", "matrix left", show=False),
-        Binding("escape,q", "back", "back"),
+        Binding("escape,q", "back", "back", tooltip="back to the dashboard"),
     ]
+    HELP_KEYS = [("previous", "next"), ("jump('forward')", "jump('backward')", "jump('gradients')", "jump('update')"),
+                 ("[ ]  - +", "sample(-1)", "sample(1)"), "train_step", ("↑ ↓", "scroll the stage"),
+                 ("⇧ + arrows", "scroll_matrix(1, 0)", "scroll_matrix(-1, 0)", "scroll_matrix(0, 1)",
+                  "scroll_matrix(0, -1)"), "back"]
 
     def __init__(self, run, *, batch: int | None = None, torch_check: bool = True, name: str | None = None):
         """``run``: a ``Run`` (core.runs). ``batch``: which mini-batch of the training set (stored order)

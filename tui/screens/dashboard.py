@@ -38,23 +38,30 @@ NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 class DashboardScreen(Screen):
     BINDINGS = [
-        Binding("space", "toggle", "start/pause", key_display="space"),
-        Binding("n", "step_batch", "batch"),
-        Binding("e", "step_epoch", "epoch"),
-        Binding("s", "stop", "stop"),
-        Binding("r", "restart", "restart"),
-        Binding("b", "backprop", "backprop"),
-        Binding("o", "settings", "settings"),
-        Binding("l", "log_scale", "log", show=False),
-        Binding("v", "view", "view"),
+        Binding("space", "toggle", "start/pause", key_display="space", tooltip="start / pause"),
+        Binding("n", "step_batch", "batch", tooltip="one batch (one optimizer step)"),
+        Binding("e", "step_epoch", "epoch", tooltip="one epoch"),
+        Binding("s", "stop", "stop", tooltip="stop (keeps the best weights)"),
+        Binding("r", "restart", "restart", tooltip="restart with a new seed"),
+        Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
+        Binding("o", "settings", "settings", tooltip="settings: learning rate, batch size, epochs, backend/device"),
+        Binding("l", "log_scale", "log", show=False, tooltip="loss plot: log / linear scale"),
+        Binding("v", "view", "view",
+                tooltip="switch the right panel (learned / weights); on small terminals, show it"),
         Binding("right_square_bracket", "lr(2.0)", "lr×2", show=False),
-        Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False),
-        Binding("p", "presets", "presets"),
+        Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False,
+                tooltip="halve / double the learning rate (live)"),
+        Binding("p", "presets", "presets", tooltip="back to the presets (stops the run)"),
     ]
+    # the help screen's lines, in order: an action bound above (its keys, its tooltip), actions sharing
+    # the first one's tooltip, or (keys, text) for keys a widget binds
+    HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart", "backprop", "settings",
+                 ("lr(0.5)", "lr(2.0)"), "log_scale", "view",
+                 ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"), "presets"]
 
     def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
         super().__init__()
-        self.spec = spec if spec is not None else getattr(run, "spec", None)
+        self.spec = spec if spec is not None else (run.spec if run is not None else None)
         self.run = run
         self._start = start
         self._watch_dir = watch_dir
@@ -132,7 +139,7 @@ class DashboardScreen(Screen):
                                              exit_on_error=False))
         if run.data is not None and run.spec is not None:
             self.query_one("#learned").configure(run.data, run.spec)
-        self._say("", "info")
+        self._say(run.view.message, run.view.message_kind)  # e.g. a backend's warning; "" clears
         self._refresh_all()
 
     def _refresh_all(self) -> None:

@@ -124,10 +124,13 @@ def describe(spec) -> Text:
 
 class PickerScreen(Screen):
     BINDINGS = [
-        Binding("slash", "filter", "filter", key_display="/"),
-        Binding("d", "data", "data path"),
-        Binding("enter", "start", "start", show=True, priority=False),
+        Binding("slash", "filter", "filter", key_display="/",
+                tooltip="filter by typing (enter starts the first match, escape clears)"),
+        Binding("d", "data", "data path", tooltip="type the CSV path for presets that need --data"),
+        Binding("enter", "start", "start", show=True, priority=False, tooltip="open it in the dashboard"),
     ]
+    HELP_KEYS = [("↑ ↓", "choose a preset"), "start", "filter",
+                 ("a-z", "typing a name on the list filters it too"), "data"]
 
     def __init__(self, extra: list[str] | tuple | None = None, scan_dir: str | Path | None | bool = True,
                  data_path: str | None = None):

@@ -137,7 +137,7 @@ def paused_after(keys: list[str]):
         await wait_for(pilot, lambda: not run.stats_pending and v.stats_step == v.step)
         v.stats_step = -1
         await wait_for(pilot, lambda: v.stats_step == v.step and (v.params_step == v.step
-                                                                  or not scr._visible("#right")))
+                                                                  or not scr.shows_part("#right")))
         await pilot.pause(0.3)
 
     return run_before

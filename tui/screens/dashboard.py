@@ -174,14 +174,14 @@ class DashboardScreen(Screen):
         if rn.MESSAGE in changed:
             self._say(v.message, v.message_kind)
         idle = v.state != "running"
-        if (idle or now - self._last_stats >= STATS_EVERY) and self._visible("#layers"):
+        if (idle or now - self._last_stats >= STATS_EVERY) and self.shows_part("#layers"):
             self._last_stats = now
             run.want_stats()
-        if (idle or now - self._last_params >= PARAMS_EVERY) and self._visible("#right"):
+        if (idle or now - self._last_params >= PARAMS_EVERY) and self.shows_part("#right"):
             self._last_params = now
             run.want_params()
 
-    def _visible(self, selector: str) -> bool:
+    def shows_part(self, selector: str) -> bool:
         w = self.w_layers if selector == "#layers" else self.w_right
         return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right)
 
@@ -271,7 +271,7 @@ class DashboardScreen(Screen):
 
     def action_step_batch(self) -> None:
         if not (self._read_only() or self._ended()):
-            self.run.step_batch(with_stats=self._visible("#layers"))
+            self.run.step_batch(with_stats=self.shows_part("#layers"))
 
     def action_step_epoch(self) -> None:
         if not (self._read_only() or self._ended()):

@@ -175,3 +175,13 @@ def test_a_folder_without_a_run_fails_its_trace_with_a_message(tmp_path):
 def test_a_backend_warning_reaches_the_view():
     run = LiveRun(load_preset("xor", {"training.epochs": 1, "training.graph": True}))  # numpy ignores graph
     assert run.trainer.backend.warning and run.view.message == run.trainer.backend.warning
+
+
+def test_requests_after_close_still_answer(live):
+    live.close()
+    assert isinstance(live.trace().result(timeout=20), Trace)  # the trainer never ran: traced at once
+    live.want_params()
+    deadline = time.monotonic() + 20
+    while not live.poll() & {"params"} and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert live.view.params is not None and live.view.params_label == "step 0"

@@ -93,3 +93,23 @@ async def test_keys_act_while_the_trainer_is_slow_to_trace():
         be.release.set()
         trainer.stop()
         th.join(5)
+
+
+class FailsToTrace(NumpyBackend):
+    def trace(self, x, y):
+        raise FloatingPointError("overflow in the forward pass")
+
+
+@sync
+async def test_a_trace_that_fails_is_shown_and_the_keys_still_work():
+    spec = load_preset("xor", {"training.epochs": 5})
+    data = load_dataset(spec)
+    trainer = Trainer(spec, backend=FailsToTrace(spec, data.n_features, data.n_outputs), data=data)
+    app = Host(LiveRun.wrap(trainer))
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await wait_for(pilot, lambda: not scr.tracing, what="the failed trace")
+        assert scr.trace is None
+        assert scr.error == "Could not trace this batch: FloatingPointError: overflow in the forward pass"
+        await pilot.press("right")
+        assert scr.index == 1

@@ -187,7 +187,9 @@ class BackpropScreen(Screen):
         self.query_one("#bp-title", Static).update(self.title_text())
         self.query_one("#bp-stages", Static).update(self.strip_text())
         if self.trace is None:
-            view.update(Text(self.error or "no trace", style="bold red"))
+            waiting = self.tracing and not self.error
+            view.update(Text("tracing this batch…", style="dim") if waiting else
+                        Text(self.error or "no trace", style="bold red"))
             return
         view.show_stage(self.current)
 

@@ -29,12 +29,18 @@ def live() -> LiveRun:
 
 def test_batch_ends_are_coalesced_and_the_latest_wins(live):
     for s in range(1, 6):
-        live.on_event(ev.BatchEnded(1, s, s))
+        live.on_event(ev.BatchEnded(1, s, s, loss=1.0 / s))
     changed = live.poll()
     v = live.view
     assert (v.epoch, v.batch, v.step, v.state) == (1, 5, 5, "running") and v.last_batch.step == 5
     assert HEADER in changed and LOSS not in changed
     assert live.poll() == {HEADER}  # nothing new: only the running clock
+    live.on_event(ev.BatchEnded(1, 6, 6))  # no loss measured (a device run between epochs)
+    live.on_event(ev.BatchEnded(1, 7, 7, loss=0.1))
+    live.poll()
+    live.on_event(ev.BatchEnded(1, 8, 8, loss=0.05))
+    live.poll()
+    assert list(v.batches) == [(5, 0.2), (7, 0.1), (8, 0.05)]  # the batch each drain saw, with its loss
 
 
 def test_an_old_pause_does_not_undo_a_newer_batch(live):

@@ -141,3 +141,28 @@ def test_known_long_files_are_still_long():
     """An exception that is no longer needed is removed, so it cannot hide a new long file."""
     for rel in KNOWN_LONG_FILES:
         assert len((ROOT / rel).read_text(encoding="utf-8").splitlines()) > MAX_FILE, rel
+
+
+def test_every_package_is_listed_for_the_wheel():
+    """pyproject.toml lists packages one by one: a new subpackage missing there works in an editable
+    install and is absent from the wheel."""
+    from dltui.core.tomlread import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["tool"]["setuptools"]["packages"])
+    found = {name for name, path in modules().items() if path.name == "__init__.py"}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_no_source_file_is_ignored_by_git():
+    """A pattern like `runs/` in .gitignore must not hide a package (core/runs/) from commits."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        import pytest
+
+        pytest.skip("not a git checkout")
+    paths = [str(p.relative_to(ROOT)) for p in modules().values()]
+    out = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == "", "ignored by .gitignore: " + out.stdout

@@ -124,7 +124,7 @@ def bench_device(device: str, args) -> list[tuple[str, float, float]]:
     n = BATCH * args.batches
     x = rng.standard_normal((n, N_FEATURES)).astype(np.float32)
     y = (x[:, :3].sum(1, keepdims=True) + 0.1 * rng.standard_normal((n, 1))).astype(np.float32)
-    from dltui.core.backends.numpy_backend import initial_params
+    from dltui.core.backends.base import initial_params
 
     params = [(W.astype(np.float32), b.astype(np.float32))
               for W, b in initial_params(make_spec("cpu", False, "float32"), N_FEATURES, 1)]

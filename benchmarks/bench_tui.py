@@ -33,8 +33,8 @@ def fit_alone(preset: str, epochs: int) -> float:
 
 
 def fit_in_app(preset: str, epochs: int, size=(100, 30)) -> float:
+    from dltui.core.runs import LiveRun
     from dltui.tui.app import DltuiApp
-    from dltui.tui.runner import LiveRun
 
     run = LiveRun(spec_for(preset, epochs), start=False)
     app = DltuiApp(run=run, scan_dir=None)
@@ -68,7 +68,7 @@ async def pilot(p):
 run = None
 if PRESET:
     from dltui.core.spec import load_preset
-    from dltui.tui.runner import LiveRun
+    from dltui.core.runs import LiveRun
     run = LiveRun(load_preset(PRESET))
 DltuiApp(run=run, scan_dir=None).run(headless=True, size=(100, 30), auto_pilot=pilot)
 """

@@ -17,13 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import CheckpointError
+
 DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
 CODES = {np.dtype(v): k for k, v in DTYPES.items()}
 MAX_HEADER = 100 * 1024 * 1024
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file is missing, truncated or not a dltui checkpoint."""
 
 
 def _umask() -> int:

@@ -15,15 +15,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .spec import Field, Spec, SpecError
+from .batching import batch_count
+from .errors import DataError, SpecError
+from .fields import Field
 
-
-class DataError(ValueError):
-    """A data file or data setting is wrong. The message is meant for a person."""
+if TYPE_CHECKING:
+    from .spec import Spec
 
 
 @dataclass
@@ -296,8 +297,7 @@ def split_indices(n: int, valid_ratio: float, seed: int) -> tuple[np.ndarray, np
 
 def batches(n: int, batch_size: int) -> int:
     """How many mini-batches one epoch has (the last one may be smaller)."""
-    bs = n if batch_size <= 0 else batch_size
-    return max(1, math.ceil(n / bs))
+    return batch_count(n, batch_size)
 
 
 def load_dataset(spec: Spec) -> Dataset:

@@ -12,17 +12,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .backends import BackendError
+from .errors import DeviceError
 
 INSTALL_HINT = 'pip install "dltui[torch]" (or a build for your GPU from pytorch.org)'
-
-
-class DeviceError(BackendError):
-    """The asked-for device is not there. The message is meant for a person (the CLI exits 2)."""
-
-
-class DeviceFailure(RuntimeError):
-    """The device failed during training (out of memory, a lost GPU). The message is meant for a person."""
 
 
 def _torch():

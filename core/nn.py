@@ -17,6 +17,7 @@ import numpy as np
 
 class Activation:
     name = "identity"
+    formula = "identity, σ(z) = z"  # how the step-through names it
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         self.z = z
@@ -33,6 +34,7 @@ class Activation:
 
 class Sigmoid(Activation):
     name = "sigmoid"
+    formula = "sigmoid, σ(z) = 1/(1+e⁻ᶻ)"  # how the step-through names it
 
     def forward(self, z):
         self.z = z
@@ -52,6 +54,7 @@ class HardSigmoid(Activation):
     """PyTorch's hard sigmoid: 0 below -3, 1 above 3, z/6 + 1/2 between."""
 
     name = "hard_sigmoid"
+    formula = "hard sigmoid"  # how the step-through names it
 
     def forward(self, z):
         self.z = z
@@ -67,6 +70,7 @@ class HardSigmoid(Activation):
 
 class ReLU(Activation):
     name = "relu"
+    formula = "ReLU, σ(z) = max(0, z)"  # how the step-through names it
 
     def forward(self, z):
         self.z = z
@@ -82,6 +86,7 @@ class ReLU(Activation):
 
 class LeakyReLU(Activation):
     name = "leaky_relu"
+    formula = "leaky ReLU"  # how the step-through names it
     slope = 0.01
 
     def forward(self, z):
@@ -98,6 +103,7 @@ class LeakyReLU(Activation):
 
 class Tanh(Activation):
     name = "tanh"
+    formula = "tanh"  # how the step-through names it
 
     def forward(self, z):
         self.z = z

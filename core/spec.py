@@ -12,35 +12,18 @@ from __future__ import annotations
 import copy
 import difflib
 import math
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from . import nn
+from .errors import SpecError
+from .fields import Field
+from .tomlread import tomllib
 
-
-class SpecError(ValueError):
-    """A preset or an override is wrong. The message is meant for a person."""
-
-
-ACTIVATIONS = ("sigmoid", "hard_sigmoid", "relu", "leaky_relu", "tanh", "identity")
+ACTIVATIONS = (*(a for a in nn.ACTIVATIONS if a != "identity"), "identity")  # the names nn.py defines
 TOPICS = ("lecture", "playground", "hw01", "template")
-
-
-@dataclass(frozen=True)
-class Field:
-    kind: str  # int | float | str | bool | list[int] | list[str] | list[float] | str|list[str]
-    default: Any = None
-    choices: tuple | None = None
-    min: float | None = None
-    max: float | None = None
-    required: bool = False
-    help: str = ""
 
 
 SCHEMA: dict[str, dict[str, Field]] = {

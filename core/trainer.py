@@ -22,9 +22,11 @@ import numpy as np
 
 from . import events as ev
 from .backends import Backend, make_backend
-from .backends.numpy_backend import layer_sizes
+from .backends.base import CHEAP_LOSS, layer_sizes
+from .batching import batch_size_for
 from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
+from .early_stopping import EarlyStopping
 from .rundir import MetricsLog, RunDir
 from .spec import Spec
 
@@ -67,6 +69,12 @@ class Trainer:
         self.epochs = spec.values["training"]["epochs"]
         self.patience = spec.values["training"]["patience"]
         self.batches_per_epoch = batches(len(d.x_train), self.batch_size)
+        self.lr = spec.values["optimizer"]["lr"]  # the live learning rate (set_lr); the spec stays as given
+        self.early = EarlyStopping(self.patience, watching=len(d.x_val) > 0)
+        self._last_row: dict = {}
+        self._last_best_save = 0.0
+        self._t_start = self._t_epoch = time.perf_counter()
+        self._paused_before, self._steps_before = 0.0, 0
         # control (guarded by _cond)
         self._cond = threading.Condition()
         self._running = not start_paused
@@ -74,6 +82,8 @@ class Trainer:
         self._epoch_budget = False
         self._stop = False
         self._calls: deque[tuple[Callable, Future]] = deque()
+        self._step_waiters: list[tuple[int, Future]] = []
+        self._step_target = 0
         self._stats_requested = False
         self._last_ratio: dict[int, float] = {}
         self._rng = np.random.default_rng([spec.values["training"]["seed"], 1])  # the epochs' shuffles
@@ -84,8 +94,6 @@ class Trainer:
         self.epoch = 0
         self.batch = 0
         self.step = 0
-        self.best_epoch = 0
-        self.best_val: float | None = None
         self.history: list[ev.EpochEnded] = []
         self._paused_time = 0.0
         self._callbacks: list[Callback] = []
@@ -112,15 +120,33 @@ class Trainer:
     def running(self) -> bool:
         return self._running
 
-    def step_batch(self, n: int = 1, with_stats: bool = False) -> None:
+    def step_batch(self, n: int = 1, with_stats: bool = False) -> Future:
         """Pause and let n more batches run. ``with_stats``: the first of them also reports layer
-        statistics, with the update ratio of exactly that step."""
+        statistics, with the update ratio of exactly that step. The future gives the step number once
+        those batches have run (or the last step, if the run ends first); nobody has to poll."""
+        fut: Future = Future()
         with self._cond:
             self._running = False
             self._budget += n
             if with_stats:
                 self._stats_requested = True
+            self._step_target = max(self._step_target, self.step) + n  # counts a batch already in flight
+            self._step_waiters.append((self._step_target, fut))
             self._cond.notify_all()
+            if self.state == "finished":
+                self._resolve_steps(final=True)
+        return fut
+
+    def _resolve_steps(self, final: bool = False) -> None:
+        """Finish the futures of step_batch whose steps have run (``final``: all of them)."""
+        waiting = []
+        for target, fut in self._step_waiters:
+            if final or self.step >= target:
+                if not fut.done():
+                    fut.set_result(self.step)
+            else:
+                waiting.append((target, fut))
+        self._step_waiters = waiting
 
     def step_epoch(self) -> None:
         with self._cond:
@@ -155,7 +181,7 @@ class Trainer:
         thread (inside ``call``) or while no loop runs; between epochs it draws the next shuffle early
         (the same one the loop then uses)."""
         n = len(self.data.x_train)
-        bs = n if self.batch_size <= 0 else self.batch_size
+        bs = batch_size_for(n, self.batch_size)
         if self._perm is None or self.batch >= self.batches_per_epoch:
             if self._next_perm is None:
                 self._next_perm = self._rng.permutation(n)
@@ -165,8 +191,18 @@ class Trainer:
         return perm[b * bs:(b + 1) * bs]
 
     def set_lr(self, lr: float) -> Future:
-        self.spec.values["optimizer"]["lr"] = lr
+        """Change the learning rate from any thread: the backend's at the next batch boundary. The spec
+        is not touched (it may be shared with the UI); checkpoints record the live rate."""
+        self.lr = lr
         return self.call(lambda b: b.set_lr(lr))
+
+    @property
+    def best_epoch(self) -> int:
+        return self.early.best_epoch
+
+    @property
+    def best_val(self) -> float | None:
+        return self.early.best_value
 
     # ------------------------------------------------------------ the loop
     def _emit(self, event: ev.Event) -> None:
@@ -232,7 +268,8 @@ class Trainer:
 
     def _meta(self, epoch: int, metrics: dict) -> dict:
         d = self.data
-        return {"preset": self.spec.values, "preset_name": self.spec.name, "epoch": epoch, "metrics": metrics,
+        values = {**self.spec.values, "optimizer": {**self.spec.values["optimizer"], "lr": self.lr}}
+        return {"preset": values, "preset_name": self.spec.name, "epoch": epoch, "metrics": metrics,
                 "features": d.features.to_dict(), "task": d.task, "n_outputs": d.n_outputs,
                 "layer_sizes": layer_sizes(self.spec, d.n_features, d.n_outputs),
                 "activations": self.spec.activations, "backend": self.backend.name,
@@ -259,6 +296,8 @@ class Trainer:
         finally:
             with self._cond:
                 calls, self._calls = list(self._calls), deque()
+                self.state = "finished"
+                self._resolve_steps(final=True)
             for fn, fut in calls:
                 self._run_one(fn, fut)
 
@@ -268,108 +307,125 @@ class Trainer:
             return self._loop()
 
     def _loop(self) -> Result:
-        spec, d, be = self.spec, self.data, self.backend
-        sizes = layer_sizes(spec, d.n_features, d.n_outputs)
-        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-        self._emit(ev.RunStarted(
-            preset=spec.name, title=spec.values["about"]["title"], backend=be.name, device=be.describe_device(),
-            task=d.task, n_train=len(d.x_train), n_val=len(d.x_val), n_features=d.n_features,
-            n_outputs=d.n_outputs, layer_sizes=tuple(sizes), activations=tuple(spec.activations),
-            n_params=n_params, epochs=self.epochs, batch_size=self.batch_size,
-            batches_per_epoch=self.batches_per_epoch, seed=spec.values["training"]["seed"],
-            out_dir=str(self.run.path) if self.run else None))
+        """The epochs, each a named step: train its batches, evaluate, checkpoint, early stopping."""
+        self._emit(self._started_event())
         self.state = "running"
-        has_val = len(d.x_val) > 0
-        cheap = getattr(be, "cheap_loss", False)
-        best_params, stale, reason = None, 0, "completed"
-        last_best_save, best_dirty, last_row = 0.0, False, {}
-        t_start = time.perf_counter()
-        diverged: ev.Diverged | None = None
+        self._t_start = time.perf_counter()
+        reason, diverged = "completed", None
         try:
             for epoch in range(1, self.epochs + 1):
-                self.epoch, self.batch = epoch, 0
-                perm = self._next_perm if self._next_perm is not None else self._rng.permutation(len(d.x_train))
-                self._perm, self._next_perm = perm, None
-                be.begin_epoch(perm)
-                t_epoch, paused_before, steps_before = time.perf_counter(), self._paused_time, self.step
-                for b in range(self.batches_per_epoch):
-                    if not self._gate():
-                        reason = "stopped"
-                        break
-                    stats = self._stats_requested
-                    if stats:
-                        be.mark()
-                    be.train_step(b)
-                    self.step += 1
-                    self.batch = b + 1
-                    loss = be.last_loss() if (cheap or self.batch_losses or not self._running) else None
-                    if loss is not None and not math.isfinite(loss):
-                        diverged = ev.Diverged(epoch, b + 1, loss, self._diverged_msg(loss, epoch, b + 1))
-                        break
-                    self._emit(ev.BatchEnded(epoch, b + 1, self.step, loss))
-                    if stats:
-                        self._stats_event()
-                if reason == "stopped" or diverged:
+                stopped, diverged = self._train_epoch(epoch)
+                if stopped or diverged:
+                    reason = "stopped" if stopped else reason
                     break
-                with self._cond:
-                    self._epoch_budget = False
-                train_loss = be.epoch_loss()
-                val_loss, val_metric = be.evaluate("val") if has_val else (None, None)
-                train_metric = be.evaluate("train")[1] if d.task == "classification" else None
-                if not (_finite(train_loss) and _finite(val_loss)):
-                    bad = train_loss if not _finite(train_loss) else val_loss
-                    diverged = ev.Diverged(epoch, self.batch, bad, self._diverged_msg(bad, epoch, self.batch))
+                diverged = self._end_epoch(epoch)
+                if diverged:
                     break
-                crit = val_loss if has_val else train_loss
-                if self.best_val is None or crit < self.best_val:
-                    self.best_val, self.best_epoch, stale = crit, epoch, 0
-                    best_params = be.get_params()
-                    best_dirty = True
-                else:
-                    stale += 1
-                active = time.perf_counter() - t_epoch - (self._paused_time - paused_before)
-                elapsed = time.perf_counter() - t_start - self._paused_time
-                use_patience = self.patience > 0 and has_val
-                row = ev.EpochEnded(
-                    epoch=epoch, step=self.step, train_loss=train_loss, val_loss=val_loss,
-                    train_metric=train_metric, val_metric=val_metric, best_epoch=self.best_epoch,
-                    best_val_loss=self.best_val, patience_left=(self.patience - stale) if use_patience else None,
-                    lr=spec.values["optimizer"]["lr"], elapsed=elapsed,
-                    steps_per_second=(self.step - steps_before) / active if active > 0 else 0.0)
-                self.history.append(row)
-                last_row = {"train_loss": train_loss, "val_loss": val_loss, "val_metric": val_metric}
-                self._emit(row)
-                now = time.perf_counter()
-                if best_dirty and self.run and now - last_best_save >= BEST_SAVE_INTERVAL:
-                    self._save("best", best_params, self.best_epoch, {"val_loss": self.best_val})
-                    last_best_save, best_dirty = now, False
-                if use_patience and stale >= self.patience:
+                self._checkpoint_best()
+                if self.early.should_stop:
                     self._emit(ev.EarlyStopped(epoch, self.best_epoch, self.best_val, self.patience))
                     reason = "early_stop"
                     break
         except KeyboardInterrupt:
             reason = "stopped"
+        return self._finish("diverged" if diverged else reason, diverged)
+
+    def _started_event(self) -> ev.RunStarted:
+        spec, d, be = self.spec, self.data, self.backend
+        sizes = layer_sizes(spec, d.n_features, d.n_outputs)
+        return ev.RunStarted(
+            preset=spec.name, title=spec.values["about"]["title"], backend=be.name, device=be.describe_device(),
+            task=d.task, n_train=len(d.x_train), n_val=len(d.x_val), n_features=d.n_features,
+            n_outputs=d.n_outputs, layer_sizes=tuple(sizes), activations=tuple(spec.activations),
+            n_params=sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])), epochs=self.epochs,
+            batch_size=self.batch_size, batches_per_epoch=self.batches_per_epoch,
+            seed=spec.values["training"]["seed"], out_dir=str(self.run.path) if self.run else None)
+
+    def _train_epoch(self, epoch: int) -> tuple[bool, ev.Diverged | None]:
+        """The epoch's mini-batches, each after the gate. (stopped, a Diverged event or None)."""
+        be = self.backend
+        self.epoch, self.batch = epoch, 0
+        perm = self._next_perm if self._next_perm is not None else self._rng.permutation(len(self.data.x_train))
+        self._perm, self._next_perm = perm, None
+        be.begin_epoch(perm)
+        self._t_epoch, self._paused_before, self._steps_before = time.perf_counter(), self._paused_time, self.step
+        cheap = CHEAP_LOSS in be.capabilities
+        for b in range(self.batches_per_epoch):
+            if not self._gate():
+                return True, None
+            stats = self._stats_requested
+            if stats:
+                be.mark()
+            be.train_step(b)
+            self.step += 1
+            self.batch = b + 1
+            loss = be.last_loss() if (cheap or self.batch_losses or not self._running) else None
+            if loss is not None and not math.isfinite(loss):
+                return False, ev.Diverged(epoch, b + 1, loss, self._diverged_msg(loss, epoch, b + 1))
+            self._emit(ev.BatchEnded(epoch, b + 1, self.step, loss))
+            if self._step_waiters:
+                with self._cond:
+                    self._resolve_steps()
+            if stats:
+                self._stats_event()
+        with self._cond:
+            self._epoch_budget = False
+        return False, None
+
+    def _end_epoch(self, epoch: int) -> ev.Diverged | None:
+        """Evaluate, update early stopping, emit EpochEnded; a Diverged event if a loss is not finite."""
+        be, d = self.backend, self.data
+        has_val = len(d.x_val) > 0
+        train_loss = be.epoch_loss()
+        val_loss, val_metric = be.evaluate("val") if has_val else (None, None)
+        train_metric = be.evaluate("train")[1] if d.task == "classification" else None
+        if not (_finite(train_loss) and _finite(val_loss)):
+            bad = train_loss if not _finite(train_loss) else val_loss
+            return ev.Diverged(epoch, self.batch, bad, self._diverged_msg(bad, epoch, self.batch))
+        self.early.update(epoch, val_loss if has_val else train_loss, be.get_params)
+        now = time.perf_counter()
+        active = now - self._t_epoch - (self._paused_time - self._paused_before)
+        row = ev.EpochEnded(
+            epoch=epoch, step=self.step, train_loss=train_loss, val_loss=val_loss,
+            train_metric=train_metric, val_metric=val_metric, best_epoch=self.best_epoch,
+            best_val_loss=self.best_val, patience_left=self.early.patience_left, lr=self.lr,
+            elapsed=now - self._t_start - self._paused_time,
+            steps_per_second=(self.step - self._steps_before) / active if active > 0 else 0.0)
+        self.history.append(row)
+        self._last_row = {"train_loss": train_loss, "val_loss": val_loss, "val_metric": val_metric}
+        self._emit(row)
+        return None
+
+    def _checkpoint_best(self, final: bool = False) -> None:
+        """Write the best weights when they changed, at most every BEST_SAVE_INTERVAL seconds while
+        training (``final``: now)."""
+        now = time.perf_counter()
+        if self.early.best_dirty and self.run and (final or now - self._last_best_save >= BEST_SAVE_INTERVAL):
+            self._save("best", self.early.best_weights, self.best_epoch, {"val_loss": self.best_val})
+            self._last_best_save, self.early.best_dirty = now, False
+
+    def _finish(self, reason: str, diverged: ev.Diverged | None) -> Result:
+        """Report divergence or write the last checkpoint, put the best weights back, emit Finished."""
+        be = self.backend
         if diverged:
-            reason = "diverged"
             self._emit(diverged)
         elif self.run and self.history:
             partial = self.batch < self.batches_per_epoch and reason == "stopped"
             self._save("last", be.get_params(), self.history[-1].epoch,
-                       {**last_row, "step": self.step, "partial_epoch": partial})
-        if best_params is not None:
-            be.set_params(best_params)
-            if best_dirty:
-                self._save("best", best_params, self.best_epoch, {"val_loss": self.best_val})
+                       {**self._last_row, "step": self.step, "partial_epoch": partial})
+        if self.early.best_weights is not None:
+            be.set_params(self.early.best_weights)
+            self._checkpoint_best(final=True)
         self.state = "finished"
         result = Result(reason, self.epoch if reason != "stopped" else len(self.history), self.step,
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,
                         self.history)
         self._emit(ev.Finished(reason, len(self.history), self.step, self.best_epoch, self.best_val,
-                               result.final_train_loss, time.perf_counter() - t_start - self._paused_time))
+                               result.final_train_loss, time.perf_counter() - self._t_start - self._paused_time))
         return result
 
     def _diverged_msg(self, loss: float, epoch: int, batch: int) -> str:
-        lr = self.spec.values["optimizer"]["lr"]
+        lr = self.lr
         keep = (f" The best weights (epoch {self.best_epoch}) are kept." if self.best_epoch else
                 " No epoch finished, so there is nothing to keep.")
         return (f"The loss became {loss} at epoch {epoch}, batch {batch}: training diverged. "

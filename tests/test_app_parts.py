@@ -8,7 +8,8 @@ import pytest
 pytest.importorskip("textual")
 
 from dltui.core import events as ev  # noqa: E402
-from dltui.tui.runner import RunView, gpu_note  # noqa: E402
+from dltui.core.backends.base import DEVICE_INFO  # noqa: E402
+from dltui.core.runs import RunView, gpu_note  # noqa: E402
 from dltui.tui.screens.picker import grouped  # noqa: E402
 from dltui.tui.screens.settings import parse_settings  # noqa: E402
 from dltui.tui.widgets.loss_plot import _label, epoch_ticks, loss_title, thin  # noqa: E402
@@ -58,15 +59,23 @@ def test_clock_and_rate_text():
 
 def test_gpu_note_from_device_info():
     class FakeGPU:
+        capabilities = frozenset({DEVICE_INFO})
+
         def device_info(self):
             return {"name": "NVIDIA H100", "mem_reserved": 3 * 2**30, "mem_total": 80 * 2**30}
 
-    class Broken:
+    class Broken(FakeGPU):
         def device_info(self):
             raise RuntimeError("NVML gone")
 
+    class NoDeviceInfo:  # declares no device info: never asked (a backend's capabilities, not probed)
+        capabilities = frozenset()
+
+        def device_info(self):
+            raise AssertionError("asked a backend that declares no device info")
+
     assert gpu_note(FakeGPU()) == "NVIDIA H100 · 3.0/80 GB"
-    assert gpu_note(Broken()) == "" and gpu_note(object()) == ""
+    assert gpu_note(Broken()) == "" and gpu_note(NoDeviceInfo()) == ""
 
 
 def test_loss_plot_thinning_keeps_first_last_and_best():

@@ -19,9 +19,9 @@ pytest.importorskip("textual")
 pytest.importorskip("pytest_textual_snapshot")
 
 from async_helpers import wait_for  # noqa: E402
+from dltui.core.runs import LiveRun  # noqa: E402
 from dltui.core.spec import spec_from_dict  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
-from dltui.tui.runner import LiveRun  # noqa: E402
 from dltui.tui.screens import picker  # noqa: E402
 
 PRESETS = {
@@ -131,13 +131,13 @@ def paused_after(keys: list[str]):
         await wait_for(pilot, lambda: run.view.state == "paused")
         for k in keys:
             await pilot.press(k)
-            await wait_for(pilot, lambda: run.trainer.state == "paused" and not run._epoch_in_flight
+            await wait_for(pilot, lambda: run.state == "paused" and not run.busy
                            and run.view.step == run.trainer.step and run.view.state == "paused")
         v = run.view
-        await wait_for(pilot, lambda: not run._stats_pending and v.stats_step == v.step)
+        await wait_for(pilot, lambda: not run.stats_pending and v.stats_step == v.step)
         v.stats_step = -1
         await wait_for(pilot, lambda: v.stats_step == v.step and (v.params_step == v.step
-                                                                  or not scr._visible("#right")))
+                                                                  or not scr.shows_part("#right")))
         await pilot.pause(0.3)
 
     return run_before

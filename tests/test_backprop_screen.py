@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from dataclasses import replace
@@ -12,8 +11,10 @@ import pytest
 
 pytest.importorskip("textual")
 
+from async_helpers import sync, wait_for  # noqa: E402
 from dltui.core import Trainer, load_preset  # noqa: E402
-from dltui.core.trace import stage_order  # noqa: E402
+from dltui.core.runs import LiveRun  # noqa: E402
+from dltui.core.stages import stage_order  # noqa: E402
 from dltui.tui.screens.backprop import BackpropScreen  # noqa: E402
 from dltui.tui.widgets.grad_check import GradCheckPanel  # noqa: E402
 from dltui.tui.widgets.network_diagram import NetworkDiagram  # noqa: E402
@@ -29,7 +30,12 @@ class BackpropApp(App):
         self.trainer, self.screen_kw = trainer, screen_kw
 
     def on_mount(self) -> None:
-        self.push_screen(BackpropScreen(self.trainer, **self.screen_kw))
+        self.push_screen(BackpropScreen(LiveRun.wrap(self.trainer), **self.screen_kw))
+
+
+async def traced(pilot) -> None:
+    """Wait until the screen has its trace (it arrives as a message, off the UI thread)."""
+    await wait_for(pilot, lambda: not pilot.app.screen.tracing, what="the trace")
 
 
 def expected_formula(kind: str, layer: int | None, L: int) -> str:
@@ -56,15 +62,13 @@ def started(preset: str, overrides: dict, **kw) -> tuple[Trainer, threading.Thre
     return t, th
 
 
-def test_walk_every_stage_forward_and_back():
-    asyncio.run(_test_walk_every_stage_forward_and_back())
-
-
-async def _test_walk_every_stage_forward_and_back():
+@sync
+async def test_walk_every_stage_forward_and_back():
     trainer = Trainer(load_preset("spiral", F64))  # not started: Trainer.call runs at once
     app = BackpropApp(trainer)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+
+        await traced(pilot)
         screen = app.screen
         assert isinstance(screen, BackpropScreen)
         L = 3
@@ -110,15 +114,13 @@ async def _test_walk_every_stage_forward_and_back():
         assert "✓" in text and "✗" not in text
 
 
-def test_choosing_the_sample_changes_the_numbers_not_the_batch():
-    asyncio.run(_test_choosing_the_sample_changes_the_numbers_not_the_batch())
-
-
-async def _test_choosing_the_sample_changes_the_numbers_not_the_batch():
+@sync
+async def test_choosing_the_sample_changes_the_numbers_not_the_batch():
     trainer = Trainer(load_preset("piecewise-sigmoid", F64))
     app = BackpropApp(trainer, torch_check=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+
+        await traced(pilot)
         screen = app.screen
         tr = screen.trace
         view = screen.query_one(StageView)
@@ -133,16 +135,14 @@ async def _test_choosing_the_sample_changes_the_numbers_not_the_batch():
         assert screen.sample == 31  # wraps around
 
 
-def test_train_step_and_trace_again_then_back():
-    asyncio.run(_test_train_step_and_trace_again_then_back())
-
-
-async def _test_train_step_and_trace_again_then_back():
+@sync
+async def test_train_step_and_trace_again_then_back():
     trainer, thread = started("piecewise-sigmoid", F64)
     try:
         app = BackpropApp(trainer, torch_check=False)
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
+
+            await traced(pilot)
             screen = app.screen
             before = screen.trace
             await pilot.press("t")
@@ -165,11 +165,8 @@ async def _test_train_step_and_trace_again_then_back():
         thread.join(5)
 
 
-def test_opening_pauses_a_running_trainer():
-    asyncio.run(_test_opening_pauses_a_running_trainer())
-
-
-async def _test_opening_pauses_a_running_trainer():
+@sync
+async def test_opening_pauses_a_running_trainer():
     trainer, thread = started("piecewise-sigmoid", {**F64, "training.epochs": 100000})
     trainer.resume()
     try:
@@ -177,7 +174,8 @@ async def _test_opening_pauses_a_running_trainer():
             time.sleep(0.01)
         app = BackpropApp(trainer, torch_check=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
+
+            await traced(pilot)
             assert not trainer.running
             s1 = trainer.step
             await pilot.pause(0.2)
@@ -190,15 +188,13 @@ async def _test_opening_pauses_a_running_trainer():
         thread.join(5)
 
 
-def test_step_without_a_training_loop_says_so():
-    asyncio.run(_test_step_without_a_training_loop_says_so())
-
-
-async def _test_step_without_a_training_loop_says_so():
+@sync
+async def test_step_without_a_training_loop_says_so():
     trainer = Trainer(load_preset("xor", F64))
     app = BackpropApp(trainer, torch_check=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+
+        await traced(pilot)
         before = app.screen.trace
         await pilot.press("t")
         await pilot.pause()
@@ -210,7 +206,7 @@ def _snapshot_app(monkeypatch):
     """piecewise-sigmoid in float64 at its initial weights. The finite-difference errors are real and
     checked here, but shown as 0: their last digit depends on the CPU's summation order."""
     import dltui.tui.screens.backprop as bp
-    from dltui.core.trace import finite_difference_check
+    from dltui.core.gradcheck import finite_difference_check
 
     def stable_check(trace, *a, **kw):
         checks = finite_difference_check(trace, *a, **kw)
@@ -222,6 +218,7 @@ def _snapshot_app(monkeypatch):
 
 
 async def _settle(pilot):
+    await traced(pilot)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -23,7 +23,8 @@ from dltui.core.backends.numpy_backend import NumpyBackend  # noqa: E402
 from dltui.core.backends.torch_backend import TorchBackend  # noqa: E402
 from dltui.core.checkpoint import load_checkpoint  # noqa: E402
 from dltui.core.data import load_dataset  # noqa: E402
-from dltui.core.device import DeviceFailure, device_info, resolve_device  # noqa: E402
+from dltui.core.device import device_info, resolve_device  # noqa: E402
+from dltui.core.errors import DeviceFailure  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
 from parity_helpers import rel, run_steps  # noqa: E402

@@ -29,3 +29,25 @@ def test_headless_cli_train_does_not_import_textual_or_torch(tmp_path):
             "print('LOADED:' + ','.join(n for n in ('textual', 'torch') if n in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("LOADED:")
+
+
+def test_tracing_checks_and_runs_do_not_import_torch_or_textual(tmp_path):
+    code = f"""
+import sys
+from dltui.core import load_preset
+from dltui.core.batch_trace import trace_batch
+from dltui.core.gradcheck import finite_difference_check
+from dltui.core.runs import FinishedRun, LiveRun
+from dltui.core.trace_text import trace_text
+from dltui.core.trainer import Trainer
+spec = load_preset("xor", {{"training.epochs": 2}})
+tr = trace_batch(spec)
+assert finite_difference_check(tr) and trace_text(tr)
+Trainer(spec, out_dir=r"{tmp_path}").fit()
+run = FinishedRun(r"{tmp_path}"); run.poll()
+assert run.trace().result(timeout=30).C > 0
+live = LiveRun(spec); live.poll(); live.close()
+print("LOADED:" + ",".join(n for n in ("textual", "rich", "torch") if n in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "LOADED:"

@@ -11,16 +11,11 @@ import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
 from dltui.core.backends import make_backend
+from dltui.core.batch_trace import trace_batch
 from dltui.core.data import load_dataset
-from dltui.core.trace import (
-    GradCheck,
-    finite_difference_check,
-    stage_order,
-    stages,
-    torch_autograd_check,
-    trace_batch,
-    trace_text,
-)
+from dltui.core.gradcheck import GradCheck, finite_difference_check, torch_autograd_check
+from dltui.core.stages import stage_order, stages
+from dltui.core.trace_text import trace_text
 from dltui.tui.cli import main
 
 F64 = {"training.dtype": "float64"}

@@ -11,8 +11,10 @@ import pytest
 pytest.importorskip("textual")
 pytest.importorskip("pytest_textual_snapshot")
 
-from dltui.core.backends.base import make_layer_stats  # noqa: E402
-from dltui.core.backends.numpy_backend import initial_params  # noqa: E402
+from dltui.core.backends.base import (
+    initial_params,  # noqa: E402
+    make_layer_stats,  # noqa: E402
+)
 from dltui.core.data import load_dataset  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.tui.widgets.layer_table import LayerTable  # noqa: E402

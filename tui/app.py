@@ -19,9 +19,11 @@ class DltuiApp(App):
     ENABLE_COMMAND_PALETTE = True
     NOTIFICATION_TIMEOUT = 2.5  # short notes: they cover the layer table and the key hints
     BINDINGS = [
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
+        Binding("q", "quit", "quit", tooltip="quit"),
     ]
+    # the help screen's "everywhere" lines: an action bound above, or (keys, text) for keys Textual binds
+    HELP_KEYS = ["help", "quit", ("ctrl+p", "command palette")]
 
     def __init__(self, *, run=None, spec=None, start: bool = False, watch_dir: str | Path | None = None,
                  extra_presets=(), scan_dir: str | Path | None = ".", data_path: str | None = None,
@@ -44,6 +46,21 @@ class DltuiApp(App):
         else:
             self.push_screen(PickerScreen())
 
+    def open_dashboard(self, spec, run) -> None:
+        """Screens ask the app to navigate, so no screen imports another it could be imported by."""
+        from dltui.tui.screens.dashboard import DashboardScreen
+
+        self.push_screen(DashboardScreen(spec, run=run))
+
+    def show_presets(self) -> None:
+        """Back to the picker: the one below, or a new one in place of this screen."""
+        from dltui.tui.screens.picker import PickerScreen
+
+        if len(self.screen_stack) > 1 and isinstance(self.screen_stack[-2], PickerScreen):
+            self.pop_screen()
+        else:
+            self.switch_screen(PickerScreen())
+
     def action_help(self) -> None:
         from dltui.tui.screens.help import HelpScreen
 
@@ -52,9 +69,9 @@ class DltuiApp(App):
 
     async def action_quit(self) -> None:
         for screen in self.screen_stack:
-            run = getattr(screen, "run", None)
+            run = getattr(screen, "run", None)  # the screens that show a Run
             if run is not None:
-                run.stop()
+                run.close()
         self.exit()
 
 
@@ -69,8 +86,8 @@ def main(args) -> int:
         return 2
     run = None
     if getattr(args, "preset", None):
-        from dltui.tui.cli import spec_from_args
-        from dltui.tui.runner import LiveRun
+        from dltui.core.runs import LiveRun
+        from dltui.tui.common import spec_from_args
 
         run = LiveRun(spec_from_args(args), start=args.start)  # user errors reach cli.main's handler
     warnings.simplefilter("ignore", RuntimeWarning)  # numpy overflow warnings would print over the screen

@@ -16,6 +16,10 @@ import sys
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+# UserError and the run options live in tui/common.py (screens and commands import them from there);
+# re-exported here for code that still imports them from the CLI.
+from dltui.tui.common import UserError, add_run_options, spec_from_args, user_errors  # noqa: E402, F401
+
 COMMANDS = [
     "dltui.tui.commands.list_cmd",
     "dltui.tui.commands.train_cmd",
@@ -39,19 +43,6 @@ exit codes: 0 ok, 1 the run failed or diverged, 2 a usage or input error
 """
 
 
-class UserError(Exception):
-    """Raised by commands for mistakes a person can fix; printed without a traceback."""
-
-
-def user_errors() -> tuple[type[BaseException], ...]:
-    from dltui.core.backends import BackendError
-    from dltui.core.checkpoint import CheckpointError
-    from dltui.core.data import DataError
-    from dltui.core.spec import SpecError
-
-    return (UserError, SpecError, DataError, CheckpointError, BackendError)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="dltui",
@@ -62,39 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         importlib.import_module(name).add_parser(sub)
     return p
-
-
-def add_run_options(sp: argparse.ArgumentParser, preset_help: str | None = None) -> None:
-    """The options every command that builds a run from a preset shares (the app's too, where the
-    preset is optional: give ``preset_help``)."""
-    if preset_help:
-        sp.add_argument("preset", nargs="?", help=preset_help)
-    else:
-        sp.add_argument("preset", help="a preset name (see `dltui list`) or a path to a .toml file")
-    sp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a preset value, e.g. --set optimizer.lr=3e-4 (repeatable)")
-    sp.add_argument("--data", metavar="CSV", help="the CSV file for csv presets (sets data.path)")
-    sp.add_argument("--epochs", type=int, metavar="N", help="shorthand for --set training.epochs=N")
-    sp.add_argument("--seed", type=int, metavar="N", help="shorthand for --set training.seed=N")
-    sp.add_argument("--backend", choices=["numpy", "torch"], help="numpy (default) or torch")
-    sp.add_argument("--device", metavar="DEV", help="auto | cpu | cuda | cuda:N | mps (torch backend)")
-
-
-def spec_from_args(args):
-    from dltui.core.spec import load_preset, parse_override
-
-    overrides = dict(parse_override(o) for o in args.overrides)
-    if args.data is not None:
-        overrides["data.path"] = args.data
-    if args.epochs is not None:
-        overrides["training.epochs"] = args.epochs
-    if args.seed is not None:
-        overrides["training.seed"] = args.seed
-    if args.backend:
-        overrides["training.backend"] = args.backend
-    if args.device:
-        overrides["training.device"] = args.device
-    return load_preset(args.preset, overrides)
 
 
 def build_app_parser() -> argparse.ArgumentParser:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import BackendError
 from .base import Backend
-
-
-class BackendError(RuntimeError):
-    """The chosen backend or device cannot be used. The message is meant for a person."""
 
 
 def make_backend(name: str, spec, n_in: int, n_out: int, params=None, device: str | None = None) -> Backend:

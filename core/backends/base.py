@@ -3,13 +3,44 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..events import LayerStats
-from ..trace import Trace
+
+if TYPE_CHECKING:
+    from ..spec import Spec
+    from ..trace import Trace
 
 HIST_BINS = 8
+
+# What a backend may offer beyond the interface, declared in its ``capabilities`` (never probed):
+GRADIENTS = "gradients"  # get_grads() returns each layer's last weight gradient
+CHEAP_LOSS = "cheap_loss"  # last_loss() costs nothing: the trainer checks every batch for divergence
+DEVICE_INFO = "device_info"  # device_info() tells the device's name and memory (a GPU)
+GRAPH = "graph"  # training.graph (a captured CUDA graph) can apply
+CAPABILITIES = frozenset({GRADIENTS, CHEAP_LOSS, DEVICE_INFO, GRAPH})
+
+
+def layer_sizes(spec: Spec, n_in: int, n_out: int) -> list[int]:
+    """[inputs, hidden..., outputs]: the network a preset builds on data with n_in features."""
+    return [n_in, *spec.values["model"]["hidden"], n_out]
+
+
+def initial_params(spec: Spec, n_in: int, n_out: int):
+    """The seed's initial weights, the same for both backends."""
+    from ..nn import init_params
+
+    m = spec.values["model"]
+    return init_params(layer_sizes(spec, n_in, n_out), m["init"], m["init_scale"], spec.values["training"]["seed"])
+
+
+def optimizer_info(cfg: dict, step: int) -> dict:
+    """The optimizer's name, learning rate, step and hyper-parameters, as a trace shows them."""
+    keys = {"sgd": ("momentum", "weight_decay", "l1"), "adam": ("beta1", "beta2", "eps", "weight_decay", "l1"),
+            "adamw": ("beta1", "beta2", "eps", "weight_decay", "l1")}[cfg["name"]]
+    return {"name": cfg["name"], "lr": cfg["lr"], "step": step, **{k: cfg[k] for k in keys}}
 
 
 class Backend(ABC):
@@ -22,6 +53,8 @@ class Backend(ABC):
 
     name = "base"
     device = "cpu"
+    capabilities: frozenset[str] = frozenset()  # a subset of CAPABILITIES
+    warning: str | None = None  # something the person should know about this run (a setting ignored)
 
     @abstractmethod
     def set_data(self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
@@ -71,6 +104,14 @@ class Backend(ABC):
     def trace(self, x: np.ndarray, y: np.ndarray) -> Trace:
         """Forward + backward on (x, y) at the current weights, and the update the optimizer would
         apply, without changing the weights or the optimizer state."""
+
+    def get_grads(self) -> list[np.ndarray]:
+        """Host copies of each layer's last weight gradient [out, in] (capability GRADIENTS)."""
+        raise NotImplementedError(f"the {self.name} backend does not keep gradients")
+
+    def device_info(self) -> dict:
+        """The device's name and memory figures (capability DEVICE_INFO)."""
+        return {}
 
     def describe_device(self) -> str:
         return self.device

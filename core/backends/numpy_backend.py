@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn import LOSSES, MLP, init_params
+from ..batching import batch_size_for
+from ..nn import LOSSES, MLP
 from ..optim import make_optimizer
 from ..spec import Spec
 from ..trace import LayerTrace, Trace
-from .base import Backend, make_layer_stats
-
-
-def layer_sizes(spec: Spec, n_in: int, n_out: int) -> list[int]:
-    return [n_in, *spec.values["model"]["hidden"], n_out]
-
-
-def initial_params(spec: Spec, n_in: int, n_out: int):
-    m = spec.values["model"]
-    return init_params(layer_sizes(spec, n_in, n_out), m["init"], m["init_scale"], spec.values["training"]["seed"])
-
-
-def optimizer_info(cfg: dict, step: int) -> dict:
-    keys = {"sgd": ("momentum", "weight_decay", "l1"), "adam": ("beta1", "beta2", "eps", "weight_decay", "l1"),
-            "adamw": ("beta1", "beta2", "eps", "weight_decay", "l1")}[cfg["name"]]
-    return {"name": cfg["name"], "lr": cfg["lr"], "step": step, **{k: cfg[k] for k in keys}}
+from .base import CHEAP_LOSS, GRADIENTS, Backend, initial_params, make_layer_stats, optimizer_info
 
 
 class NumpyBackend(Backend):
     name = "numpy"
     device = "cpu"
-    cheap_loss = True  # the loss is a Python float already: the trainer checks every batch for divergence
+    # the loss is a Python float already: the trainer checks every batch for divergence
+    capabilities = frozenset({GRADIENTS, CHEAP_LOSS})
 
     def __init__(self, spec: Spec, n_in: int, n_out: int, params=None):
         self.spec = spec
@@ -50,7 +37,7 @@ class NumpyBackend(Backend):
     # ------------------------------------------------------------ data and training
     def set_data(self, x_train, y_train, x_val, y_val, batch_size):
         self.x_train, self.y_train, self.x_val, self.y_val = x_train, y_train, x_val, y_val
-        self.bs = len(x_train) if batch_size <= 0 else batch_size
+        self.bs = batch_size_for(len(x_train), batch_size)
 
     def begin_epoch(self, perm):
         self.xs, self.ys = self.x_train[perm], self.y_train[perm]
@@ -91,6 +78,9 @@ class NumpyBackend(Backend):
         for lin, (W, b) in zip(self.net.linears, params):
             lin.W[...] = W
             lin.b[...] = b
+
+    def get_grads(self):
+        return [lin.dW.copy() for lin in self.net.linears]
 
     def set_lr(self, lr):
         self.opt.lr = self.opt_cfg["lr"] = lr

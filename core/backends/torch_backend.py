@@ -17,7 +17,6 @@ This is the only module that imports torch, and it is imported only when this ba
 
 from __future__ import annotations
 
-import copy
 from contextlib import contextmanager
 
 import numpy as np
@@ -25,27 +24,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..device import DeviceError, DeviceFailure, resolve_device
+from ..batching import batch_size_for
 from ..device import describe_device as _describe
 from ..device import device_info as _device_info
+from ..device import resolve_device
+from ..errors import DeviceError, DeviceFailure
 from ..spec import Spec
-from ..trace import LayerTrace, Trace
-from .base import Backend, make_layer_stats
-from .numpy_backend import initial_params, optimizer_info
+from .base import DEVICE_INFO, GRADIENTS, GRAPH, Backend, initial_params, make_layer_stats
+from .torch_ops import ACTIVATION_FUNCTIONS, ACTIVATION_MODULES, TORCH_DTYPES
 
-LEAKY_SLOPE = 0.01  # the NumPy engine's LeakyReLU.slope
 GRAPH_WARMUP = 3  # eager steps on a side stream before a CUDA graph is captured
-
-ACTIVATION_MODULES = {
-    "sigmoid": nn.Sigmoid, "hard_sigmoid": nn.Hardsigmoid, "relu": nn.ReLU,
-    "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE), "tanh": nn.Tanh, "identity": nn.Identity,
-}
-ACTIVATION_FUNCTIONS = {
-    "sigmoid": torch.sigmoid, "hard_sigmoid": F.hardsigmoid, "relu": F.relu,
-    "leaky_relu": lambda z: F.leaky_relu(z, LEAKY_SLOPE), "tanh": torch.tanh, "identity": lambda z: z,
-}
-TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-STATE_NAMES = {"exp_avg": "m", "exp_avg_sq": "v", "momentum_buffer": "momentum_buffer"}
 
 
 def _first_line(e: BaseException) -> str:
@@ -55,7 +43,8 @@ def _first_line(e: BaseException) -> str:
 
 class TorchBackend(Backend):
     name = "torch"
-    cheap_loss = False  # reading the loss synchronises the device: the trainer asks only when needed
+    # no CHEAP_LOSS: reading the loss synchronises the device, so the trainer asks only when needed
+    capabilities = frozenset({GRADIENTS, DEVICE_INFO, GRAPH})
 
     def __init__(self, spec: Spec, n_in: int, n_out: int, params=None, device: str | None = "auto"):
         t = spec.values["training"]
@@ -182,7 +171,7 @@ class TorchBackend(Backend):
             self.x_train, self.y_train = self._tensor_x(x_train), self._tensor_y(y_train)
             self.x_val, self.y_val = self._tensor_x(x_val), self._tensor_y(y_val)
         self.n_train = len(x_train)
-        self.bs = self.n_train if batch_size <= 0 else batch_size
+        self.bs = batch_size_for(self.n_train, batch_size)
         self.xs, self.ys = self.x_train, self.y_train
 
     def begin_epoch(self, perm):
@@ -340,6 +329,10 @@ class TorchBackend(Backend):
                 lin.weight.copy_(self._tensor_x(W))
                 lin.bias.copy_(self._tensor_x(b))
 
+    def get_grads(self):
+        return [self._host(lin.weight.grad) if lin.weight.grad is not None else
+                np.zeros(tuple(lin.weight.shape), self.np_dtype) for lin in self.linears]
+
     def set_lr(self, lr):
         self.opt_cfg["lr"] = lr
         for g in self.opt.param_groups:
@@ -381,59 +374,10 @@ class TorchBackend(Backend):
 
     # ------------------------------------------------------------ step-through
     def trace(self, x, y):
+        from .torch_trace import trace_step
+
         with self._guard("the step-through trace"):
-            return self._trace(x, y)
-
-    def _trace(self, x, y):
-        x = np.asarray(x, self.np_dtype)
-        xt, yt = self._tensor_x(x), self._tensor_y(y)
-        Ws = [lin.weight.detach().clone().requires_grad_(True) for lin in self.linears]
-        bs = [lin.bias.detach().clone().requires_grad_(True) for lin in self.linears]
-        a, rec = xt, []
-        for i, (W, b) in enumerate(zip(Ws, bs)):
-            z = F.linear(a, W, b)
-            z.retain_grad()
-            a_next = ACTIVATION_FUNCTIONS[self.act_names[i]](z)
-            rec.append((a, z, a_next))
-            a = a_next
-        out = a
-        out.retain_grad()
-        C = self._loss_fn(out, yt)
-        C.backward()
-
-        # the update the optimizer would apply: a twin optimizer on copies, with a copy of the state
-        twin_params = [p.detach().clone() for W, b in zip(Ws, bs) for p in (W, b)]
-        twin = self._make_optimizer(twin_params, capturable=self._graph_ok)
-        for p, q in zip(self.params, twin_params):  # a copy of the state (load_state_dict would recast it)
-            if self.opt.state.get(p):
-                twin.state[q] = {k: v.detach().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)
-                                 for k, v in self.opt.state[p].items()}
-        for j, p in enumerate(twin_params):
-            g = (Ws if j % 2 == 0 else bs)[j // 2].grad.detach().clone()
-            if self.l1 and j % 2 == 0:
-                g.add_(torch.sign(p), alpha=self.l1)
-            p.grad = g
-        old = [p.clone() for p in twin_params]
-        twin.step()
-        updates = [self._host(new - o) for new, o in zip(twin_params, old)]
-        state_lists: dict[str, list[np.ndarray]] = {}
-        for p in twin_params:
-            for k, v in twin.state.get(p, {}).items():
-                if k in STATE_NAMES and isinstance(v, torch.Tensor):
-                    state_lists.setdefault(STATE_NAMES[k], []).append(self._host(v))
-
-        layers = []
-        for i, (a_in, z, a_out) in enumerate(rec):
-            st = {k: {"W": v[2 * i], "b": v[2 * i + 1]}
-                  for k, v in state_lists.items() if len(v) == len(updates)}
-            layers.append(LayerTrace(
-                index=i + 1, activation=self.act_names[i], W=self._host(Ws[i]), b=self._host(bs[i]),
-                a_in=self._host(a_in), z=self._host(z), a=self._host(a_out), delta=self._host(z.grad),
-                dW=self._host(Ws[i].grad), db=self._host(bs[i].grad),
-                update={"W": updates[2 * i], "b": updates[2 * i + 1]}, optimizer_state=st))
-        return Trace(x=x.copy(), y=np.asarray(y).copy(), loss=self.loss_name, C=float(C.detach()),
-                     output=self._host(out), dC_dout=self._host(out.grad), layers=layers,
-                     optimizer=optimizer_info(self.opt_cfg, self.steps + 1), backend=self.name)
+            return trace_step(self, x, y)
 
     # ------------------------------------------------------------ device
     def describe_device(self) -> str:

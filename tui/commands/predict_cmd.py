@@ -53,12 +53,12 @@ def run(args) -> int:
     backend, meta = load_model(args.run_dir)
     feats = Features.from_dict(meta["features"])
     if not feats.columns:
-        from dltui.tui.cli import UserError
+        from dltui.tui.common import UserError
 
         raise UserError(f"{args.run_dir}: this run trained on generated data ({meta['preset']['data']['kind']}); "
                         "predict works on runs trained from a CSV.")
     if Path(args.out).is_dir():
-        from dltui.tui.cli import UserError
+        from dltui.tui.common import UserError
 
         raise UserError(f"--out {args.out}: is a folder; give a file name such as pred.csv.")
     ids, x = read_features_for_predict(args.data, feats)
@@ -70,7 +70,7 @@ def run(args) -> int:
     try:
         atomic_write(args.out, "\n".join(lines) + "\n")
     except OSError as e:
-        from dltui.tui.cli import UserError
+        from dltui.tui.common import UserError
 
         raise UserError(f"--out {args.out}: cannot write there ({e.strerror or e}).") from None
     print(f"wrote {len(pred)} predictions to {args.out} (model from epoch {meta['epoch']}, "

@@ -10,7 +10,7 @@ import sys
 
 
 def add_parser(sub) -> None:
-    from dltui.tui.cli import add_run_options
+    from dltui.tui.common import add_run_options
 
     sp = sub.add_parser(
         "trace", help="one forward + backward pass, stage by stage, as text or JSON",
@@ -41,9 +41,9 @@ def add_parser(sub) -> None:
 def _source(args):
     """(backend, spec, note): a fresh network from the preset, or the saved one from --run."""
     from dltui.core.backends import make_backend
-    from dltui.core.backends.numpy_backend import layer_sizes
+    from dltui.core.backends.base import layer_sizes
     from dltui.core.data import DataError, load_dataset
-    from dltui.tui.cli import UserError, spec_from_args
+    from dltui.tui.common import UserError, spec_from_args
 
     if args.run_dir:
         from dltui.core.spec import parse_override
@@ -78,8 +78,10 @@ def _source(args):
 
 
 def run(args) -> int:
-    from dltui.core.trace import finite_difference_check, torch_autograd_check, trace_batch, trace_text
-    from dltui.tui.cli import UserError
+    from dltui.core.batch_trace import trace_batch
+    from dltui.core.gradcheck import finite_difference_check, torch_autograd_check
+    from dltui.core.trace_text import trace_text
+    from dltui.tui.common import UserError
 
     be, spec, data, note = _source(args)
     if args.batch_size is not None and args.batch_size < 0:

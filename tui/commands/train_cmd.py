@@ -16,7 +16,7 @@ from dltui.core import events as ev
 
 
 def add_parser(sub) -> None:
-    from dltui.tui.cli import add_run_options
+    from dltui.tui.common import add_run_options
 
     sp = sub.add_parser(
         "train", help="train a preset without the app",
@@ -130,14 +130,14 @@ class RichPrinter:
 def run(args) -> int:
     from dltui.core.rundir import default_run_dir
     from dltui.core.trainer import Trainer
-    from dltui.tui.cli import spec_from_args
+    from dltui.tui.common import spec_from_args
 
     spec = spec_from_args(args)
     out = args.out or str(default_run_dir(spec.name))
     check_out_dir(Path(out), args.overwrite)
     trainer = Trainer(spec, out_dir=out)
     ensure_writable(Path(out))
-    warned = getattr(trainer.backend, "warning", None)
+    warned = trainer.backend.warning
     if warned:
         print(f"note: {warned}", file=sys.stderr)
     tty = sys.stdout.isatty() and not args.quiet
@@ -158,7 +158,7 @@ def run(args) -> int:
         return 1
     finally:
         signal.signal(signal.SIGINT, old)
-    late = getattr(trainer.backend, "warning", None)
+    late = trainer.backend.warning
     if late and late != warned:  # e.g. a CUDA graph that could not be captured mid-run
         print(f"note: {late}", file=sys.stderr)
     say(summary(result, spec, out))
@@ -168,7 +168,7 @@ def run(args) -> int:
 def check_out_dir(out: Path, overwrite: bool) -> None:
     """Refuse a run folder that is a file, cannot be made, or holds another run (unless --overwrite)."""
     from dltui.core.rundir import RunDir
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: is a file; a run needs a folder.")
@@ -178,7 +178,7 @@ def check_out_dir(out: Path, overwrite: bool) -> None:
 
 
 def ensure_writable(out: Path) -> None:
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     try:
         out.mkdir(parents=True, exist_ok=True)

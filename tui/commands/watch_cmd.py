@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     p = Path(args.run_dir)
     if not p.is_dir():

@@ -1,22 +1,22 @@
 """The backpropagation step-through: forward layer 1..L, the loss, backward L..1, the gradients
 and the update, one stage at a time, on one mini-batch at the current weights.
 
-Pushed by the dashboard (`b`) as ``BackpropScreen(trainer)``. It pauses the trainer and reads the
-trace through ``trainer.call`` so the network is consistent; `t` takes one training step (the
-trainer's next mini-batch) and traces this batch again.
+Pushed by the dashboard (`b`) as ``BackpropScreen(run)``, a client of the ``Run`` like every view.
+It pauses the run and asks it for a trace (``run.trace(rows)``, a future); the future's callback
+posts a message, so the UI thread never waits on the trainer. `t` takes one training step on the
+traced rows (``run.step_batch()``, a future the run finishes when the step has run) and traces them
+again when the run reports the step.
 """
 
 from __future__ import annotations
 
-from dltui.core.backends.numpy_backend import layer_sizes
-from dltui.core.trace import (
-    Stage,
-    finite_difference_check,
-    stage,
-    stage_order,
-    torch_autograd_check,
-    trace_batch,
-)
+from concurrent.futures import Future
+
+from dltui.core.backends.base import layer_sizes
+from dltui.core.batching import batch_bounds
+from dltui.core.gradcheck import finite_difference_check, torch_autograd_check
+from dltui.core.runs import Control
+from dltui.core.stages import Stage, stage, stage_order
 from dltui.tui.widgets.grad_check import GradCheckPanel
 from dltui.tui.widgets.network_diagram import NetworkDiagram
 from dltui.tui.widgets.stage_view import StageView
@@ -24,11 +24,28 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
 KEYS = "←→ stage · f b g u jump to F B G U · [ ] sample · t train a step · ↑↓ ⇧+arrows scroll · esc back"
 KEYS_SHORT = "←→ stage · f/b/g/u jump · [ ] sample · t step · ↑↓ ⇧arrows scroll · esc back"
+
+
+class TraceReady(Message):
+    """A trace the run was asked for has arrived (or failed): ``future`` is done."""
+
+    def __init__(self, future: Future) -> None:
+        super().__init__()
+        self.future = future
+
+
+class StepTaken(Message):
+    """The run reports the step asked for with `t` has run."""
+
+    def __init__(self, future: Future) -> None:
+        super().__init__()
+        self.future = future
 
 
 class BackpropScreen(Screen):
@@ -45,39 +62,46 @@ class BackpropScreen(Screen):
 
     BINDINGS = [
         Binding("right", "next", "next stage", priority=True),
-        Binding("left", "previous", "previous stage", priority=True),
-        Binding("f", "jump('forward')", "forward"),
-        Binding("b,k", "jump('backward')", "backward"),
+        Binding("left", "previous", "previous stage", priority=True, tooltip="previous / next stage"),
+        Binding("f", "jump('forward')", "forward", tooltip="jump to forward / backward / gradients / update"),
+        Binding("b,k", "jump('backward')", "backward", key_display="b"),
         Binding("g", "jump('gradients')", "gradients"),
         Binding("u", "jump('update')", "update"),
         Binding("right_square_bracket,plus,equals_sign", "sample(1)", "next sample"),
-        Binding("left_square_bracket,minus", "sample(-1)", "previous sample"),
-        Binding("t,enter", "train_step", "step + trace"),
-        Binding("shift+down", "scroll_matrix(1, 0)", "matrix down", show=False),
+        Binding("left_square_bracket,minus", "sample(-1)", "previous sample",
+                tooltip="previous / next sample of the batch"),
+        Binding("t,enter", "train_step", "step + trace", tooltip="train one step on this batch and trace it again"),
+        Binding("shift+down", "scroll_matrix(1, 0)", "matrix down", show=False, tooltip="scroll a wide matrix"),
         Binding("shift+up", "scroll_matrix(-1, 0)", "matrix up", show=False),
         Binding("shift+right", "scroll_matrix(0, 1)", "matrix right", show=False),
         Binding("shift+left", "scroll_matrix(0, -1)", "matrix left", show=False),
-        Binding("escape,q", "back", "back"),
+        Binding("escape,q", "back", "back", tooltip="back to the dashboard"),
     ]
+    HELP_KEYS = [("previous", "next"), ("jump('forward')", "jump('backward')", "jump('gradients')", "jump('update')"),
+                 ("[ ]  - +", "sample(-1)", "sample(1)"), "train_step", ("↑ ↓", "scroll the stage"),
+                 ("⇧ + arrows", "scroll_matrix(1, 0)", "scroll_matrix(-1, 0)", "scroll_matrix(0, 1)",
+                  "scroll_matrix(0, -1)"), "back"]
 
-    def __init__(self, trainer, *, batch: int | None = None, torch_check: bool = True,
-                 name: str | None = None):
-        """``batch``: which mini-batch of the training set (stored order) to trace; default the one
-        whose index matches the trainer's position in its epoch. ``torch_check``: also compare with
-        torch autograd when torch is installed."""
+    def __init__(self, run, *, batch: int | None = None, torch_check: bool = True, name: str | None = None):
+        """``run``: a ``Run`` (core.runs). ``batch``: which mini-batch of the training set (stored order)
+        to trace; default the one the run's next step trains on. ``torch_check``: also compare with torch
+        autograd when torch is installed."""
         super().__init__(name=name)
-        self.trainer = trainer
+        self.run = run
         self.torch_check = torch_check
-        d = trainer.data
-        self.sizes = layer_sizes(trainer.spec, d.n_features, d.n_outputs)
+        d = run.data
+        self.sizes = layer_sizes(run.spec, d.n_features, d.n_outputs)
         self.order = stage_order(len(self.sizes) - 1)
         self.index = 0
         self.sample = 0
-        self.batch_index = batch  # None: the batch the trainer trains next (its shuffled order)
+        self.batch_index = batch  # None: the batch the run trains next (its shuffled order)
         self._rows = None  # after `t`: the rows just trained, traced again at the new weights
         self.trace = None
         self.error: str | None = None
-        self._waiting_step: int | None = None
+        self.tracing = False  # a trace is on its way
+        self._pending: Future | None = None
+        self._waiting_step: Future | None = None
+        self._at_step = (run.view.epoch, run.view.step)
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -92,19 +116,37 @@ class BackpropScreen(Screen):
         yield Static(KEYS, id="bp-keys", markup=False)
 
     def on_mount(self) -> None:
-        self.trainer.pause()
+        if self.run.controls & Control.PAUSE:
+            self.run.pause()
         self.retrace()
 
     def on_resize(self) -> None:
         self.query_one("#bp-keys", Static).update(KEYS if self.size.width >= len(KEYS) + 2 else KEYS_SHORT)
 
-    # ------------------------------------------------------------ the trace
+    # ------------------------------------------------------------ the trace (asked for, never waited on)
     def retrace(self) -> None:
-        try:
-            self.trace = trace_batch(self.trainer, batch=self.batch_index, rows=self._rows)
-            self.error = None
-        except Exception as e:  # noqa: BLE001 - shown to the person, the dashboard stays usable
-            self.trace, self.error = None, f"Could not trace this batch: {type(e).__name__}: {e}"
+        """Ask the run for a trace; ``on_trace_ready`` shows it when it comes."""
+        self.tracing = True
+        rows = self._rows
+        if rows is None and self.batch_index is not None:  # mini-batch `batch` in the stored order
+            rows = list(range(*batch_bounds(len(self.run.data.x_train), self.batch_size, self.batch_index)))
+        fut = self._pending = self.run.trace(rows)
+        fut.add_done_callback(lambda f: self.post_message(TraceReady(f)))  # post_message is thread-safe
+        self.refresh_view()
+
+    @property
+    def batch_size(self) -> int:
+        return self.run.spec.values["training"]["batch_size"]
+
+    def on_trace_ready(self, message: TraceReady) -> None:
+        if message.future is not self._pending:
+            return  # an older trace, overtaken
+        self._pending, self.tracing = None, False
+        err = message.future.exception()
+        if err is None:
+            self.trace, self.error = message.future.result(), None
+        else:
+            self.trace, self.error = None, f"Could not trace this batch: {type(err).__name__}: {err}"
         if self.trace is not None:
             self.sample = min(self.sample, self.trace.batch_size - 1)
             self.query_one(GradCheckPanel).update("checking gradients…")
@@ -145,19 +187,23 @@ class BackpropScreen(Screen):
         self.query_one("#bp-title", Static).update(self.title_text())
         self.query_one("#bp-stages", Static).update(self.strip_text())
         if self.trace is None:
-            view.update(Text(self.error or "no trace", style="bold red"))
+            waiting = self.tracing and not self.error
+            view.update(Text("tracing this batch…", style="dim") if waiting else
+                        Text(self.error or "no trace", style="bold red"))
             return
         view.show_stage(self.current)
 
     def title_text(self) -> Text:
-        t = self.trainer
-        parts = [f"backprop · {t.spec.name}", f"epoch {t.epoch} · step {t.step}"]
+        epoch, step = self._at_step
+        parts = [f"backprop · {self.run.view.preset}", f"epoch {epoch} · step {step}"]
         if self.trace is not None:
             b = self.trace.extra.get("batch", {})
             which = {"next": " next", "given": " just trained"}.get(b.get("which"), "")
             parts += [f"sample {self.sample + 1}/{self.trace.batch_size}",
                       f"batch {b.get('index', 0) + 1}/{b.get('count', 1)}{which}", f"C = {self.trace.C:.4g}"]
-        parts.append(t.backend.name)
+        elif self.tracing:
+            parts.append("tracing…")
+        parts.append(self.run.view.backend)
         return Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
 
     def strip_text(self) -> Text:
@@ -202,25 +248,31 @@ class BackpropScreen(Screen):
         self.query_one(StageView).scroll_matrix(rows, cols)
 
     def action_train_step(self) -> None:
-        tr = self.trainer
+        """Train one step on the traced rows; trace them again when the run reports the step."""
+        run = self.run
         if self._waiting_step is not None:
             return
-        if tr.state not in ("running", "paused"):
-            why = "training has finished" if tr.state == "finished" else "the trainer is not running"
+        if not run.controls & Control.STEP or run.state not in ("running", "paused"):
+            why = ("training has finished" if run.state in ("ended", "diverged") else
+                   "this run cannot be stepped" if not run.controls & Control.STEP else "the trainer is not running")
             self.notify(f"No step to take: {why}.", severity="warning")
             return
-        self._waiting_step = tr.step
         if self.trace is not None and "row_ids" in self.trace.extra.get("batch", {}):
             self._rows = self.trace.extra["batch"]["row_ids"]  # the step trains exactly the traced rows
-        tr.step_batch(1)
-        self._poll = self.set_interval(0.05, self._step_done)
+        fut = self._waiting_step = run.step_batch()
+        fut.add_done_callback(lambda f: self.post_message(StepTaken(f)))
 
-    def _step_done(self) -> None:
-        tr = self.trainer
-        if self._waiting_step is not None and (tr.step > self._waiting_step or tr.state == "finished"):
-            self._waiting_step = None
-            self._poll.stop()
-            self.retrace()
+    def on_step_taken(self, message: StepTaken) -> None:
+        if message.future is not self._waiting_step:
+            return
+        self._waiting_step = None
+        step = message.future.result()
+        self._at_step = (self.run.view.epoch if step is None else self._epoch_of(step), step)
+        self.retrace()
+
+    def _epoch_of(self, step: int) -> int:
+        per = max(1, self.run.view.batches_per_epoch)
+        return (step - 1) // per + 1 if step else 0
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -1,7 +1,7 @@
 """The training dashboard: status line, loss plot, what the net learned, layer table, matrices.
 
-It shows one run source (``runner.LiveRun`` or, for ``dltui watch``, ``runner.WatchRun``), polled
-on a timer at about 12 Hz; each poll says which parts changed and only those are redrawn. Layer
+It shows one ``Run`` (``core.runs``: a ``LiveRun`` or, for ``dltui watch``, a ``WatchedRun``), polled
+on a timer at about 10 Hz; each poll says which parts changed and only those are redrawn. Layer
 statistics and parameters are asked for only while a widget that shows them is visible.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from dltui.tui import runner as rn
+from dltui.core import runs as rn
+from dltui.core.runs import Control
 from dltui.tui.widgets.key_hints import KeyHints
 from dltui.tui.widgets.layer_table import LayerTable
 from dltui.tui.widgets.learned_plot import LearnedPlot
@@ -37,23 +38,30 @@ NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 class DashboardScreen(Screen):
     BINDINGS = [
-        Binding("space", "toggle", "start/pause", key_display="space"),
-        Binding("n", "step_batch", "batch"),
-        Binding("e", "step_epoch", "epoch"),
-        Binding("s", "stop", "stop"),
-        Binding("r", "restart", "restart"),
-        Binding("b", "backprop", "backprop"),
-        Binding("o", "settings", "settings"),
-        Binding("l", "log_scale", "log", show=False),
-        Binding("v", "view", "view"),
+        Binding("space", "toggle", "start/pause", key_display="space", tooltip="start / pause"),
+        Binding("n", "step_batch", "batch", tooltip="one batch (one optimizer step)"),
+        Binding("e", "step_epoch", "epoch", tooltip="one epoch"),
+        Binding("s", "stop", "stop", tooltip="stop (keeps the best weights)"),
+        Binding("r", "restart", "restart", tooltip="restart with a new seed"),
+        Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
+        Binding("o", "settings", "settings", tooltip="settings: learning rate, batch size, epochs, backend/device"),
+        Binding("l", "log_scale", "log", show=False, tooltip="loss plot: log / linear scale"),
+        Binding("v", "view", "view",
+                tooltip="switch the right panel (learned / weights); on small terminals, show it"),
         Binding("right_square_bracket", "lr(2.0)", "lr×2", show=False),
-        Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False),
-        Binding("p", "presets", "presets"),
+        Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False,
+                tooltip="halve / double the learning rate (live)"),
+        Binding("p", "presets", "presets", tooltip="back to the presets (stops the run)"),
     ]
+    # the help screen's lines, in order: an action bound above (its keys, its tooltip), actions sharing
+    # the first one's tooltip, or (keys, text) for keys a widget binds
+    HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart", "backprop", "settings",
+                 ("lr(0.5)", "lr(2.0)"), "log_scale", "view",
+                 ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"), "presets"]
 
     def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
         super().__init__()
-        self.spec = spec if spec is not None else getattr(run, "spec", None)
+        self.spec = spec if spec is not None else (run.spec if run is not None else None)
         self.run = run
         self._start = start
         self._watch_dir = watch_dir
@@ -87,7 +95,7 @@ class DashboardScreen(Screen):
         if self.w_layers.can_focus:
             self.w_layers.focus()
         if self.run is None and self._watch_dir is not None:
-            self.run = rn.WatchRun(self._watch_dir)
+            self.run = rn.WatchedRun(self._watch_dir)
             self.refresh_bindings()
         if self.run is None and self.spec is not None:
             self._new_run(self.spec, start=self._start)
@@ -110,7 +118,7 @@ class DashboardScreen(Screen):
     # ------------------------------------------------------------ runs
     def _new_run(self, spec, *, start: bool) -> bool:
         """Replace the current run by a fresh one from ``spec``; False (and a message) if it cannot start."""
-        from dltui.tui.cli import user_errors
+        from dltui.tui.common import user_errors
 
         try:
             run = rn.LiveRun(spec, start=start)
@@ -118,7 +126,7 @@ class DashboardScreen(Screen):
             self._say(str(e), "error")
             return False
         if self.run is not None:
-            self.run.stop()
+            self.run.close()
         self.spec = spec
         self._use_run(run)
         return True
@@ -127,12 +135,11 @@ class DashboardScreen(Screen):
         self.run = run
         if run is None:
             return
-        if isinstance(run, rn.LiveRun) and run.worker is None:
-            run.start(self)
-        learned = self.query_one("#learned")
-        if getattr(run, "data", None) is not None and getattr(run, "spec", None) is not None:
-            learned.configure(run.data, run.spec)
-        self._say("", "info")
+        run.open(lambda fit: self.run_worker(fit, thread=True, name="trainer", group="trainer",
+                                             exit_on_error=False))
+        if run.data is not None and run.spec is not None:
+            self.query_one("#learned").configure(run.data, run.spec)
+        self._say(run.view.message, run.view.message_kind)  # e.g. a backend's warning; "" clears
         self._refresh_all()
 
     def _refresh_all(self) -> None:
@@ -167,19 +174,19 @@ class DashboardScreen(Screen):
         if rn.MESSAGE in changed:
             self._say(v.message, v.message_kind)
         idle = v.state != "running"
-        if (idle or now - self._last_stats >= STATS_EVERY) and self._visible("#layers"):
+        if (idle or now - self._last_stats >= STATS_EVERY) and self.shows_part("#layers"):
             self._last_stats = now
             run.want_stats()
-        if (idle or now - self._last_params >= PARAMS_EVERY) and self._visible("#right"):
+        if (idle or now - self._last_params >= PARAMS_EVERY) and self.shows_part("#right"):
             self._last_params = now
             run.want_params()
 
-    def _visible(self, selector: str) -> bool:
+    def shows_part(self, selector: str) -> bool:
         w = self.w_layers if selector == "#layers" else self.w_right
         return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right)
 
     def _show_status(self) -> None:
-        self.w_status.show(self.run.view, frozen=self.frozen, read_only=self.run.read_only)
+        self.w_status.show(self.run.view, frozen=self.frozen, read_only=self.read_only)
 
     def _show_params(self) -> None:
         v = self.run.view
@@ -191,9 +198,7 @@ class DashboardScreen(Screen):
         W = v.params[i][0]
         dW = v.grads[i] if v.grads is not None and i < len(v.grads) else None
         sizes = f"{W.shape[1]}→{W.shape[0]}"
-        when = (f"best checkpoint, epoch {v.params_step}" if self.run.read_only else
-                f"step {v.params_step}")
-        self.w_matrix.show(f"layer {i + 1} ({sizes}) · {when}", W, dW)
+        self.w_matrix.show(f"layer {i + 1} ({sizes}) · {v.params_label}", W, dW)
 
     def _say(self, text: str, kind: str) -> None:
         msg = self.query_one("#message", Static)
@@ -230,16 +235,25 @@ class DashboardScreen(Screen):
             self.run.want_params()
 
     # ------------------------------------------------------------ actions
-    TRAINING_ACTIONS = {"toggle", "step_batch", "step_epoch", "stop", "restart", "backprop", "settings", "lr"}
+    # the control each training key needs; the others need a run with controls at all
+    ACTION_CONTROLS = {"toggle": Control.START | Control.PAUSE, "step_batch": Control.STEP,
+                       "step_epoch": Control.EPOCH, "stop": Control.STOP, "lr": Control.SET_LR}
+    TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "backprop", "settings"}
+
+    @property
+    def read_only(self) -> bool:
+        """The run declares no controls (another process's run)."""
+        return self.run is not None and not self.run.controls
 
     def check_action(self, action: str, parameters) -> bool | None:
-        """Watching another process's run: the training keys are hidden from the footer."""
-        if action in self.TRAINING_ACTIONS and self.run is not None and self.run.read_only:
-            return False
+        """Keys for controls the run does not declare are hidden from the footer (a watched run: all)."""
+        if action in self.TRAINING_ACTIONS and self.run is not None:
+            need = self.ACTION_CONTROLS.get(action)
+            return bool(self.run.controls & need) if need is not None else not self.read_only
         return True
 
     def _read_only(self) -> bool:
-        if self.run is None or self.run.read_only:
+        if self.run is None or self.read_only:
             self.notify("read-only: this view follows a run another process is writing", severity="warning")
             return True
         return False
@@ -257,7 +271,7 @@ class DashboardScreen(Screen):
 
     def action_step_batch(self) -> None:
         if not (self._read_only() or self._ended()):
-            self.run.step_batch(with_stats=self._visible("#layers"))
+            self.run.step_batch(with_stats=self.shows_part("#layers"))
 
     def action_step_epoch(self) -> None:
         if not (self._read_only() or self._ended()):
@@ -294,23 +308,16 @@ class DashboardScreen(Screen):
             self.run.want_params()
 
     def action_presets(self) -> None:
-        from dltui.tui.screens.picker import PickerScreen
-
         if self.run is not None:
-            self.run.stop()
-        if len(self.app.screen_stack) > 1 and isinstance(self.app.screen_stack[-2], PickerScreen):
-            self.app.pop_screen()
-        else:
-            self.app.switch_screen(PickerScreen())
+            self.run.close()
+        self.app.show_presets()
 
     def action_backprop(self) -> None:
         if self._read_only():
             return
-        from dltui.tui.screens.backprop import BackpropScreen as screen_cls
-        if self.run.active and self.run.view.state == "running":
-            self.run.toggle()
-            self.run.view.state = "paused"
-        self.app.push_screen(screen_cls(self.run.trainer))
+        from dltui.tui.screens.backprop import BackpropScreen
+
+        self.app.push_screen(BackpropScreen(self.run))  # it pauses the run; the next poll shows it
 
     def action_settings(self) -> None:
         if self._read_only():
@@ -350,4 +357,4 @@ class DashboardScreen(Screen):
 
     def on_unmount(self) -> None:
         if self.run is not None:
-            self.run.stop()
+            self.run.close()

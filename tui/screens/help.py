@@ -9,36 +9,63 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = [
-    ("everywhere", [("?", "this help"), ("q", "quit"), ("ctrl+p", "command palette")]),
-    ("presets", [("↑ ↓", "choose a preset"), ("enter", "open it in the dashboard"),
-                 ("/", "filter by typing (enter starts the first match, escape clears)"),
-                 ("a-z", "typing a name on the list filters it too"),
-                 ("d", "type the CSV path for presets that need --data")]),
-    ("dashboard", [("space", "start / pause"), ("n", "one batch (one optimizer step)"), ("e", "one epoch"),
-                   ("s", "stop (keeps the best weights)"), ("r", "restart with a new seed"),
-                   ("b", "backprop step-through on one batch"),
-                   ("o", "settings: learning rate, batch size, epochs, backend/device"),
-                   ("[ ]", "halve / double the learning rate (live)"), ("l", "loss plot: log / linear scale"),
-                   ("v", "switch the right panel (learned / weights); on small terminals, show it"),
-                   ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"),
-                   ("p", "back to the presets (stops the run)")]),
-    ("backprop step-through (b)", [("← →", "previous / next stage"),
-                                   ("f b g u", "jump to forward / backward / gradients / update"),
-                                   ("[ ]  - +", "previous / next sample of the batch"),
-                                   ("t, enter", "train one step on this batch and trace it again"),
-                                   ("↑ ↓", "scroll the stage"), ("⇧ + arrows", "scroll a wide matrix"),
-                                   ("escape, q", "back to the dashboard")]),
-    ("dltui watch RUN_DIR", [("l v ↑ ↓", "as on the dashboard; the run itself is driven by `dltui train`"),
-                             ("p", "back to the presets")]),
-]
+KEY_NAMES = {"right": "→", "left": "←", "up": "↑", "down": "↓", "right_square_bracket": "]",
+             "left_square_bracket": "[", "plus": "+", "minus": "-", "equals_sign": "=", "question_mark": "?",
+             "slash": "/"}
 
 
-def help_text() -> Text:
+def key_label(b: Binding) -> str:
+    return b.key_display or ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in b.key.split(","))
+
+
+def screen_lines(bindings, entries) -> list[tuple[str, str]]:
+    """A screen's help lines from its bindings, in the order of its ``HELP_KEYS``: an action (its keys,
+    its tooltip); a tuple of actions (their keys, the first one's tooltip); (keys, action, ...) (those
+    keys, the first action's tooltip); or (keys, text) for keys bound elsewhere (a widget, Textual)."""
+    by_action = {b.action: b for b in bindings}
+    out = []
+    for e in entries:
+        if isinstance(e, str):
+            out.append((key_label(by_action[e]), by_action[e].tooltip))
+        elif all(a in by_action for a in e):
+            out.append((" ".join(key_label(by_action[a]) for a in e), by_action[e[0]].tooltip))
+        elif e[1] in by_action:
+            out.append((e[0], by_action[e[1]].tooltip))
+        else:
+            out.append(tuple(e))
+    return out
+
+
+def help_actions(entries) -> set[str]:
+    """The actions a ``HELP_KEYS`` list covers."""
+    return {a for e in entries for a in ((e,) if isinstance(e, str) else e)}
+
+
+def key_sections(app_cls) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every key of the app, by screen, generated from the bindings."""
+    from dltui.tui.screens.backprop import BackpropScreen
+    from dltui.tui.screens.dashboard import DashboardScreen
+    from dltui.tui.screens.picker import PickerScreen
+
+    return [
+        ("everywhere", screen_lines(app_cls.BINDINGS, app_cls.HELP_KEYS)),
+        ("presets", screen_lines(PickerScreen.BINDINGS, PickerScreen.HELP_KEYS)),
+        ("dashboard", screen_lines(DashboardScreen.BINDINGS, DashboardScreen.HELP_KEYS)),
+        ("backprop step-through (b)", screen_lines(BackpropScreen.BINDINGS, BackpropScreen.HELP_KEYS)),
+        ("dltui watch RUN_DIR", WATCH_KEYS),
+    ]
+
+
+WATCH_KEYS = [("l v ↑ ↓", "as on the dashboard; the run itself is driven by `dltui train`"),
+              ("p", "back to the presets")]
+
+
+def help_text(app_cls) -> Text:
     """Every key, grouped by screen, in two aligned columns."""
-    width = max(len(k) for _, keys in KEYS for k, _ in keys) + 4
+    sections = key_sections(app_cls)
+    width = max(len(k) for _, keys in sections for k, _ in keys) + 4
     out = Text()
-    for i, (where, keys) in enumerate(KEYS):
+    for i, (where, keys) in enumerate(sections):
         out.append(("\n" if i else "") + where + "\n", "bold underline")
         for k, what in keys:
             out.append(f"  {k:<{width}}", "bold")
@@ -53,7 +80,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static("dltui keys", classes="box-title")
-            yield Static(help_text(), id="help-keys")
+            yield Static(help_text(type(self.app)), id="help-keys")
             yield Static("escape or ? closes", classes="hint")
 
     def action_close(self) -> None:

@@ -49,10 +49,8 @@ def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = 
 
 def looks_like_preset(path: Path) -> bool:
     """A TOML file in the folder counts as a preset if it has a [model] or [data] table."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
+    from dltui.core.tomlread import tomllib
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -126,10 +124,13 @@ def describe(spec) -> Text:
 
 class PickerScreen(Screen):
     BINDINGS = [
-        Binding("slash", "filter", "filter", key_display="/"),
-        Binding("d", "data", "data path"),
-        Binding("enter", "start", "start", show=True, priority=False),
+        Binding("slash", "filter", "filter", key_display="/",
+                tooltip="filter by typing (enter starts the first match, escape clears)"),
+        Binding("d", "data", "data path", tooltip="type the CSV path for presets that need --data"),
+        Binding("enter", "start", "start", show=True, priority=False, tooltip="open it in the dashboard"),
     ]
+    HELP_KEYS = [("↑ ↓", "choose a preset"), "start", "filter",
+                 ("a-z", "typing a name on the list filters it too"), "data"]
 
     def __init__(self, extra: list[str] | tuple | None = None, scan_dir: str | Path | None | bool = True,
                  data_path: str | None = None):
@@ -261,9 +262,8 @@ class PickerScreen(Screen):
 
     def action_start(self) -> None:
         """Build the run for the highlighted preset and open the dashboard, or say what is wrong."""
-        from dltui.tui.cli import user_errors
-        from dltui.tui.runner import LiveRun
-        from dltui.tui.screens.dashboard import DashboardScreen
+        from dltui.core.runs import LiveRun
+        from dltui.tui.common import user_errors
 
         e = self.current
         if e is None:
@@ -288,4 +288,4 @@ class PickerScreen(Screen):
             target = msg if self.query_one("#data-box").display else self.query_one("#details", Static)
             target.update(Text.assemble(("error: ", "bold"), str(err)))
             return
-        self.app.push_screen(DashboardScreen(spec, run=run))
+        self.app.open_dashboard(spec, run)

@@ -1,0 +1,302 @@
+"""A live run: one Trainer on its own thread, and the view built from its events.
+
+The trainer calls one plain callback on its thread. Batch ends (thousands a second) are coalesced
+into one slot; every other event is queued. The UI drains both on a timer (``poll``) and learns which
+parts changed, so a fast run cannot flood the screen. Costly parts (layer statistics, parameters)
+are asked for only when a visible view wants them; traces come back as futures.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from queue import Empty, SimpleQueue
+
+import numpy as np
+
+from .. import events as ev
+from ..backends.base import DEVICE_INFO, GRADIENTS
+from .base import HEADER, RUN_STATES, STATS, Control, RunView
+from .fold import fold_event
+
+GPU_EVERY = 2.0  # seconds between reads of the GPU's memory for the status line
+LIVE_CONTROLS = Control.START | Control.PAUSE | Control.STEP | Control.EPOCH | Control.STOP | Control.SET_LR
+
+
+class _Rate:
+    """Steps per second over the last couple of seconds of running, and time spent running."""
+
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
+        self.samples: list[tuple[float, int]] = []
+        self.active = 0.0
+        self._since: float | None = None
+
+    def update(self, step: int, running: bool) -> None:
+        now = self.clock()
+        if self._since is not None:
+            self.active += now - self._since
+        if running:
+            self._since = now
+            self.samples.append((now, step))
+            while len(self.samples) > 2 and now - self.samples[0][0] > 2.0:
+                self.samples.pop(0)
+        else:
+            self._since = None
+            self.samples.clear()
+
+    def rate(self) -> float | None:
+        if len(self.samples) < 2:
+            return None
+        (t0, s0), (t1, s1) = self.samples[0], self.samples[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else None
+
+
+def gpu_note(backend) -> str:
+    """'NVIDIA H100 80GB HBM3 · 1.2/79 GB' from the backend's device_info(), or '' if it has none."""
+    if DEVICE_INFO not in backend.capabilities:
+        return ""
+    try:
+        info = backend.device_info()
+    except Exception:  # noqa: BLE001 - a status line must not break the run
+        return ""
+    name, total = info.get("name") or "", info.get("mem_total")
+    used = info.get("mem_reserved") or info.get("mem_used")
+    if used is not None and total:
+        return f"{name} · {used / 2**30:.1f}/{total / 2**30:.0f} GB"
+    return name
+
+
+def _params_and_grads(step: int):
+    """What the trainer thread reads for the matrix view: (step, weights, gradients or None)."""
+    def read(be):
+        return step, be.get_params(), (be.get_grads() if GRADIENTS in be.capabilities else None)
+    return read
+
+
+class LiveRun:
+    """One Trainer, its thread and the view built from its events (``Run`` protocol)."""
+
+    controls = LIVE_CONTROLS
+    read_only = False
+
+    def __init__(self, spec=None, *, backend: str | None = None, device: str | None = None, start: bool = False,
+                 clock=time.perf_counter, trainer=None):
+        from ..trainer import Trainer
+
+        tr = trainer if trainer is not None else Trainer(spec, backend=backend, device=device,
+                                                         start_paused=not start)
+        self.trainer, self.spec, self.data = tr, tr.spec, tr.data
+        self.queue: SimpleQueue = SimpleQueue()
+        t = tr.spec.values["training"]
+        self.view = RunView(preset=tr.spec.name, title=tr.spec.values["about"]["title"], backend=tr.backend.name,
+                            device=tr.backend.describe_device(), task=tr.data.task, epochs_total=tr.epochs,
+                            batches_per_epoch=tr.batches_per_epoch, patience=t["patience"], lr=tr.lr,
+                            seed=t["seed"], activations=tuple(tr.spec.activations), epoch=tr.epoch, step=tr.step)
+        self._rate = _Rate(clock)
+        self._params_future: Future | None = None
+        self._stats_pending = self._stats_fresh = False
+        self._epoch_in_flight, self._epochs_queued = False, 0
+        self._gpu = str(tr.backend.device).startswith("cuda") and DEVICE_INFO in tr.backend.capabilities
+        self._gpu_at = -1e9
+        self._latest_batch: ev.BatchEnded | None = None
+        self._seen_batch: ev.BatchEnded | None = None
+        self._tracer: ThreadPoolExecutor | None = None
+        self.opened = False
+        if tr.backend.warning:  # declared on the Backend interface: a setting this run ignores
+            self.view.message = tr.backend.warning
+
+    @classmethod
+    def wrap(cls, trainer) -> LiveRun:
+        """A run around a trainer someone else already drives (its events do not reach this view)."""
+        run = cls(trainer=trainer)
+        run.opened = True
+        return run
+
+    # ------------------------------------------------------------ the thread
+    def open(self, spawn: Callable[[Callable[[], None]], object] | None = None) -> None:
+        """Start Trainer.fit on a thread: ``spawn(fn)`` (e.g. a Textual thread worker) or a plain one."""
+        if self.opened:
+            return
+        self.opened = True
+        if spawn is None:
+            threading.Thread(target=self._fit, name="dltui-trainer", daemon=True).start()
+        else:
+            spawn(self._fit)
+
+    def close(self) -> None:
+        """Stop the trainer and let the helper thread go (a later request starts a new one)."""
+        self.stop()
+        if self._tracer is not None:
+            self._tracer.shutdown(wait=False)
+            self._tracer = None
+
+    def _fit(self) -> None:
+        try:
+            with np.errstate(all="ignore"):
+                self.trainer.fit(callbacks=[self.on_event])
+        except Exception:  # noqa: BLE001 - the trainer has already emitted Failed with the message
+            pass
+
+    def on_event(self, e: ev.Event) -> None:
+        """The trainer's callback (training thread): batch ends go to one slot (an attribute store is
+        atomic), every other event to the queue."""
+        if type(e) is ev.BatchEnded:
+            self._latest_batch = e
+        else:
+            self.queue.put(e)
+
+    # ------------------------------------------------------------ state
+    @property
+    def state(self) -> str:
+        if self.view.state in ("diverged", "failed", "finished"):
+            return RUN_STATES[self.view.state]
+        return {"ready": "idle", "finished": "ended"}.get(self.trainer.state, self.trainer.state)
+
+    @property
+    def active(self) -> bool:
+        return not self.view.ended and self.trainer.state != "finished"
+
+    @property
+    def started_training(self) -> bool:
+        return self.trainer.step > 0
+
+    @property
+    def stats_pending(self) -> bool:
+        """Layer statistics were asked for and have not arrived yet."""
+        return self._stats_pending
+
+    @property
+    def busy(self) -> bool:
+        """An epoch asked for with `e` is still running (or more are queued)."""
+        return self._epoch_in_flight or self._epochs_queued > 0
+
+    # ------------------------------------------------------------ controls (UI thread, never blocking)
+    def toggle(self) -> bool:
+        self._epochs_queued = 0
+        return self.trainer.toggle()
+
+    def pause(self) -> None:
+        self._epochs_queued = 0
+        self.trainer.pause()
+
+    def step_batch(self, with_stats: bool = False) -> Future:
+        """One optimizer step; the future gives its step number once it has run. ``with_stats``: it also
+        reports layer statistics, with the update ratio of exactly this step."""
+        self._epochs_queued = 0
+        if with_stats:
+            self._stats_pending = True
+        return self.trainer.step_batch(1, with_stats=with_stats)
+
+    def step_epoch(self) -> None:
+        """One more epoch; presses while an epoch is still running are queued, not lost."""
+        if self._epoch_in_flight:
+            self._epochs_queued += 1
+            return
+        self._epoch_in_flight = True
+        self.trainer.step_epoch()
+
+    def stop(self) -> None:
+        self._epochs_queued = 0
+        self.trainer.stop()
+
+    def set_lr(self, lr: float) -> None:
+        self.trainer.set_lr(lr)
+        self.view.lr = lr
+
+    def trace(self, rows=None) -> Future:
+        """A future of the trace of these training rows (None: the batch the next step trains), taken on
+        the training thread between batches (or on a helper thread when no loop runs)."""
+        from ..batch_trace import trace_rows
+
+        return self._helper().submit(lambda: trace_rows(self.trainer, rows).result())
+
+    def _helper(self) -> ThreadPoolExecutor:
+        """A thread that waits on the trainer for the UI: when no loop runs, ``trainer.call`` runs the
+        work at once on the calling thread - this one, never the UI's."""
+        if self._tracer is None:
+            self._tracer = ThreadPoolExecutor(1, thread_name_prefix="dltui-run")
+        return self._tracer
+
+    # ------------------------------------------------------------ on-demand views
+    def want_stats(self) -> None:
+        v = self.view
+        if self._stats_pending or v.stats_step == v.step:
+            return
+        if self.trainer.state == "finished":
+            v.stats, v.stats_step, self._stats_fresh = tuple(self.trainer.backend.layer_stats()), v.step, True
+            return
+        self._stats_pending = True
+        self.trainer.request_stats()
+
+    def want_params(self) -> None:
+        if self._params_future is not None or self.view.params_step == self.view.step:
+            return
+        read = _params_and_grads(self.view.step)
+        self._params_future = self._helper().submit(lambda: self.trainer.call(read).result())
+
+    # ------------------------------------------------------------ draining
+    def poll(self) -> set[str]:
+        v, changed = self.view, set()
+        n = self._drain(changed)
+        if self._stats_fresh:
+            self._stats_fresh = False
+            changed.add(STATS)
+        changed |= self._take_params()
+        running = v.state == "running"
+        if self._gpu and time.monotonic() - self._gpu_at >= GPU_EVERY:
+            self._gpu_at = time.monotonic()
+            note = gpu_note(self.trainer.backend)
+            if note != v.device_note:
+                v.device_note = note
+                changed.add(HEADER)
+        self._rate.update(v.step, running)
+        rate = self._rate.rate()
+        if rate is not None:
+            v.steps_per_s = rate
+        v.elapsed = self._rate.active
+        if n or running:
+            changed.add(HEADER)
+        return changed
+
+    def _drain(self, changed: set[str]) -> int:
+        """Fold the latest batch and every queued event; how many there were."""
+        n = 0
+        while True:
+            b = self._latest_batch  # the latest batch first: a Paused or EpochEnded queued after it is newer
+            if b is not None and b is not self._seen_batch:
+                self._seen_batch = b
+                if b.step >= self.view.step:
+                    self.fold(b, changed)
+                n += 1
+            try:
+                e = self.queue.get_nowait()
+            except Empty:
+                return n
+            n += 1
+            self.fold(e, changed)
+
+    def _take_params(self) -> set[str]:
+        f = self._params_future
+        if f is None or not f.done():
+            return set()
+        self._params_future = None
+        if f.exception() is not None:
+            return set()
+        v = self.view
+        v.params_step, v.params, v.grads = f.result()
+        v.params_label = f"step {v.params_step}"
+        return {"params"}
+
+    def fold(self, e: ev.Event, changed: set[str]) -> None:
+        """Fold one event into the view (UI thread); the run's own bookkeeping follows."""
+        fold_event(self.view, e, changed, running=self.trainer.running)
+        if isinstance(e, ev.EpochEnded) and self._epoch_in_flight:
+            self._epoch_in_flight = False
+            if self._epochs_queued:
+                self._epochs_queued -= 1
+                self.step_epoch()
+        elif isinstance(e, (ev.LayerStatsReady, ev.Failed, ev.Finished)):
+            self._stats_pending = False

@@ -1,0 +1,49 @@
+"""What the CLI's commands and the app's screens share: the error a person can fix, and building a
+run's preset from command-line options. Imports nothing from the rest of tui/."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class UserError(Exception):
+    """Raised by commands for mistakes a person can fix; printed without a traceback."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    from dltui.core.errors import USER_ERRORS
+
+    return (UserError, *USER_ERRORS)
+
+
+def add_run_options(sp: argparse.ArgumentParser, preset_help: str | None = None) -> None:
+    """The options every command that builds a run from a preset shares (the app's too, where the
+    preset is optional: give ``preset_help``)."""
+    if preset_help:
+        sp.add_argument("preset", nargs="?", help=preset_help)
+    else:
+        sp.add_argument("preset", help="a preset name (see `dltui list`) or a path to a .toml file")
+    sp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a preset value, e.g. --set optimizer.lr=3e-4 (repeatable)")
+    sp.add_argument("--data", metavar="CSV", help="the CSV file for csv presets (sets data.path)")
+    sp.add_argument("--epochs", type=int, metavar="N", help="shorthand for --set training.epochs=N")
+    sp.add_argument("--seed", type=int, metavar="N", help="shorthand for --set training.seed=N")
+    sp.add_argument("--backend", choices=["numpy", "torch"], help="numpy (default) or torch")
+    sp.add_argument("--device", metavar="DEV", help="auto | cpu | cuda | cuda:N | mps (torch backend)")
+
+
+def spec_from_args(args):
+    from dltui.core.spec import load_preset, parse_override
+
+    overrides = dict(parse_override(o) for o in args.overrides)
+    if args.data is not None:
+        overrides["data.path"] = args.data
+    if args.epochs is not None:
+        overrides["training.epochs"] = args.epochs
+    if args.seed is not None:
+        overrides["training.seed"] = args.seed
+    if args.backend:
+        overrides["training.backend"] = args.backend
+    if args.device:
+        overrides["training.device"] = args.device
+    return load_preset(args.preset, overrides)

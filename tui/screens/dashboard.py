@@ -44,7 +44,8 @@ class DashboardScreen(Screen):
         Binding("s", "stop", "stop", tooltip="stop (keeps the best weights)"),
         Binding("r", "restart", "restart", tooltip="restart with a new seed"),
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
-        Binding("o", "settings", "settings", tooltip="settings: learning rate, batch size, epochs, backend/device"),
+        Binding("o", "settings", "edit", tooltip="edit the preset: layers, activations, inputs, data, noise, "
+                "split, batch size, learning rate, optimizer, L1/L2 (restarts the run)"),
         Binding("l", "log_scale", "log", show=False, tooltip="loss plot: log / linear scale"),
         Binding("v", "view", "view",
                 tooltip="switch the right panel (learned / weights); on small terminals, show it"),
@@ -324,8 +325,18 @@ class DashboardScreen(Screen):
             return
         from dltui.tui.screens.settings import SettingsScreen
 
-        self.app.push_screen(SettingsScreen(self.spec, live=self.run.active and self.run.started_training),
-                             self._apply_settings)
+        self.app.push_screen(SettingsScreen(self.spec), self._apply_edit)
+
+    def _apply_edit(self, edited) -> None:
+        """The editor's result: a new run of the edited preset; the old run's loss stays as a ghost."""
+        if edited is None:
+            return
+        old = list(self.run.view.history) if self.run is not None else []
+        running = self.run is not None and self.run.view.state == "running"
+        if self._new_run(edited.spec, start=running):
+            if old:
+                self.w_loss.set_ghost(old, "before")
+            self._say("restarted: " + "; ".join(edited.changes), "info")
 
     def _apply_settings(self, changes: dict | None) -> None:
         from dltui.core.spec import SpecError

@@ -42,6 +42,8 @@ class LossPlot(PlotextPlot):
         self.log_scale = True
         self._history: list = []
         self._problem, self._patience = "regression", 0
+        self.ghost: list = []  # the previous run's epochs, drawn faint behind this run's (set_ghost)
+        self.ghost_label = "before"
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -50,6 +52,16 @@ class LossPlot(PlotextPlot):
     def show_history(self, history, task: str = "regression", patience: int = 0) -> None:
         self._history, self._problem, self._patience = list(history), task, patience
         self._draw()
+
+    def set_ghost(self, history, label: str = "before") -> None:
+        """Keep another run's curve (its validation loss, else its training loss) faint behind this one's."""
+        self.ghost, self.ghost_label = list(history), label
+        self._draw()
+
+    def _ghost_points(self, log: bool) -> list[tuple[int, float]]:
+        h = thin(self.ghost, 2 * max(self.size.width, 40))
+        pts = [(e.epoch, _y(e.val_loss if e.val_loss is not None else e.train_loss, log)) for e in h]
+        return [p for p in pts if p[1] is not None]
 
     def toggle_log(self) -> bool:
         self.log_scale = not self.log_scale
@@ -86,28 +98,31 @@ class LossPlot(PlotextPlot):
         train = [p for p in train if p[1] is not None]
         val = [(e.epoch, _y(e.val_loss, log)) for e in h]
         val = [p for p in val if p[1] is not None]
-        if not train and not val:
+        ghost = self._ghost_points(log)
+        if not train and not val and not ghost:
             plt.xlim(0, 1)
             plt.ylim(0, 1)
             plt.yticks([])
             self.refresh()
             return
+        if ghost:  # first, so this run's lines are drawn over it
+            plt.plot(*zip(*ghost), label=self.ghost_label, marker="·", color="gray")
         if train:
             plt.plot(*zip(*train), label="train", marker="braille", color="cyan")
         if val:
             plt.plot(*zip(*val), label="val", marker="hd", color="orange")
-        ys = [y for _, y in train + val]
+        ys = [y for _, y in train + val + ghost]
         lo, hi_y = min(ys), max(ys)
         if hi_y - lo < 1e-9:
             lo, hi_y = lo - 0.5, hi_y + 0.5
         plt.ylim(lo, hi_y)
         ticks = value_ticks(lo, hi_y)
         plt.yticks(ticks, [_label(t, log) for t in ticks])
-        best = h[-1].best_epoch
+        best = h[-1].best_epoch if h else 0
         if best:
             plt.vline(best, color="green")
-        hi = max(h[-1].epoch, 2)
-        plt.xlim(min(h[0].epoch, 1), hi)
+        hi = max(h[-1].epoch if h else 0, ghost[-1][0] if ghost else 0, 2)
+        plt.xlim(1, hi)
         plt.xticks(epoch_ticks(hi))
         self.refresh()
 

@@ -77,6 +77,17 @@ def _curve(rng, n, x_min, x_max, noise, f) -> Generated:
     return Generated(x, y, f, ["x"])
 
 
+@dataclass(frozen=True)
+class PiecewiseLinear:
+    """The curve through the knots (xs, ys), linear between them: a target that knows its own pieces."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.interp(x, self.xs, self.ys)
+
+
 @generator("piecewise", "regression")
 def piecewise(rng, n_samples: int = 256, kinks: int = 3, noise: float = 0.05,
               x_min: float = -3.0, x_max: float = 3.0) -> Generated:
@@ -88,7 +99,7 @@ def piecewise(rng, n_samples: int = 256, kinks: int = 3, noise: float = 0.05,
     xs = np.concatenate([[x_min], np.sort(inner), [x_max]])
     ys = np.cumsum(rng.uniform(-1.0, 1.0, kinks + 2) * np.sign(rng.standard_normal(kinks + 2)))
     ys = (ys - ys.mean()) / (ys.std() + 1e-12)
-    return _curve(rng, n_samples, x_min, x_max, noise, lambda x: np.interp(x, xs, ys))
+    return _curve(rng, n_samples, x_min, x_max, noise, PiecewiseLinear(xs, ys))
 
 
 @generator("sin", "regression")

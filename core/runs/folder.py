@@ -87,6 +87,9 @@ class WatchedRun:
     def set_lr(self, lr: float) -> None:
         pass
 
+    def set_params(self, params) -> Future:
+        return done()  # another process's run: not ours to change
+
     def want_stats(self) -> None:
         pass  # the statistics come with each checkpoint read
 

@@ -46,6 +46,11 @@ class DashboardScreen(Screen):
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
         Binding("o", "settings", "edit", tooltip="edit the preset: layers, activations, inputs, data, noise, "
                 "split, batch size, learning rate, optimizer, L1/L2 (restarts the run)"),
+        Binding("u", "unit(1)", "unit", tooltip="next hidden unit (U: previous): 2-D sets show its output over "
+                "the plane; 1-D runs open the unit view, where w b c are shaped by hand"),
+        Binding("U", "unit(-1)", "unit", show=False, tooltip="previous hidden unit"),
+        Binding("d", "discrete", "discretize", show=False, tooltip="2-D sets: the predicted class / its confidence"),
+        Binding("i", "points", "points", show=False, tooltip="2-D sets: training / validation / both points"),
         Binding("l", "log_scale", "log", show=False, tooltip="loss plot: log / linear scale"),
         Binding("v", "view", "view",
                 tooltip="switch the right panel (learned / weights); on small terminals, show it"),
@@ -57,7 +62,7 @@ class DashboardScreen(Screen):
     # the help screen's lines, in order: an action bound above (its keys, its tooltip), actions sharing
     # the first one's tooltip, or (keys, text) for keys a widget binds
     HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart", "backprop", "settings",
-                 ("lr(0.5)", "lr(2.0)"), "log_scale", "view",
+                 ("lr(0.5)", "lr(2.0)"), ("unit(1)", "unit(-1)"), "discrete", "points", "log_scale", "view",
                  ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"), "presets"]
 
     def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
@@ -294,6 +299,38 @@ class DashboardScreen(Screen):
         if self._read_only():
             return
         self._apply_settings({"optimizer.lr": self.run.view.lr * factor})
+
+    def action_unit(self, delta: int) -> None:
+        """2-D sets: the next unit's output over the plane; 1-D curves: the unit view (shape by hand)."""
+        plot = self.w_learned
+        name = plot.select_unit(delta)
+        if plot.mode == "curve" and self.run is not None and not self.read_only and plot.unit is not None:
+            from dltui.tui.screens.shape import ShapeScreen
+
+            self.app.push_screen(ShapeScreen(self.run, plot.unit), self._unit_back)
+            return
+        self._show_learned()
+        self._say(f"learned panel: {name} (u / U another, d discretize, i points)", "info")
+
+    def _unit_back(self, unit) -> None:
+        """Back from the unit view: the panel shows the unit chosen there, at the weights now."""
+        self.w_learned.unit = unit
+        self._refresh_all()
+
+    def _show_learned(self) -> None:
+        self.query_one("#right", TabbedContent).active = "tab-learned"
+        if self.has_class("-narrow") and not self._show_right:
+            self._show_right = True
+            self._layout_for(self.size.width, self.size.height)
+
+    def action_discrete(self) -> None:
+        on = self.w_learned.toggle_discrete()
+        self._show_learned()
+        self.notify("predicted class only" if on else "shaded by confidence")
+
+    def action_points(self) -> None:
+        self.notify(f"points: {self.w_learned.cycle_points()}")
+        self._show_learned()
 
     def action_log_scale(self) -> None:
         self.query_one(LossPlot).toggle_log()

@@ -46,8 +46,8 @@ class DashboardScreen(Screen):
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
         Binding("o", "settings", "edit", tooltip="edit the preset: layers, activations, inputs, data, noise, "
                 "split, batch size, learning rate, optimizer, L1/L2 (restarts the run)"),
-        Binding("u", "unit(1)", "unit", tooltip="next hidden unit (U: previous): 2-D sets show its output over "
-                "the plane; 1-D runs open the unit view, where w b c are shaped by hand"),
+        Binding("u", "unit(1)", "unit", show=False, tooltip="next hidden unit (U: previous): 2-D sets show its "
+                "output over the plane; 1-D runs open the unit view, where w b c are shaped by hand"),
         Binding("U", "unit(-1)", "unit", show=False, tooltip="previous hidden unit"),
         Binding("d", "discrete", "discretize", show=False, tooltip="2-D sets: the predicted class / its confidence"),
         Binding("i", "points", "points", show=False, tooltip="2-D sets: training / validation / both points"),

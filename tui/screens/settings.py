@@ -107,7 +107,8 @@ class SettingsScreen(ModalScreen["Edited | None"]):
         with Vertical(id="settings-box"):
             yield Static(f"edit the preset · {self.spec.name}", classes="box-title")
             yield EditorRows(self.model, id="edit-rows")
-            yield Input("", id="edit-input", placeholder="a value; enter sets it, escape leaves it")
+            yield Input("", id="edit-input", placeholder="a value; enter sets it, escape leaves it",
+                        select_on_focus=False)
             yield Static("", id="edit-changes", markup=False)
             yield Static("", id="settings-error", markup=False)
             yield Static("", id="edit-written", markup=False)
@@ -192,7 +193,8 @@ class SettingsScreen(ModalScreen["Edited | None"]):
 
     def action_apply(self) -> None:
         m = self.model
-        if m.error:
+        if m.error:  # the invalid edit was undone; the first enter after it only clears its message
+            m.error = ""
             self._show()
             return
         self.dismiss(Edited(m.spec(), m.changes()) if m.changes() else None)

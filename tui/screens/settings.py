@@ -87,14 +87,22 @@ class SettingsScreen(ModalScreen["Edited | None"]):
     """The editor. (Its name is the old settings screen's: `o` opens it, as before.)"""
 
     BINDINGS = [
-        Binding("escape", "cancel", "cancel"), Binding("enter", "apply", "apply & restart"),
-        Binding("up,k", "move(-1)", "up", show=False), Binding("down,j", "move(1)", "down", show=False),
-        Binding("left,h,minus", "change(-1)", "less", show=False),
-        Binding("right,l,plus,equals_sign", "change(1)", "more", show=False),
-        Binding("space", "toggle", "toggle", show=False), Binding("a", "add_layer", "add layer", show=False),
+        Binding("escape", "cancel", "cancel", tooltip="close without changing the run (or leave a typed value)"),
+        Binding("enter,ctrl+s", "apply", "apply & restart", key_display="enter",
+                tooltip="restart the run with the edited preset"),
+        Binding("up,k", "move(-1)", "up", show=False, key_display="↑/k", tooltip="the previous / next row"),
+        Binding("down,j", "move(1)", "down", show=False, key_display="↓/j"),
+        Binding("left,h,minus", "change(-1)", "less", show=False, key_display="←/h/-",
+                tooltip="change the row's value (a layer: its units)"),
+        Binding("right,l,plus,equals_sign", "change(1)", "more", show=False, key_display="→/l/+"),
+        Binding("space", "toggle", "toggle", show=False,
+                tooltip="the row's own action: a layer's activation, an input on/off, new data"),
+        Binding("a", "add_layer", "add layer", show=False, tooltip="add / remove a hidden layer"),
         Binding("x,delete", "remove_layer", "remove layer", show=False),
-        Binding("w", "write", "write TOML"), Binding("ctrl+s", "apply", "apply", show=False),
+        Binding("w", "write", "write TOML", tooltip="write the edited preset as TOML; show the command line"),
     ]
+    HELP_KEYS = [("move(-1)", "move(1)"), ("change(-1)", "change(1)"), "toggle", ("add_layer", "remove_layer"),
+                 ("0-9 . -", "type a value (enter sets it)"), "apply", "write", "cancel"]
 
     def __init__(self, spec, *, live: bool = False, save_dir: str | Path | None = None):
         super().__init__()

@@ -17,21 +17,28 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 
 class ShapeScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "back"), Binding("u", "unit(1)", "unit"),
+        Binding("escape", "back", "back", tooltip="back to the dashboard (the panel shows this unit)"),
+        Binding("u", "unit(1)", "unit", tooltip="next / previous hidden unit (every layer)"),
         Binding("U", "unit(-1)", "unit", show=False),
-        Binding("w", "nudge('w',1)", "w+"), Binding("W", "nudge('w',-1)", "w-", show=False),
+        Binding("w", "nudge('w',1)", "w+", tooltip="nudge the unit's w, b, c or the output bias up / down "
+                "(pauses the run; the network takes the weights)"),
+        Binding("W", "nudge('w',-1)", "w-", show=False),
         Binding("b", "nudge('b',1)", "b+"), Binding("B", "nudge('b',-1)", "b-", show=False),
         Binding("c", "nudge('c',1)", "c+"), Binding("C", "nudge('c',-1)", "c-", show=False),
         Binding("k", "nudge('bias',1)", "bias+"), Binding("K", "nudge('bias',-1)", "bias-", show=False),
         Binding("right_square_bracket", "step(2.0)", "step×2", show=False),
-        Binding("left_square_bracket", "step(0.5)", "step÷2", show=False),
-        Binding("t", "parts", "target pieces"), Binding("space", "toggle", "start/pause"),
+        Binding("left_square_bracket", "step(0.5)", "step÷2", show=False, tooltip="halve / double the step"),
+        Binding("t", "parts", "target pieces", tooltip="the target's own pieces: a constant plus one hard "
+                "sigmoid per linear piece (piecewise presets)"),
+        Binding("space", "toggle", "start/pause", tooltip="start / pause training (from the edited weights)"),
     ]
+    HELP_KEYS = [("unit(1)", "unit(-1)"), tuple(f"nudge('{p}',{s})" for p in ("w", "b", "c", "bias") for s in (1, -1)),
+                 ("step(0.5)", "step(2.0)"), "parts", "toggle", "back"]
 
     def __init__(self, run, unit: tuple[int, int] | None = None):
         super().__init__()
@@ -46,8 +53,8 @@ class ShapeScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static("", id="shape-head", markup=False)
         yield ShapePlot(self.run.data, self.run.spec, id="shape-plot")
+        yield Static("", id="shape-msg", markup=False)
         yield Static("", id="shape-keys", markup=False)
-        yield Footer()
 
     def on_mount(self) -> None:
         self.run.want_params()
@@ -97,7 +104,10 @@ class ShapeScreen(Screen):
         head.update(text)
         self.query_one("#shape-plot", ShapePlot).show(self.params, self.unit)
         keys = "u/U unit · w/W b/B c/C k/K nudge ±step · [ ] step · t target pieces · space train · esc back"
-        self.query_one("#shape-keys", Static).update(self.message or keys)
+        self.query_one("#shape-keys", Static).update(keys)
+        msg = self.query_one("#shape-msg", Static)
+        msg.update(self.message)
+        msg.display = bool(self.message)
 
     # ------------------------------------------------------------ keys
     def action_unit(self, delta: int) -> None:

@@ -301,7 +301,6 @@ async def test_a_nudged_unit_changes_the_output_by_exactly_c_delta_sigma_and_the
         await wait_for(pilot, lambda: np.allclose(be.get_params()[0][1], sh.params[0][1], atol=1e-6),
                        what="the trainer to take the weights")
         assert "train loss" in str(sh.query_one("#shape-head").render())
-        await pilot.press("n")  # training goes on from the edited weights (n: not bound here; space is)
         await pilot.press("space")
         await wait_for(pilot, lambda: scr.run.trainer.step > scr.run.view.batches_per_epoch, what="training")
         await pilot.press("space", "escape")

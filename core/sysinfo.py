@@ -218,3 +218,43 @@ def gpu_line(g: GpuSample) -> str:
 def host_line(h: HostSample) -> str:
     cpu = "?" if h.cpu is None else f"{h.cpu:.0f}%"
     return f"host · CPU {cpu} of {h.n_cpus} cores · RAM {fmt_gib(h.ram_used)}/{fmt_gib(h.ram_total)} GiB"
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None], lo: float = 0.0, hi: float | None = None, width: int = 30) -> str:
+    """The last ``width`` values as block characters between lo and hi (max of the values if None);
+    a missing value is a space."""
+    vals = values[-width:]
+    known = [v for v in vals if v is not None]
+    top = hi if hi is not None else (max(known) if known else 1.0)
+    span = max(top - lo, 1e-12)
+    out = []
+    for v in vals:
+        if v is None:
+            out.append(" ")
+        else:
+            out.append(BARS[min(len(BARS) - 1, max(0, int((v - lo) / span * (len(BARS) - 1) + 0.5)))])
+    return "".join(out)
+
+
+def panel_lines(s: Sampler, width: int = 30) -> list[str]:
+    """The whole panel as plain lines (the screen and `dltui top --once` both show these)."""
+    gpus, host = s.latest()
+    lines = []
+    if not gpus:
+        lines.append(s.why_no_gpu or "no GPU: NVML sees none")
+    for g in gpus:
+        lines.append(gpu_line(g))
+        lines.append(f"  util  {sparkline(s.history(g.index, 'util'), 0, 100, width)}")
+        lines.append(f"  mem   {sparkline(s.history(g.index, 'mem_used'), 0, g.mem_total, width)}")
+        lines.append(f"  temp  {sparkline(s.history(g.index, 'temp'), 20, 95, width)}")
+        if g.power is not None:
+            lines.append(f"  power {sparkline(s.history(g.index, 'power'), 0, g.power_limit, width)}")
+        for pid, mem, name in g.processes:
+            lines.append(f"  pid {pid:<8} {name:<16} {fmt_gib(mem)} GiB")
+    if host is not None:
+        lines.append(host_line(host))
+        lines.append(f"  cpu   {sparkline(s.cpu_history(), 0, 100, width)}")
+    return lines

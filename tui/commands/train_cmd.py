@@ -29,6 +29,9 @@ def add_parser(sub) -> None:
     sp.add_argument("--every", type=int, default=1, metavar="N",
                     help="without a terminal, print every N-th epoch (default 1)")
     sp.add_argument("--quiet", action="store_true", help="print only the summary")
+    sp.add_argument("--layers-every", type=float, default=2.0, metavar="S",
+                    help="write per-layer stats (weights, gradients) to layers.jsonl every S seconds, for "
+                         "`dltui watch` (default 2; 0 turns it off)")
     sp.set_defaults(run=run)
 
 
@@ -151,7 +154,7 @@ def run(args) -> int:
 
     old = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = trainer.fit(callbacks=[printer])
+        result = trainer.fit(callbacks=[printer, *extra_callbacks(args, trainer, out)])
     except Exception as e:  # a failure inside the run (device lost, out of memory): the checkpoints stay
         print(f"dltui: the run failed: {type(e).__name__}: {e}\nCheckpoints written so far are in {out}.",
               file=sys.stderr)
@@ -163,6 +166,17 @@ def run(args) -> int:
         print(f"note: {late}", file=sys.stderr)
     say(summary(result, spec, out))
     return 1 if result.reason == "diverged" else 0
+
+
+def extra_callbacks(args, trainer, out: str) -> list:
+    """Layer stats for `dltui watch` (layers.jsonl)."""
+    from dltui.core.layerlog import FILENAME, LayerLog
+
+    every = getattr(args, "layers_every", 2.0)
+    if every and every > 0:
+        return [LayerLog(trainer, out, every=every)]
+    (Path(out) / FILENAME).unlink(missing_ok=True)
+    return []
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:

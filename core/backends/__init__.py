@@ -10,6 +10,14 @@ class BackendError(RuntimeError):
 
 
 def make_backend(name: str, spec, n_in: int, n_out: int, params=None, device: str | None = None) -> Backend:
+    if name == "auto":  # the fastest option by measurement (core/autodevice.py); the spec records it
+        from ..autodevice import apply, choose
+
+        choice = choose(spec, n_in, n_out, device=device or spec.values["training"]["device"])
+        apply(spec, choice)
+        be = make_backend(choice.option.backend, spec, n_in, n_out, params, choice.option.device)
+        be.auto_reason = choice.reason
+        return be
     if name == "numpy":
         if device not in (None, "auto", "cpu"):
             raise BackendError(f"The numpy backend runs on the CPU only (asked for device '{device}'); "
@@ -29,7 +37,7 @@ def make_backend(name: str, spec, n_in: int, n_out: int, params=None, device: st
         from .torch_backend import TorchBackend
 
         return TorchBackend(spec, n_in, n_out, params, device=device or spec.values["training"]["device"])
-    raise BackendError(f"Unknown backend '{name}': use numpy or torch.")
+    raise BackendError(f"Unknown backend '{name}': use numpy, torch or auto.")
 
 
 __all__ = ["Backend", "BackendError", "make_backend"]

@@ -140,6 +140,8 @@ def run(args) -> int:
     check_out_dir(Path(out), args.overwrite)
     trainer = Trainer(spec, out_dir=out)
     ensure_writable(Path(out))
+    if getattr(trainer.backend, "auto_reason", None):
+        print(f"auto: {trainer.backend.auto_reason}", file=sys.stderr)
     warned = getattr(trainer.backend, "warning", None)
     if warned:
         print(f"note: {warned}", file=sys.stderr)

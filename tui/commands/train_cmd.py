@@ -32,6 +32,9 @@ def add_parser(sub) -> None:
     sp.add_argument("--layers-every", type=float, default=2.0, metavar="S",
                     help="write per-layer stats (weights, gradients) to layers.jsonl every S seconds, for "
                          "`dltui watch` (default 2; 0 turns it off)")
+    sp.add_argument("--tensorboard", metavar="DIR",
+                    help="also write TensorBoard event files to DIR: losses, accuracy, lr every epoch; weight and "
+                         'gradient histograms every 2 s (needs pip install "dltui[tensorboard]")')
     sp.set_defaults(run=run)
 
 
@@ -145,6 +148,7 @@ def run(args) -> int:
     warned = getattr(trainer.backend, "warning", None)
     if warned:
         print(f"note: {warned}", file=sys.stderr)
+    extras = extra_callbacks(args, trainer, out)
     tty = sys.stdout.isatty() and not args.quiet
     printer = RichPrinter() if tty else PlainPrinter(args.every, args.quiet)
 
@@ -156,7 +160,7 @@ def run(args) -> int:
 
     old = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = trainer.fit(callbacks=[printer, *extra_callbacks(args, trainer, out)])
+        result = trainer.fit(callbacks=[printer, *extras])
     except Exception as e:  # a failure inside the run (device lost, out of memory): the checkpoints stay
         print(f"dltui: the run failed: {type(e).__name__}: {e}\nCheckpoints written so far are in {out}.",
               file=sys.stderr)
@@ -171,14 +175,26 @@ def run(args) -> int:
 
 
 def extra_callbacks(args, trainer, out: str) -> list:
-    """Layer stats for `dltui watch` (layers.jsonl)."""
+    """Layer stats for `dltui watch` (layers.jsonl) and, with --tensorboard, TensorBoard event files."""
     from dltui.core.layerlog import FILENAME, LayerLog
 
+    out_cbs = []
     every = getattr(args, "layers_every", 2.0)
     if every and every > 0:
-        return [LayerLog(trainer, out, every=every)]
-    (Path(out) / FILENAME).unlink(missing_ok=True)
-    return []
+        out_cbs.append(LayerLog(trainer, out, every=every))
+    else:
+        (Path(out) / FILENAME).unlink(missing_ok=True)
+    if getattr(args, "tensorboard", None):
+        from dltui.core.tboard import TensorBoardLog, TensorBoardMissing
+        from dltui.tui.cli import UserError
+
+        try:
+            out_cbs.append(TensorBoardLog(trainer, args.tensorboard))
+        except TensorBoardMissing as e:
+            raise UserError(str(e)) from None
+        except OSError as e:
+            raise UserError(f"--tensorboard {args.tensorboard}: cannot write there ({e.strerror or e}).") from None
+    return out_cbs
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:

@@ -131,9 +131,12 @@ def time_option(opt: Option, spec, n_in: int, n_out: int, seconds: float = PROBE
         n_batches = max(1, len(x) // be.bs)
         perm = np.arange(len(x))
         be.begin_epoch(perm)
-        for i in range(WARMUP):
+        t0 = time.perf_counter()
+        for i in range(WARMUP):  # a slow option stops warming up early: the probe's cost stays bounded
             be.train_step(i % n_batches)
-        be.last_loss()  # waits for the device
+            be.last_loss()  # waits for the device
+            if not opt.graph and time.perf_counter() - t0 >= seconds:
+                break
         steps, t0 = 0, time.perf_counter()
         while True:
             if steps and steps % n_batches == 0:
@@ -214,10 +217,10 @@ def pick(opts: list[Option], table: list, note: str = "") -> Choice:
         return Choice(Option("numpy", "cpu"), "every option failed to run; using the NumPy engine", table)
     sps, best = max(ok, key=lambda t: t[0])
     others = sorted(((s, o) for s, o in ok if o != best), key=lambda t: -t[0])
-    reason = f"{best.label}: {sps:,.0f} steps/s"
+    reason = f"{best.label}: {fmt_sps(sps)} steps/s"
     if others:
         s2, o2 = others[0]
-        reason += f", {sps / s2:.2f}x the next best ({o2.label}, {s2:,.0f} steps/s)"
+        reason += f", {sps / s2:.2f}x the next best ({o2.label}, {fmt_sps(s2)} steps/s)"
     else:
         reason += " (the only option measured)"
     if note:
@@ -257,11 +260,17 @@ def apply(spec, choice: Choice) -> None:
     t.update(backend=choice.option.backend, device=choice.option.device, graph=choice.option.graph)
 
 
+def fmt_sps(sps: float | None) -> str:
+    if sps is None:
+        return "-"
+    return format(sps, ",.0f") if sps >= 100 else format(sps, ".3g")
+
+
 def format_table(choice: Choice) -> str:
     width = max(len(r[0]) for r in choice.table) + 2
     lines = [f"{'option':<{width}}{'steps/s':>12}"]
     for label, sps, note in choice.table:
         mark = "  <- winner" if label == choice.option.label else ""
-        lines.append(f"{label:<{width}}{'-' if sps is None else format(sps, ',.0f'):>12}{mark}"
+        lines.append(f"{label:<{width}}{fmt_sps(sps):>12}{mark}"
                      + (f"  ({note})" if note else ""))
     return "\n".join(lines)

@@ -40,6 +40,9 @@ def test_reader_gives_what_the_trainer_measured(tmp_path):
 
 
 def test_layer_table_shows_the_same_cells(tmp_path):
+    import pytest
+
+    pytest.importorskip("textual")
     from dltui.tui.widgets.layer_table import cells
 
     _, _, seen = _run(tmp_path, epochs=1)

@@ -75,6 +75,9 @@ def test_watch_folder_without_terminal_prints_the_list(tmp_path):
 
 
 def test_overview_screen_lists_and_opens_a_run(tmp_path):
+    import pytest
+
+    pytest.importorskip("textual")
     from dltui.tui.screens.dashboard import DashboardScreen
     from dltui.tui.screens.runs_overview import RunsOverviewScreen
     from textual.app import App

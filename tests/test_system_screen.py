@@ -71,3 +71,34 @@ def test_top_bad_interval_is_a_usage_error():
     out = subprocess.run([*CLI, "top", "--interval", "-1"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "--interval" in out.stderr and "Traceback" not in out.stderr
+
+
+@sync
+async def test_g_opens_the_panel_over_a_watched_run_with_its_speed(tmp_path):
+    from dltui.tui.app import DltuiApp
+    from dltui.tui.cli import main
+
+    assert main(["train", "xor", "--epochs", "3", "--out", str(tmp_path), "--quiet"]) == 0
+    app = DltuiApp(watch_dir=tmp_path, freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        dash = app.screen
+        await wait_for(pilot, lambda: len(dash.run.view.history) == 3, what="the run's epochs")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, SystemScreen), what="the panel")
+        run = str(app.screen.query_one("#sys-run", Static).render())
+        assert run.startswith("this run: xor · finished · ") and "steps/s · numpy/cpu" in run
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is dash, what="the dashboard again")
+
+
+@sync
+async def test_g_still_types_in_the_picker_filter():
+    from dltui.tui.app import DltuiApp
+    from textual.widgets import Input
+
+    app = DltuiApp(scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"gauss")
+        assert app.screen.query_one("#filter", Input).value == "gauss"
+        assert not isinstance(app.screen, SystemScreen)

@@ -21,6 +21,7 @@ class DltuiApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
+        Binding("g", "system_panel", "system", show=False),
     ]
 
     def __init__(self, *, run=None, spec=None, start: bool = False, watch_dir: str | Path | None = None,
@@ -49,6 +50,13 @@ class DltuiApp(App):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_system_panel(self) -> None:
+        """`g`: the system panel (GPUs, host, this run's speed) over the dashboard or a watched run."""
+        from dltui.tui.screens.system import SystemScreen, run_line_for
+
+        if not isinstance(self.screen, SystemScreen):
+            self.push_screen(SystemScreen(run_line=run_line_for(self.screen)))
 
     async def action_quit(self) -> None:
         for screen in self.screen_stack:

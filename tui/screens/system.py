@@ -18,6 +18,21 @@ from textual.widgets import Footer, Static
 REFRESH = 1.0
 
 
+def run_line_for(screen) -> Callable[[], str] | None:
+    """A ``run_line`` for the screen the panel opens over: its run's preset, speed and device."""
+    run = getattr(screen, "run", None)
+    if getattr(run, "view", None) is None:
+        return None
+
+    def line() -> str:
+        v = run.view
+        where = f"{v.backend}/{v.device}" if v.backend else (v.device or "?")
+        speed = f"{v.steps_per_s:,.0f} steps/s" if v.steps_per_s else "no speed yet"
+        note = f" · {v.device_note}" if v.device_note else ""
+        return f"this run: {v.preset} · {v.state} · {speed} · {where}{note}"
+    return line
+
+
 class SystemScreen(Screen):
     """``run_line`` (optional) returns one line about the run being shown: its steps/s and device."""
 

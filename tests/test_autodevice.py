@@ -125,3 +125,13 @@ def test_bench_prints_the_table(capsys):
 def test_bench_bad_seconds_is_a_usage_error(capsys):
     assert main(["bench", "xor", "--seconds", "0"]) == 2
     assert "--seconds" in capsys.readouterr().err
+
+
+def test_device_auto_alone_means_measure():
+    from dltui.tui.cli import build_parser, spec_from_args
+
+    p = build_parser()
+    assert spec_from_args(p.parse_args(["train", "xor", "--device", "auto"])).values["training"]["backend"] == "auto"
+    both = spec_from_args(p.parse_args(["train", "xor", "--backend", "torch", "--device", "auto"]))
+    assert both.values["training"]["backend"] == "torch"  # an explicit backend keeps today's meaning
+    assert spec_from_args(p.parse_args(["train", "xor"])).values["training"]["backend"] == "numpy"

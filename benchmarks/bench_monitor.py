@@ -75,6 +75,28 @@ def timed(device: str, epochs: int, every: float | None) -> float:
     return epochs * (N // BATCH) / dt
 
 
+def parts(device: str, n: int = 2000) -> tuple[float, float]:
+    """(microseconds per mon.step() call between stats, milliseconds per stats record)."""
+    model, opt, x, y = setup(device)
+    loss = nn.functional.mse_loss(model(x[:BATCH]), y[:BATCH])
+    loss.backward()
+    with tempfile.TemporaryDirectory() as d, monitor(model, d, every=1e9) as mon:
+        mon.step(loss)  # arms the first stats
+        model(x[:BATCH])
+        mon.step(loss)
+        t0 = time.perf_counter()
+        for _ in range(n):
+            mon.step(loss)
+        per_step = (time.perf_counter() - t0) / n * 1e6
+        t0 = time.perf_counter()
+        for _ in range(20):
+            mon._arm()
+            model(x[:BATCH])
+            mon._layer_stats()
+        per_stats = (time.perf_counter() - t0) / 20 * 1e3
+    return per_step, per_stats
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cpu, and cuda when present)")
@@ -93,6 +115,9 @@ def main() -> int:
         b, m = statistics.median(bare), statistics.median(mon)
         ratio = m / b
         ok &= ratio >= 0.95
+        step_us, stats_ms = parts(dev)
+        print(f"{dev}: mon.step() {step_us:.1f} us per call, one layer-stats record {stats_ms:.2f} ms "
+              f"(a bare step here: {1e6 / b:.0f} us)")
         print(f"{dev}: bare {b:,.0f} steps/s, monitored {m:,.0f} steps/s (median of {a.repeats}, {a.epochs} epochs "
               f"x {N // BATCH} steps, stats every {a.every:g} s): {ratio:.3f}x  target >= 0.95x "
               f"{'met' if ratio >= 0.95 else 'NOT met'}")

@@ -80,8 +80,8 @@ def _cuda_devices() -> list[str]:
 
 def candidates(device: str = "auto", *, torch_ok: bool | None = None, cuda: bool | None = None,
                torch_asked: bool = False) -> tuple[list[Option], str]:
-    """The options worth timing for ``device`` (auto | cpu | cuda | cuda:N), and a note on what was
-    left out and why."""
+    """The options worth timing for ``device`` (auto | cpu | cuda | cuda:N | mps), and a note on what
+    was left out and why. With ``auto`` on a machine with several GPUs only the first is timed."""
     device = (device or "auto").lower()
     torch_ok = torch_installed() if torch_ok is None else torch_ok
     cuda = cuda_present() if cuda is None else cuda
@@ -89,7 +89,9 @@ def candidates(device: str = "auto", *, torch_ok: bool | None = None, cuda: bool
     note = ""
     if not torch_ok:
         return opts, "torch is not installed, so the NumPy engine is the only option"
-    if cuda and device != "cpu":
+    if device == "mps":  # Apple's GPU: nothing to compare it with on that device
+        return [Option("torch", "mps")], "the only option on device mps"
+    if cuda and (device in ("auto", "cuda") or device.startswith("cuda:")):
         gpus = _cuda_devices()
         if device.startswith("cuda:"):
             gpus = [g for g in gpus if g == device]

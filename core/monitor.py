@@ -61,8 +61,9 @@ def minimal_preset(title: str, hidden: list[int], epochs: int, lr: float, act: s
 
 class Monitor:
     def __init__(self, model, run_dir: str | Path, *, epochs: int = 0, lr: float = 0.0, every: float = 2.0,
-                 title: str | None = None, task: str = "regression", clock=time.monotonic):
-        self.model, self.every, self.clock = model, every, clock
+                 title: str | None = None, task: str = "regression", overwrite: bool = False,
+                 clock=time.monotonic):
+        self.model, self.every, self.clock, self.overwrite = model, every, clock, overwrite
         self.run = RunDir(run_dir)
         self.layers = linear_layers(model)
         self.epochs, self.lr, self.task = epochs, lr, task
@@ -92,6 +93,9 @@ class Monitor:
             batch_size=0, batches_per_epoch=0, seed=0, out_dir=str(self.run.path))
 
     def __enter__(self) -> Monitor:
+        if self.run.has_run() and not self.overwrite:
+            raise FileExistsError(f"{self.run.path} already holds a run (metrics.jsonl or checkpoints): give "
+                                  "another folder, or monitor(..., overwrite=True) to replace it.")
         s = self._started()
         acts = list(s.activations) or ["identity"]
         preset = minimal_preset(self.title, list(s.layer_sizes[1:-1]), self.epochs, self.lr,
@@ -197,5 +201,6 @@ class Monitor:
 
 def monitor(model, run_dir: str | Path, **kw) -> Monitor:
     """``with monitor(model, "runs/mine") as mon: ... mon.step(loss) ... mon.epoch(val_loss=v)``;
-    keywords: epochs, lr (shown in the header), every (seconds between layer stats), title, task."""
+    keywords: epochs, lr (shown in the header), every (seconds between layer stats), title, task,
+    overwrite (replace a run already in run_dir; otherwise that is refused)."""
     return Monitor(model, run_dir, **kw)

@@ -67,6 +67,8 @@ def test_device_limits_the_options(monkeypatch):
     assert [o.label for o in opts] == ["torch cuda:1", "torch cuda:1 graph"]
     opts, _ = ad.candidates("cpu", **present)
     assert [o.label for o in opts] == ["numpy cpu", "torch cpu"]
+    assert [o.label for o in ad.candidates("mps", **present)[0]] == ["torch mps"]
+    assert ad.candidates("cuda", torch_ok=True, cuda=False)[0] == []
 
 
 def test_a_failing_option_loses_and_says_why(monkeypatch):

@@ -82,3 +82,14 @@ def test_a_failing_loop_is_marked_failed(tmp_path):
     assert st["state"] == "failed" and "boom" in st["end"]["message"]
     rows, _ = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["epoch"] for r in rows] == [1, 2]  # the half epoch is written on the way out
+
+
+def test_an_earlier_run_is_not_overwritten_unless_asked(tmp_path):
+    _loop(tmp_path, epochs=1)
+    before = (tmp_path / "metrics.jsonl").read_text()
+    with pytest.raises(FileExistsError, match="already holds a run"):
+        _loop(tmp_path, epochs=2)
+    assert (tmp_path / "metrics.jsonl").read_text() == before
+    with monitor(torch.nn.Linear(2, 1), tmp_path, overwrite=True) as mon:
+        mon.step(1.0)
+    assert (tmp_path / "metrics.jsonl").read_text().count("\n") == 1

@@ -241,7 +241,7 @@ def choose(spec, n_in: int, n_out: int, device: str = "auto", *, timer: Timer | 
 
         raise BackendError(f"--backend auto: no option can run on device '{device}' here ({note or 'none found'}).")
     if len(opts) == 1:
-        return Choice(opts[0], f"{opts[0].label}: {note or 'the only option here'} (not measured)",
+        return Choice(opts[0], f"{opts[0].label} (not measured): {note or 'the only option here'}",
                       [(opts[0].label, None, "not measured")])
     path = cache_path()
     key = cache_key(spec, n_in, n_out, opts)

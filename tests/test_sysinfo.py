@@ -76,3 +76,18 @@ def test_background_thread_samples_and_stops():
     s.close()
     assert len(s.history(0, "util")) >= 3 and fake.shutdowns == 1
     assert not any(t.name == "dltui-sysinfo" for t in __import__("threading").enumerate())
+
+
+def test_without_nvidia_ml_py_the_panel_says_how_to_get_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", None)
+    s = sysinfo.Sampler()
+    assert s.nvml is None and 'pip install "dltui[gpu]"' in s.why_no_gpu
+    s.sample_once()
+    lines = sysinfo.panel_lines(s, width=10)
+    assert lines[0] == s.why_no_gpu and lines[1].startswith("host · CPU")
+
+
+def test_sparkline_scales_and_marks_gaps():
+    assert sysinfo.sparkline([0, 50, 100, None], 0, 100) == "▁▅█ "
+    assert sysinfo.sparkline(list(range(100)), 0, 99, width=4) == "████"
+    assert sysinfo.sparkline([], 0, 100) == ""

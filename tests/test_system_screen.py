@@ -102,3 +102,16 @@ async def test_g_still_types_in_the_picker_filter():
         await pilot.press(*"gauss")
         assert app.screen.query_one("#filter", Input).value == "gauss"
         assert not isinstance(app.screen, SystemScreen)
+
+
+@sync
+async def test_top_app_shows_the_panel_and_quits_on_escape():
+    from dltui.tui.screens.system import TopApp
+
+    s = Sampler(nvml=FakeNVML([dict(H200)]))
+    app = TopApp(interval=0.05, sampler=s)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SystemScreen) and "NVIDIA H200" in _body(app),
+                       what="the panel")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.is_running, what="the app to exit")

@@ -33,14 +33,7 @@ def run(args) -> int:
         s.close()
         print("\n".join(panel_lines(s)), flush=True)
         return 0
-    from dltui.tui.screens.system import SystemScreen
-    from textual.app import App
+    from dltui.tui.screens.system import TopApp
 
-    class TopApp(App):
-        TITLE = "dltui top"
-
-        def on_mount(self) -> None:
-            self.push_screen(SystemScreen(interval=args.interval, exit_on_close=True))
-
-    TopApp().run()
+    TopApp(interval=args.interval).run()
     return 0

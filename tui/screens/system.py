@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from dltui.core.sysinfo import Sampler, panel_lines
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -83,3 +83,16 @@ class SystemScreen(Screen):
             self.app.exit()
         else:
             self.app.pop_screen()
+
+
+class TopApp(App):
+    """`dltui top`: the panel on its own; escape, g or q quits."""
+
+    TITLE = "dltui top"
+
+    def __init__(self, interval: float = REFRESH, sampler: Sampler | None = None):
+        super().__init__()
+        self.interval, self.sampler = interval, sampler
+
+    def on_mount(self) -> None:
+        self.push_screen(SystemScreen(self.sampler, interval=self.interval, exit_on_close=True))

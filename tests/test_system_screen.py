@@ -109,6 +109,7 @@ async def test_top_app_shows_the_panel_and_quits_on_escape():
     from dltui.tui.screens.system import TopApp
 
     s = Sampler(nvml=FakeNVML([dict(H200)]))
+    s.sample_once()
     app = TopApp(interval=0.05, sampler=s)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SystemScreen) and "NVIDIA H200" in _body(app),

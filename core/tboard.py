@@ -10,7 +10,8 @@ The writer is tensorboardX's (the optional ``dltui[tensorboard]`` extra). Measur
 dev machine: importing tensorboardX costs about 0.1 s when torch is not imported (it tries to
 import torch at start-up, which costs 0.8 s); torch.utils.tensorboard costs about 0.85 s and
 needs torch. So tensorboardX is imported with torch hidden when torch is not already loaded, and a
-NumPy run stays torch-free.
+NumPy run stays torch-free. Its FileWriter and summary functions are used directly, so that one
+event carries all of an epoch's scalars.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from . import events as ev
 
 EVERY = 2.0
+HIST_BINS = 30  # buckets per histogram
 INSTALL_HINT = 'pip install "dltui[tensorboard]" (or pip install tensorboardX)'
 
 
@@ -31,20 +33,22 @@ class TensorBoardMissing(ImportError):
     pass
 
 
-def summary_writer_class():
-    """tensorboardX.SummaryWriter, imported without pulling in torch when torch is not loaded yet."""
+def _tensorboardx():
+    """tensorboardX (FileWriter, summary, Summary proto), imported without pulling in torch when
+    torch is not loaded yet."""
     hide = "torch" not in sys.modules
     if hide:
         sys.modules["torch"] = None  # type: ignore[assignment] - makes `import torch` fail fast
     try:
-        from tensorboardX import SummaryWriter
+        from tensorboardX import FileWriter, summary
+        from tensorboardX.proto.summary_pb2 import Summary
     except ImportError:
         raise TensorBoardMissing(f"--tensorboard needs tensorboardX, which is not installed: {INSTALL_HINT}.") \
             from None
     finally:
         if hide and sys.modules.get("torch", 0) is None:
             del sys.modules["torch"]
-    return SummaryWriter
+    return FileWriter, summary, Summary
 
 
 def weights_and_grads(backend) -> list[tuple[np.ndarray, np.ndarray | None]]:
@@ -65,10 +69,11 @@ class TensorBoardLog:
     """Trainer callback (see the module doc). ``writer`` may be given (tests); else one is made in
     ``logdir``."""
 
-    def __init__(self, trainer, logdir: str | Path, every: float = EVERY, writer=None, clock=time.monotonic):
+    def __init__(self, trainer, logdir: str | Path, every: float = EVERY, clock=time.monotonic):
         self.trainer = trainer
         self.logdir = Path(logdir)
-        self.writer = writer if writer is not None else summary_writer_class()(logdir=str(self.logdir))
+        file_writer, self._summary, self._Summary = _tensorboardx()
+        self.writer = file_writer(str(self.logdir), max_queue=100, flush_secs=2)
         self.every, self.clock = every, clock
         self._asked_at: float | None = None
         self.histograms = 0
@@ -87,20 +92,17 @@ class TensorBoardLog:
             self.writer.close()
 
     def scalars(self, e: ev.EpochEnded) -> None:
-        w, step = self.writer, e.step
-        w.add_scalar("Loss/train", e.train_loss, step)
-        if e.val_loss is not None:
-            w.add_scalar("Loss/valid", e.val_loss, step)
-        if e.train_metric is not None:
-            w.add_scalar("Accuracy/train", e.train_metric, step)
-        if e.val_metric is not None:
-            w.add_scalar("Accuracy/valid", e.val_metric, step)
-        w.add_scalar("lr", e.lr, step)
+        """One event per epoch holding every scalar (one queue put instead of five: add_scalar costs
+        about 32 µs each, mostly tensorboardX's inter-process queue)."""
+        vals = [("Loss/train", e.train_loss), ("Loss/valid", e.val_loss), ("Accuracy/train", e.train_metric),
+                ("Accuracy/valid", e.val_metric), ("lr", e.lr)]
+        S = self._Summary
+        summ = S(value=[S.Value(tag=tag, simple_value=float(v)) for tag, v in vals if v is not None])
+        self.writer.add_summary(summ, e.step)
 
     def histogram(self, step: int) -> None:
         for i, (W, g) in enumerate(weights_and_grads(self.trainer.backend), start=1):
-            if np.all(np.isfinite(W)):
-                self.writer.add_histogram(f"weights/layer{i}", W, step)
-            if g is not None and np.all(np.isfinite(g)):
-                self.writer.add_histogram(f"grads/layer{i}", g, step)
+            for tag, a in ((f"weights/layer{i}", W), (f"grads/layer{i}", g)):
+                if a is not None and np.all(np.isfinite(a)):
+                    self.writer.add_summary(self._summary.histogram(tag, a, HIST_BINS), step)
         self.histograms += 1

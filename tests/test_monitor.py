@@ -93,3 +93,23 @@ def test_an_earlier_run_is_not_overwritten_unless_asked(tmp_path):
     with monitor(torch.nn.Linear(2, 1), tmp_path, overwrite=True) as mon:
         mon.step(1.0)
     assert (tmp_path / "metrics.jsonl").read_text().count("\n") == 1
+
+
+def test_the_watch_app_opens_a_monitored_run(tmp_path):
+    pytest.importorskip("textual")
+    from dltui.tui.app import DltuiApp
+
+    from tests.async_helpers import sync, wait_for
+
+    _loop(tmp_path)
+
+    @sync
+    async def go():
+        app = DltuiApp(watch_dir=tmp_path, freeze_clock=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: len(getattr(app.screen, "run", None).view.history) == 3,
+                           what="the monitored epochs")
+            await pilot.pause(0.2)
+            assert app.screen.run.view.ended and app.return_code is None
+
+    go()

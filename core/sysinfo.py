@@ -140,7 +140,9 @@ class Sampler:
 
     def __init__(self, interval: float = 1.0, nvml=None, psutil_mod=None, history: int = HISTORY):
         self.interval = interval
-        self.nvml, self.why_no_gpu = load_nvml(nvml)
+        self._nvml_arg = nvml
+        self._started_nvml = False  # NVML starts on the first sample (can take a second: off the UI thread)
+        self.nvml, self.why_no_gpu = None, ""
         self._psutil = psutil_mod
         self._lock = threading.Lock()
         self._hist: dict[tuple[int, str], deque] = {}
@@ -152,6 +154,9 @@ class Sampler:
         self._thread: threading.Thread | None = None
 
     def sample_once(self) -> None:
+        if not self._started_nvml:
+            self._started_nvml = True
+            self.nvml, self.why_no_gpu = load_nvml(self._nvml_arg)
         gpus = read_gpus(self.nvml) if self.nvml is not None else []
         host = read_host(self._psutil)
         with self._lock:
@@ -242,6 +247,8 @@ def sparkline(values: list[float | None], lo: float = 0.0, hi: float | None = No
 def panel_lines(s: Sampler, width: int = 30) -> list[str]:
     """The whole panel as plain lines (the screen and `dltui top --once` both show these)."""
     gpus, host = s.latest()
+    if host is None:
+        return ["sampling ..."]
     lines = []
     if not gpus:
         lines.append(s.why_no_gpu or "no GPU: NVML sees none")

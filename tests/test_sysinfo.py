@@ -46,6 +46,7 @@ def test_histories_follow_the_samples():
 
 def test_no_driver_degrades_to_no_gpu():
     s = sysinfo.Sampler(nvml=FakeNVML([H200], fail_init=True))
+    s.sample_once()
     assert s.nvml is None and "no GPU" in s.why_no_gpu and "Driver Not Loaded" in s.why_no_gpu
     s.sample_once()
     gpus, host = s.latest()
@@ -81,8 +82,9 @@ def test_background_thread_samples_and_stops():
 def test_without_nvidia_ml_py_the_panel_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "pynvml", None)
     s = sysinfo.Sampler()
-    assert s.nvml is None and 'pip install "dltui[gpu]"' in s.why_no_gpu
+    assert sysinfo.panel_lines(s) == ["sampling ..."]
     s.sample_once()
+    assert s.nvml is None and 'pip install "dltui[gpu]"' in s.why_no_gpu
     lines = sysinfo.panel_lines(s, width=10)
     assert lines[0] == s.why_no_gpu and lines[1].startswith("host · CPU")
 

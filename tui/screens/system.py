@@ -60,8 +60,7 @@ class SystemScreen(Screen):
 
     def on_mount(self) -> None:
         if self._own:
-            self.sampler.sample_once()
-            self.sampler.start()
+            self.sampler.start()  # samples on its own thread (NVML may take a second to start)
         self.redraw()
         self.set_interval(self.interval, self.redraw)
 

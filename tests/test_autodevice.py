@@ -137,3 +137,15 @@ def test_device_auto_alone_means_measure():
     both = spec_from_args(p.parse_args(["train", "xor", "--backend", "torch", "--device", "auto"]))
     assert both.values["training"]["backend"] == "torch"  # an explicit backend keeps today's meaning
     assert spec_from_args(p.parse_args(["train", "xor"])).values["training"]["backend"] == "numpy"
+
+
+def test_train_backend_auto_without_cuda_never_starts_torch(tmp_path):
+    if ad.cuda_present():
+        pytest.skip("a CUDA GPU is here: the probe rightly starts torch")
+    code = ("import sys; from dltui.tui.cli import main; "
+            f"rc = main(['train', 'xor', '--epochs', '2', '--backend', 'auto', '--out', r'{tmp_path}', '--quiet']); "
+            "print(rc, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "DLTUI_CACHE_DIR": str(tmp_path / "cache")})
+    assert out.stdout.split()[-2:] == ["0", "False"], out.stderr
+    assert "auto: numpy cpu (not measured): no CUDA GPU here" in out.stderr

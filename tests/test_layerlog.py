@@ -88,3 +88,8 @@ def test_train_writes_layers_jsonl(tmp_path, capsys):
     assert main(["train", "xor", "--epochs", "5", "--out", str(out), "--overwrite", "--quiet",
                  "--layers-every", "0"]) == 0
     assert not (out / FILENAME).exists()
+
+
+def test_negative_layers_every_is_a_usage_error(tmp_path, capsys):
+    assert main(["train", "xor", "--epochs", "1", "--out", str(tmp_path / "r"), "--layers-every", "-1"]) == 2
+    assert "--layers-every" in capsys.readouterr().err

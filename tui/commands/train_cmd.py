@@ -177,16 +177,18 @@ def run(args) -> int:
 def extra_callbacks(args, trainer, out: str) -> list:
     """Layer stats for `dltui watch` (layers.jsonl) and, with --tensorboard, TensorBoard event files."""
     from dltui.core.layerlog import FILENAME, LayerLog
+    from dltui.tui.cli import UserError
 
     out_cbs = []
     every = getattr(args, "layers_every", 2.0)
-    if every and every > 0:
+    if not every >= 0:
+        raise UserError(f"--layers-every {every}: give seconds between layer-stat records (0 turns them off).")
+    if every > 0:
         out_cbs.append(LayerLog(trainer, out, every=every))
     else:
         (Path(out) / FILENAME).unlink(missing_ok=True)
     if getattr(args, "tensorboard", None):
         from dltui.core.tboard import TensorBoardLog, TensorBoardMissing
-        from dltui.tui.cli import UserError
 
         try:
             out_cbs.append(TensorBoardLog(trainer, args.tensorboard))

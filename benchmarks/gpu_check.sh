@@ -66,7 +66,7 @@ step bench_cmd 40 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(m
 step auto_probe 90 $PY benchmarks/auto_check.py
 step train_auto 40 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
   "--backend", "auto", "--epochs", "30", "--every", "10", "--out", "/tmp/dltui-run-auto", "--overwrite"]))'
-step bench_monitor 90 $PY benchmarks/bench_monitor.py --repeats 5 --epochs 30
+step bench_monitor 120 $PY benchmarks/bench_monitor.py --repeats 9 --epochs 60
 
 rm -rf "$PKG"
 echo "gpu_check: $([ $status -eq 0 ] && echo all parts passed || echo SOME PARTS FAILED); logs in $LOG" \

@@ -14,8 +14,8 @@ training loop, so ``dltui watch RUN_DIR`` follows it over SSH::
 Bounded cost per step: ``step`` adds the loss to a running sum on its device (no host sync) and
 reads a clock. Every ``every`` seconds it arms forward hooks for one step and then measures each
 ``nn.Linear``: weights, gradients, the update ratio of that step and the share of dead/saturated
-units after it (from the activation module that follows the layer). status.json is rewritten at
-most once a second. torch is imported only inside these functions (the caller has it already).
+units after it (from the activation module that follows the layer). status.json is rewritten
+with each epoch's row (at most once a second) and every 5 s between them. torch is imported only inside these functions (the caller has it already).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from .layerlog import LayerLog
 from .rundir import MetricsLog, RunDir
 from .spec import dumps_toml, spec_from_dict
 
+STATUS_EVERY = 5.0  # seconds between status.json writes from step() (each epoch row also refreshes it)
 ACTS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyReLU": "leaky_relu", "Hardsigmoid": "hard_sigmoid"}
 
 
@@ -75,7 +76,7 @@ class Monitor:
         self._stats_at: float | None = None
         self._armed = self._marked = None
         self._acts: dict[int, object] = {}
-        self._status_at = -1e9
+        self._status_at = clock()  # __enter__ writes the first status
         self.best: tuple[int, float] | None = None
         self.metrics = MetricsLog(self.run)
         self.layerlog = LayerLog(None, self.run.path)
@@ -134,7 +135,7 @@ class Monitor:
         if self._stats_at is None or now - self._stats_at >= self.every:
             self._stats_at = now
             self._arm()
-        if now - self._status_at >= 1.0:
+        if now - self._status_at >= STATUS_EVERY:
             self._status_at = now
             self.run.write_status(state="running", started=self.metrics.started, epoch=self.epoch_no,
                                   step=self.steps)

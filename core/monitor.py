@@ -15,7 +15,8 @@ Bounded cost per step: ``step`` adds the loss to a running sum on its device (no
 reads a clock. Every ``every`` seconds it arms forward hooks for one step and then measures each
 ``nn.Linear``: weights, gradients, the update ratio of that step and the share of dead/saturated
 units after it (from the activation module that follows the layer). status.json is rewritten
-with each epoch's row (at most once a second) and every 5 s between them. torch is imported only inside these functions (the caller has it already).
+with each epoch's row (at most once a second) and every 5 s between them. torch is imported only
+inside these functions (the caller has it already).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 from dltui.core import Trainer, load_preset
 from dltui.core import events as ev
 from dltui.core.layerlog import FILENAME, LayerLog, LayerLogReader, read_layer_stats
@@ -18,16 +19,19 @@ def _ticks(step: float = 1.0):
     return lambda: next(c) * step
 
 
-def _run(tmp_path, every=2.0, max_bytes=1 << 20, epochs=3, preset="spiral"):
-    t = Trainer(load_preset(preset, {"training.epochs": epochs}), out_dir=tmp_path)
+def _run(tmp_path, every=2.0, max_bytes=1 << 20, epochs=3, preset="spiral", backend="numpy"):
+    t = Trainer(load_preset(preset, {"training.epochs": epochs, "training.backend": backend}), out_dir=tmp_path)
     seen = []
     log = LayerLog(t, tmp_path, every=every, max_bytes=max_bytes, clock=_ticks())
     t.fit(callbacks=[log, lambda e: seen.append(e) if isinstance(e, ev.LayerStatsReady) else None])
     return t, log, seen
 
 
-def test_reader_gives_what_the_trainer_measured(tmp_path):
-    t, log, seen = _run(tmp_path)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_reader_gives_what_the_trainer_measured(tmp_path, backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    t, log, seen = _run(tmp_path, backend=backend)
     got = read_layer_stats(tmp_path)
     assert len(seen) >= 3 and log.records == len(seen)
     assert [e.step for e in got] == [e.step for e in seen]
@@ -40,8 +44,6 @@ def test_reader_gives_what_the_trainer_measured(tmp_path):
 
 
 def test_layer_table_shows_the_same_cells(tmp_path):
-    import pytest
-
     pytest.importorskip("textual")
     from dltui.tui.widgets.layer_table import cells
 

@@ -37,15 +37,15 @@ def is_run(p: Path) -> bool:
 
 
 def find_runs(root: Path, depth: int = 3) -> list[Path]:
-    if is_run(root):
-        return [root]
+    """Run folders at most ``depth`` levels under ``root`` (root included). A folder that is a run
+    is still searched, in case a sweep keeps its own status beside its runs."""
+    out: list[Path] = [root] if is_run(root) else []
     if depth <= 0:
-        return []
-    out: list[Path] = []
+        return out
     try:
         kids = sorted(k for k in root.iterdir() if k.is_dir() and not k.name.startswith("."))
     except OSError:
-        return []
+        return out
     for k in kids:
         out += find_runs(k, depth - 1)
     return out

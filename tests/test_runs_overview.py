@@ -108,3 +108,9 @@ def test_overview_screen_lists_and_opens_a_run(tmp_path):
             assert str(app.screen._watch_dir) == str(tmp_path / "one") and len(app.screen_stack) == 3
 
     go()
+
+
+def test_a_sweep_with_its_own_status_still_lists_its_runs(tmp_path):
+    _train(tmp_path / "sw" / "r0")
+    (tmp_path / "sw" / "status.json").write_text(json.dumps({"state": "finished", "end": {"reason": "completed"}}))
+    assert {r.name for r in runlist.scan_runs(tmp_path)} == {"sw", "sw/r0"}

@@ -232,8 +232,9 @@ def pick(opts: list[Option], table: list, note: str = "") -> Choice:
 
 
 def choose(spec, n_in: int, n_out: int, device: str = "auto", *, timer: Timer | None = None,
-           use_cache: bool = True, seconds: float = PROBE_SECONDS, **present) -> Choice:
+           use_cache: bool = True, refresh: bool = False, seconds: float = PROBE_SECONDS, **present) -> Choice:
     """The fastest option for this spec's model and batch on ``device`` (auto | cpu | cuda[:N]).
+    ``refresh``: measure even when a cached result exists (and cache the new one).
     ``timer(option) -> steps/s`` replaces the real measurement (tests); ``present`` passes
     ``torch_ok``/``cuda``/``torch_asked`` to ``candidates``."""
     opts, note = candidates(device, **present)
@@ -246,7 +247,7 @@ def choose(spec, n_in: int, n_out: int, device: str = "auto", *, timer: Timer | 
                       [(opts[0].label, None, "not measured")])
     path = cache_path()
     key = cache_key(spec, n_in, n_out, opts)
-    hit = _load_cache(path).get(key) if use_cache else None
+    hit = _load_cache(path).get(key) if use_cache and not refresh else None
     if hit and len(hit.get("table", ())) == len(opts):
         choice = pick(opts, [tuple(r) for r in hit["table"]], note)
         choice.cached, choice.reason = True, choice.reason + f" (measured earlier, cached in {path})"

@@ -90,6 +90,9 @@ def test_result_is_cached_per_shape(monkeypatch, cache_dir):
     other = load_preset("xor", {"training.batch_size": 64})
     assert ad.choose(other, 2, 2, timer=fake_timer(WIDE, calls), **present).option.graph
     assert len(calls) == 8 and len(json.loads((cache_dir / "probe.json").read_text())) == 2
+    fresh = ad.choose(spec, 2, 2, timer=fake_timer(WIDE, calls), refresh=True, **present)  # what bench does
+    assert len(calls) == 12 and not fresh.cached and fresh.option.graph
+    assert ad.choose(spec, 2, 2, timer=fake_timer(TINY, calls), **present).option.graph  # the new result is kept
 
 
 def test_no_cuda_picks_numpy_without_starting_torch():

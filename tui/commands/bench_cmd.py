@@ -13,7 +13,8 @@ def add_parser(sub) -> None:
         "bench", help="measure steps/s of a preset on numpy, torch CPU, CUDA eager and CUDA graph",
         description="Time a few training steps of PRESET's model and batch (on random data of the same shape) "
                     "on each option present here, print steps/s per option and the winner, and cache the result "
-                    "for --backend auto. torch options are measured when torch is installed.")
+                    "for --backend auto (each bench measures afresh). torch options are measured when torch is "
+                    "installed.")
     add_run_options(sp)
     sp.add_argument("--seconds", type=float, default=0.5, metavar="S",
                     help="timed seconds per option, after a short warm-up (default 0.5)")
@@ -35,7 +36,7 @@ def run(args) -> int:
     print(f"{spec.name}: net {'-'.join(map(str, [data.n_features, *spec.values['model']['hidden'], data.n_outputs]))}"
           f", batch {t['batch_size'] or 'full'}, {t['dtype']}; {args.seconds:g} s per option ...",
           file=sys.stderr, flush=True)
-    choice = autodevice.choose(spec, data.n_features, data.n_outputs, device=device, use_cache=False,
+    choice = autodevice.choose(spec, data.n_features, data.n_outputs, device=device, refresh=True,
                                seconds=args.seconds, torch_asked=asked != "numpy")
     if asked in ("numpy", "torch"):
         choice.table = [r for r in choice.table if r[0].startswith(asked)] or choice.table

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,11 @@ class Trainer:
         else:
             name = backend or spec.values["training"]["backend"]
             device = device or spec.values["training"]["device"]
-            self.backend = make_backend(name, spec, d.n_features, d.n_outputs, params=params, device=device)
+            if name == "auto":  # chosen by a short measured probe (core/autodevice.py)
+                from .autodevice import make_chosen_backend as make
+            else:
+                make = partial(make_backend, name)
+            self.backend = make(spec, d.n_features, d.n_outputs, params=params, device=device)
         self.batch_size = spec.values["training"]["batch_size"]
         self.backend.set_data(d.x_train, d.y_train, d.x_val, d.y_val, self.batch_size)
         self.run = RunDir(out_dir) if out_dir else None

@@ -83,8 +83,13 @@ def test_spiral_add_a_layer_tanh_x1sq_x2sq_restart_by_keys_without_colour(size):
     and read the result (NO_COLOR: the screen carries it by glyphs)."""
     cmd = f"{sys.executable} -m dltui.tui.cli spiral --set model.activation=relu --epochs 50"
     env = {**os.environ, "TERM": "xterm-256color", "NO_COLOR": "1"}
-    subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "t", "-x", str(size[0]), "-y", str(size[1]),
-                    cmd], check=True, env=env, timeout=10)
+    for _ in range(50):  # the previous test's server may still be shutting down
+        started = subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "t", "-x", str(size[0]),
+                                  "-y", str(size[1]), cmd], env=env, timeout=10, capture_output=True)
+        if started.returncode == 0:
+            break
+        time.sleep(0.1)
+    assert started.returncode == 0, started.stderr
     try:
         wait_screen(lambda s: "PAUSED" in s, what="the dashboard, paused")
         tmux("send-keys", "-t", "t", "o")
@@ -106,3 +111,6 @@ def test_spiral_add_a_layer_tanh_x1sq_x2sq_restart_by_keys_without_colour(size):
         assert "o x train" in s
     finally:
         tmux("kill-server")
+        t0 = time.monotonic()
+        while tmux("list-sessions") and time.monotonic() - t0 < 10:
+            time.sleep(0.1)

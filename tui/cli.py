@@ -47,13 +47,27 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from dltui.core.backends import BackendError
     from dltui.core.checkpoint import CheckpointError
     from dltui.core.data import DataError
+    from dltui.core.rundir import RunBusy
     from dltui.core.spec import SpecError
 
-    return (UserError, SpecError, DataError, CheckpointError, BackendError)
+    return (UserError, SpecError, DataError, CheckpointError, BackendError, RunBusy)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with the words a person typed made safe for the terminal in its messages."""
+
+    def _print_message(self, message, file=None):
+        from dltui.core.sanitize import safe
+
+        super()._print_message(safe(message) if message else message, file)
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="dltui",
         description="Watch neural networks learn in your terminal. Without a command, opens the app.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -99,7 +113,7 @@ def spec_from_args(args):
 
 def build_app_parser() -> argparse.ArgumentParser:
     """`dltui [PRESET] [options]`: the app, on the picker or straight on a preset's dashboard."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="dltui", description="Open the app: the preset picker, or with PRESET its dashboard (paused at "
         "epoch 0; --start starts at once). Subcommands: dltui --help.")
     add_run_options(p, preset_help="a preset name or .toml file to open in the dashboard")
@@ -117,8 +131,21 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dltui.tui import safety
+
+    safety.prepare_streams()
+    try:
+        return _main(argv)
+    except BaseException as e:  # noqa: BLE001 - every ending gets a message and an exit code, no traceback
+        return safety.ending(e)
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
+    from dltui.tui import safety
+
+    safety.check_command_name(argv, _command_names(parser))
     # `dltui`, `dltui PRESET ...` and `dltui --preset P`: the app (subparsers would reject a preset name)
     first = argv[0] if argv else None
     if first is None or (first not in _command_names(parser) and first not in ("-h", "--help", "--version")):
@@ -126,15 +153,19 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return open_app(args, parser)
         except user_errors() as e:
-            print(f"dltui: error: {e}", file=sys.stderr)
+            safety.say_error(e)
             return 2
     args = parser.parse_args(argv)
     if not args.command:
         return open_app(args, parser)
+    if args.command != "watch":  # the app handles its own keys
+        from dltui.tui import signals
+
+        signals.install()
     try:
         return args.run(args)
     except user_errors() as e:
-        print(f"dltui: error: {e}", file=sys.stderr)
+        safety.say_error(e)
         return 2
     except BrokenPipeError:
         return 0

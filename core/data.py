@@ -45,6 +45,9 @@ class Generator:
 GENERATORS: dict[str, Generator] = {}
 SIGNED = ("x_min", "x_max", "position")  # generator parameters that may be negative
 MINIMUM = {"n_samples": 4, "n_features": 1, "window": 1, "periods": 0.0, "kinks": 0}  # the rest: >= 0
+MAXIMUM = {"n_samples": 10_000_000, "n_features": 10_000, "window": 10_000, "periods": 1e6, "kinks": 100_000,
+           "noise": 1e6, "trend": 1e6, "weekly": 1.0, "spikes": 1.0, "nonlinearity": 1e6, "position": 1e9,
+           "x_min": 1e9, "x_max": 1e9}  # resource and range limits (issue 14)
 
 
 def generator(name: str, task: str):
@@ -58,7 +61,9 @@ def generator(name: str, task: str):
                     else "float" if isinstance(d, float)
                     else "list[str]" if isinstance(d, (list, tuple)) else "str")
             lo = MINIMUM.get(p.name, 0.0) if kind in ("int", "float") and p.name not in SIGNED else None
-            fields[p.name] = Field(kind, list(d) if isinstance(d, tuple) else d, min=lo)
+            hi = MAXIMUM.get(p.name) if kind in ("int", "float") else None
+            lo = -hi if p.name in SIGNED and hi else lo
+            fields[p.name] = Field(kind, list(d) if isinstance(d, tuple) else d, min=lo, max=hi)
         GENERATORS[name] = Generator(fn, task, fields, (fn.__doc__ or "").strip().splitlines()[0])
         return fn
 
@@ -319,7 +324,7 @@ def load_dataset(spec: Spec) -> Dataset:
             g = gen.fn(np.random.default_rng(d["seed"]), **params)
         except (SpecError, DataError) as e:
             raise DataError(f"{spec.source}: {e}") from None
-        except (ValueError, ZeroDivisionError, FloatingPointError) as e:
+        except (ValueError, ArithmeticError, MemoryError) as e:
             shown = ", ".join(f"{k} = {v!r}" for k, v in params.items())
             raise DataError(f"{spec.source}: [data] kind = {d['kind']!r} cannot make data with {shown} "
                             f"({e}). Check these values.") from None
@@ -346,7 +351,21 @@ def load_dataset(spec: Spec) -> Dataset:
         ds.y_train, ds.y_val = ds.y_train.astype(dtype), ds.y_val.astype(dtype)
     if len(ds.x_train) == 0:
         raise DataError(f"{ds.source}: no training rows left after the validation split.")
+    _check_limits(spec, ds)
     return ds
+
+
+def _check_limits(spec: Spec, ds: Dataset) -> None:
+    """The whole network's size, and values too large to train on, before any weight exists (issue 14)."""
+    from .limits import check_magnitude, check_model_size
+
+    dt = spec.values["training"]["dtype"]
+    try:
+        check_model_size(spec.values["model"]["hidden"], ds.n_features, ds.n_outputs, spec.source, dt)
+        y = {"target": ds.y_train} if ds.task == "regression" else {}
+        check_magnitude({"feature": ds.x_train, **y}, ds.features.names, ds.source or spec.source, dt)
+    except SpecError as e:
+        raise DataError(str(e)) from None
 
 
 def _safe_std(x: np.ndarray) -> np.ndarray:
@@ -531,6 +550,11 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
     if spec.task == "classification":
         if not np.all(y == np.round(y)) or y.min() < 0:
             raise DataError(f"{path}: cross_entropy needs class labels 0..K-1 in '{header[t]}'.")
+        from .limits import MAX_CLASSES
+
+        if y.max() >= MAX_CLASSES:  # before an output layer of that size exists (issue 14)
+            raise DataError(f"{path}: '{header[t]}' holds the class label {y.max():.0f}: an output layer that "
+                            f"large does not fit in memory. dltui allows labels 0..{MAX_CLASSES - 1}.")
         yy: np.ndarray = y.astype(np.int64)
         n_out = int(yy.max()) + 1
     else:

@@ -8,7 +8,6 @@ Its keyword parameters and their defaults become the keys a preset may set in
 
 from __future__ import annotations
 
-import csv
 import fnmatch
 import inspect
 import math
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .csvload import CsvFile, open_csv
 from .spec import Field, Spec, SpecError
 
 
@@ -376,81 +376,9 @@ def _safe_std(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- CSV
 
 
-@dataclass
-class Table:
-    """A CSV file as text cells; columns become numbers only where a model needs them."""
-
-    path: str
-    header: list[str]
-    rows: list[list[str]]
-
-    def text(self, col: int) -> list[str]:
-        return [r[col].strip() for r in self.rows]
-
-    def numeric(self, cols: list[int], role: str = "feature") -> np.ndarray:
-        """The chosen columns as float64; errors name the line, the column and what to do."""
-        try:
-            values = np.array([[r[j] for j in cols] for r in self.rows], dtype=np.float64)
-        except ValueError:
-            for i, r in enumerate(self.rows, start=2):
-                for j in cols:
-                    try:
-                        float(r[j])
-                    except ValueError:
-                        raise DataError(self._bad_cell(i, j, role)) from None
-            raise
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i, k = np.argwhere(bad)[0]
-            raise DataError(f"{self.path}: line {i + 2}, column '{self.header[cols[k]]}' (#{cols[k]}) is "
-                            f"{values[i, k]} (missing or infinite). Every {role} cell must be a finite number.")
-        return values
-
-    def _bad_cell(self, line: int, j: int, role: str) -> str:
-        cell = self.rows[line - 2][j]
-        where = f"{self.path}: line {line}, column '{self.header[j]}' (#{j})"
-        if not cell.strip():
-            return f"{where} is empty. Every {role} cell must be a number; fill or remove that row."
-        if sum(1 for r in self.rows[:50] if _is_number(r[j])) == 0:
-            return (f"{where} = {cell!r}: the column holds text, but it is used as a {role}. Leave it out "
-                    f"(add '{self.header[j]}' to [data] drop, or name the features you want).")
-        return f"{where} = {cell!r} is not a number. Every {role} cell must be numeric; fix or remove that row."
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def read_table(path: str | Path) -> Table:
-    """Read a CSV with a header row as text. Errors name the file and the line."""
-    p = Path(path)
-    if not str(path):
-        raise DataError("No CSV file given: pass one with --data PATH.")
-    if not p.exists():
-        raise DataError(f"{p}: no such file.")
-    if p.is_dir():
-        raise DataError(f"{p}: is a folder, not a CSV file.")
-    try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError:
-        raise DataError(f"{p}: not a text CSV file.") from None
-    except csv.Error as e:
-        raise DataError(f"{p}: not a readable CSV file ({e}).") from None
-    rows = [r for r in rows if r]
-    if not rows:
-        raise DataError(f"{p}: the file is empty.")
-    header = [h.strip() for h in rows[0]]
-    if len(rows) < 2:
-        raise DataError(f"{p}: has a header but no data rows.")
-    for i, r in enumerate(rows[1:], start=2):
-        if len(r) != len(header):
-            raise DataError(f"{p}: line {i} has {len(r)} cells but the header has {len(header)} columns.")
-    return Table(str(p), header, rows[1:])
+def read_table(path: str | Path) -> CsvFile:
+    """Check a CSV with a header row; columns are parsed into floats when asked for (core/csvload.py)."""
+    return open_csv(path)
 
 
 def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
@@ -578,5 +506,5 @@ def read_features_for_predict(path: str, feats: Features) -> tuple[list[str], np
             raise DataError(f"{path}: the model needs column '{name}'{nth}, which this file does not have. "
                             f"Columns: {_cols(header)}.") from None
     ids = (table.text(header.index(feats.id_column)) if feats.id_column in header
-           else [str(i) for i in range(len(table.rows))])
+           else [str(i) for i in range(table.n_rows)])
     return ids, feats.encode(table.numeric(idx, "feature"))

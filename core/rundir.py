@@ -229,6 +229,7 @@ class MetricsLog:
 
 
 ROW_INT = ("epoch", "step", "best_epoch")
+ROW_NEEDED = ("train_loss", "lr", "elapsed", "steps_per_second")
 ROW_NUM = ("train_loss", "val_loss", "train_metric", "val_metric", "best_val_loss", "patience_left", "lr",
            "elapsed", "steps_per_second")
 
@@ -243,7 +244,7 @@ def clean_row(row) -> dict | None:
             return None
     for k in ROW_NUM:
         v = row.get(k)
-        if v is not None and not _num(v):
+        if (v is not None or k in ROW_NEEDED) and not _num(v):
             return None
         if _num(v) and k in ("elapsed", "steps_per_second", "lr") and not math.isfinite(v):
             return None

@@ -371,7 +371,7 @@ class WatchRun:
         try:
             values = tomllib.loads(self.run.preset.read_text(encoding="utf-8"))
             self.spec = spec_from_dict(values, self.run.path.name, str(self.run.preset))
-        except (OSError, ValueError, SpecError):
+        except (OSError, ValueError, SpecError, RecursionError):
             return
         v, s = self.view, self.spec
         v.title, v.task = s.values["about"]["title"], s.task

@@ -301,6 +301,8 @@ def _check_features(f: dict, n_in: int, bad) -> None:
         v = f.get(k)
         if v is not None and not _finite(v, n_in):
             raise bad("features", f"has a {k} of {_short(v)}, not {n_in} finite numbers")
+    if (f.get("mean") is None) != (f.get("std") is None):
+        raise bad("features", "has a mean without a std, or a std without a mean")
     if f.get("std") is not None and min(f["std"]) <= 0:
         raise bad("features", "has a std <= 0 (a division by zero when encoding)")
     for k in ("target", "id_column"):

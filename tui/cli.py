@@ -35,7 +35,8 @@ examples:
   dltui piecewise-sigmoid --start               open a preset in the app and start training
   dltui train xor --set optimizer.lr=0.1 --set model.hidden=[4]
 
-exit codes: 0 ok, 1 the run failed or diverged, 2 a usage or input error
+exit codes: 0 ok, 1 the run failed or diverged, 2 a usage or input error,
+  130/143/129 stopped by Ctrl-C/SIGTERM/SIGHUP (after the batch, `last` written)
 """
 
 

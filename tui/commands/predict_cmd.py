@@ -62,7 +62,8 @@ def run(args) -> int:
 
         raise UserError(f"--out {args.out}: is a folder; give a file name such as pred.csv.")
     ids, x = read_features_for_predict(args.data, feats)
-    out = backend.predict(x)
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite output is refused just below
+        out = backend.predict(x)
     check_finite(out, args.run_dir, args.data)
     pred = out.argmax(1) if meta["task"] == "classification" else out[:, 0]
     lines = [f"{feats.id_column},{feats.target}"]

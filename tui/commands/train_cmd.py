@@ -133,7 +133,7 @@ def run(args) -> int:
     from dltui.core.rundir import default_run_dir
     from dltui.core.trainer import Trainer
     from dltui.tui import signals
-    from dltui.tui.cli import spec_from_args
+    from dltui.tui.cli import spec_from_args, user_errors
 
     spec = spec_from_args(args)
     out = args.out or str(default_run_dir(spec.name))
@@ -152,6 +152,8 @@ def run(args) -> int:
             result = trainer.fit(callbacks=[printer])
         except signals.Stopped:  # a second signal, e.g. during the final save: what is written stays
             mark_stopped(trainer, sig["signum"])
+            raise
+        except user_errors():  # an input problem found while running: exit 2, not "the run failed"
             raise
         except Exception as e:  # a failure inside the run (device lost, out of memory): the checkpoints stay
             print(safe(f"dltui: the run failed: {type(e).__name__}: {e}\nCheckpoints written so far are in "

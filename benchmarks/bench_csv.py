@@ -8,11 +8,12 @@ The files are synthetic and generated in /tmp (never committed): 200k rows x 118
 its peak RSS (ru_maxrss of the child) is its own; time is wall time of the parse alone. The reference
 row in each case is the old reader (Python's csv module into lists of str, then np.array).
 
-Why dltui.core.csvload uses NumPy's C reader (np.loadtxt, numpy >= 1.23): on these files it takes
-about as long as the pyarrow/polars readers on one core, needs a fraction of the old reader's
-memory (under the target of 3x the file size), and is a dependency dltui already has; pyarrow and
-polars each add ~180 MB of install for a speed-up that only shows with several free cores. The
-numbers it printed when the choice was made are in the report of issue 14 (and re-run this).
+Why dltui.core.csvload uses NumPy's C reader (np.loadtxt, numpy >= 1.23): on these files it takes a
+few seconds and about the file's size in memory (plus a block-wise shape check, no cell kept), where
+the old reader took 6-13 s and 8-9x the file. polars was the fastest in wall time (0.5-1.7 s, using
+threads) and pyarrow about as fast as loadtxt, but both need 3-4x the file in memory and add ~180 MB
+each to the install; NumPy is a dependency already and meets the target (seconds, under 3x the
+file in RAM). The numbers of the run behind that choice are in core/csvload.py's docstring.
 """
 
 from __future__ import annotations

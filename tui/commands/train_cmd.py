@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
         description="Train a preset headless and write a run folder (preset.toml, metrics.jsonl, "
                     "best.safetensors, last.safetensors). Ctrl-C stops cleanly and keeps the best checkpoint.")
     add_run_options(sp)
-    sp.add_argument("--out", metavar="DIR", help="run folder (default runs/PRESET-YYYYmmdd-HHMMSS)")
+    sp.add_argument("--out", metavar="DIR", help="run folder (default runs/PRESET-YYYYmmdd-HHMMSS-PID)")
     sp.add_argument("--overwrite", action="store_true",
                     help="replace the run already in --out DIR (otherwise dltui refuses to touch it)")
     sp.add_argument("--every", type=int, default=1, metavar="N",

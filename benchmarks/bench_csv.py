@@ -37,7 +37,17 @@ x = np.array([r for r in rows[1:]], dtype=np.float64)
     "dltui-csvload": """
 from dltui.core.csvload import open_csv
 t = open_csv(path)
-x = t.numeric(list(range(len(t.header))), "numeric")
+n = len(t.header)
+y = t.numeric([n - 1], "target")  # as data.py loads a training set: the target, then the features
+x = t.numeric(list(range(1, n - 1)), "feature")
+""",
+    "dltui-mixed": """
+from dltui.core.csvload import open_csv
+t = open_csv(path)
+t._mixed = True  # the checked path a file with text columns takes: shape scan, then chosen columns
+n = len(t.header)
+y = t.numeric([n - 1], "target")
+x = t.numeric(list(range(1, n - 1)), "feature")
 """,
     "numpy-loadtxt": """
 x = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)

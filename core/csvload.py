@@ -32,6 +32,7 @@ def CsvError(message: str) -> ValueError:  # noqa: N802 - used like an exception
 
 
 CHUNK = 16 * 1024 * 1024
+MAX_LINE = 16 * 1024 * 1024
 NL, COMMA, QUOTE, CR = 10, 44, 34, 13
 
 
@@ -49,14 +50,65 @@ def _cols(header: list[str]) -> str:
 
 
 class CsvFile:
-    """A CSV with a header row; columns become numbers only where a model needs them."""
+    """A CSV with a header row; columns become numbers only where a model needs them.
 
-    def __init__(self, path: str, header: list[str], skip: int, n_rows: int, quoted: bool, blanks: int):
-        self.path, self.header, self.skip, self.n_rows = path, header, skip, n_rows
-        self.quoted, self.blanks = quoted, blanks
+    An all-numeric file is parsed once, whole (loadtxt checks every row's cell count itself), and the
+    chosen columns are sliced from it; a file with text columns, quotes or a bad row takes the checked
+    path: a block-wise shape scan, then only the chosen columns."""
+
+    def __init__(self, path: str, header: list[str], skip: int):
+        self.path, self.header, self.skip = path, header, skip
+        self.quoted, self.blanks, self._n_rows = False, None, None
+        self._all, self._mixed = None, False
+
+    @property
+    def n_rows(self) -> int:
+        if self._n_rows is None:
+            self._check()
+        return self._n_rows
+
+    def _check(self) -> None:
+        """The shape scan: CsvError at the first row whose cell count differs from the header's."""
+        p, n = Path(self.path), len(self.header)
+        try:
+            with p.open("rb") as fh:
+                for _ in range(self.skip):
+                    fh.readline()
+                rows, self.quoted, self.blanks = _scan(fh, n, self.skip + 1, p)
+            if self.quoted:
+                rows = _scan_quoted(p, n, self.skip)
+        except UnicodeDecodeError:
+            raise CsvError(f"{p}: not a text CSV file.") from None
+        except csv.Error as e:
+            raise CsvError(f"{p}: not a readable CSV file ({e}).") from None
+        self._n_rows = rows
+
+    def _whole(self) -> np.ndarray | None:
+        """Every column as float64 if the file is all numbers and well formed, else None (once)."""
+        if self._all is None and not self._mixed:
+            try:
+                a = self._loadtxt(None, np.float64)
+            except (ValueError, IndexError):  # text, a bad cell, a ragged row, not UTF-8: the checked path
+                a = None
+            if a is None or a.shape[1] != len(self.header) or len(a) == 0:
+                self._mixed = True
+                return None
+            self._all, self._n_rows = a, len(a)
+        return self._all
 
     def numeric(self, cols: list[int], role: str = "feature") -> np.ndarray:
         """The chosen columns as float64 [n_rows, len(cols)]; errors name the line, the column and what to do."""
+        whole = self._whole()
+        values = whole[:, cols] if whole is not None else self._columns(cols, role)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i, k = np.argwhere(bad)[0]
+            raise CsvError(f"{self.path}: line {self._line_of(i)}, column '{self.header[cols[k]]}' (#{cols[k]}) is "
+                           f"{values[i, k]} (missing or infinite). Every {role} cell must be a finite number.")
+        return values
+
+    def _columns(self, cols: list[int], role: str) -> np.ndarray:
+        n = self.n_rows  # the shape scan first: a ragged row is named before any cell is parsed
         try:
             if self.quoted:
                 values = np.array([[float(r[j]) for j in cols] for r in self._rows()], dtype=np.float64)
@@ -70,13 +122,7 @@ class CsvFile:
             except UnicodeDecodeError:
                 why = f"{self.path}: not a text CSV file (a line is not UTF-8)."
             raise CsvError(why) from None
-        values = values.reshape(self.n_rows, len(cols))
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i, k = np.argwhere(bad)[0]
-            raise CsvError(f"{self.path}: line {self._line_of(i)}, column '{self.header[cols[k]]}' (#{cols[k]}) is "
-                           f"{values[i, k]} (missing or infinite). Every {role} cell must be a finite number.")
-        return values
+        return values.reshape(n, len(cols))
 
     def text(self, col: int) -> list[str]:
         try:
@@ -114,7 +160,7 @@ class CsvFile:
                     yield line, r
 
     def _line_of(self, i: int) -> int:
-        if not self.blanks and not self.quoted:
+        if self.blanks == 0 and not self.quoted:
             return self.skip + 1 + int(i)
         for k, (line, _) in enumerate(self._numbered()):
             if k == i:
@@ -158,21 +204,29 @@ def open_csv(path: str | Path) -> CsvFile:
     try:
         with p.open("rb") as fh:
             header, skip = _header(fh, p)
-            n_rows, quoted, blanks = _scan(fh, len(header), skip + 1, p)
-        if quoted:
-            n_rows = _scan_quoted(p, len(header), skip)
+            if not any(line.strip() for line in _lines(fh, p)):
+                raise CsvError(f"{p}: has a header but no data rows.")
     except UnicodeDecodeError:
         raise CsvError(f"{p}: not a text CSV file.") from None
     except csv.Error as e:
         raise CsvError(f"{p}: not a readable CSV file ({e}).") from None
-    if n_rows == 0:
-        raise CsvError(f"{p}: has a header but no data rows.")
-    return CsvFile(str(p), header, skip, n_rows, quoted, blanks)
+    return CsvFile(str(p), header, skip)
+
+
+def _lines(fh, p: Path):
+    """Lines as bytes, each at most MAX_LINE long (a huge file without newlines is not read whole)."""
+    while True:
+        raw = fh.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE:
+            raise CsvError(f"{p}: a line is longer than {MAX_LINE // 2**20} MiB; not a CSV file dltui reads.")
+        yield raw
 
 
 def _header(fh, p: Path) -> tuple[list[str], int]:
     skip = 0
-    for raw in fh:
+    for raw in _lines(fh, p):
         skip += 1
         text = raw.decode("utf-8-sig" if skip == 1 else "utf-8")
         if text.strip("\r\n"):

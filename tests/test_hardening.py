@@ -416,3 +416,19 @@ def test_closed_stdout_and_an_ascii_terminal(tmp_path):
     r = sh("train", "xor", "--epochs", "3", "--out", str(tmp_path / "r"), env={**ENV, "PYTHONIOENCODING": "ascii"})
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     assert "epoch 3/3 \\xb7 train" in r.stdout
+
+
+def test_overflow_on_the_first_batch_is_not_blamed_on_the_learning_rate():
+    from dltui.core import events as ev
+    from dltui.core.data import load_dataset
+    from dltui.core.spec import load_preset
+    from dltui.core.trainer import Trainer
+
+    spec = load_preset("piecewise-relu", {"training.epochs": 2})
+    ds = load_dataset(spec)
+    ds.x_train = (ds.x_train * np.float32(1e30)).astype(np.float32)  # past the data check, as a library user may
+    seen = []
+    with np.errstate(all="ignore"):
+        result = Trainer(spec, data=ds).fit(callbacks=[seen.append])
+    msg = next(e.message for e in seen if isinstance(e, ev.Diverged))
+    assert result.reason == "diverged" and "very first batch" in msg and "learning rate" not in msg

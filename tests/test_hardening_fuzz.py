@@ -169,6 +169,9 @@ def test_damaged_bytes_give_a_checkpoint_error(trained, capsys, flips, cut):
     except CheckpointError:
         pass
     _predict(trained, run, capsys)
+    from dltui.tui.runner import WatchRun
+
+    WatchRun(run).poll()  # watch reads the same checkpoint: no exception either
 
 
 # ---------------------------------------------------------------- run files

@@ -59,7 +59,7 @@ class CsvFile:
     def __init__(self, path: str, header: list[str], skip: int):
         self.path, self.header, self.skip = path, header, skip
         self.quoted, self.blanks, self._n_rows = False, None, None
-        self._all, self._mixed = None, False
+        self._all, self._mixed, self._finite = None, False, None
 
     @property
     def n_rows(self) -> int:
@@ -94,12 +94,19 @@ class CsvFile:
                 self._mixed = True
                 return None
             self._all, self._n_rows = a, len(a)
+            self._finite = np.isfinite(a).all(axis=0)  # per column, once for every numeric() call
         return self._all
 
     def numeric(self, cols: list[int], role: str = "feature") -> np.ndarray:
         """The chosen columns as float64 [n_rows, len(cols)]; errors name the line, the column and what to do."""
         whole = self._whole()
-        values = whole[:, cols] if whole is not None else self._columns(cols, role)
+        if whole is not None:
+            run = len(cols) > 0 and list(cols) == list(range(cols[0], cols[0] + len(cols)))
+            values = whole[:, cols[0]:cols[0] + len(cols)] if run else whole[:, cols]  # a run of columns: a view
+            if self._finite[cols].all():
+                return values
+        else:
+            values = self._columns(cols, role)
         bad = ~np.isfinite(values)
         if bad.any():
             i, k = np.argwhere(bad)[0]

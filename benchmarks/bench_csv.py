@@ -8,12 +8,12 @@ The files are synthetic and generated in /tmp (never committed): 200k rows x 118
 its peak RSS (ru_maxrss of the child) is its own; time is wall time of the parse alone. The reference
 row in each case is the old reader (Python's csv module into lists of str, then np.array).
 
-Why dltui.core.csvload uses NumPy's C reader (np.loadtxt, numpy >= 1.23): on these files it takes a
-few seconds and about the file's size in memory (plus a block-wise shape check, no cell kept), where
-the old reader took 6-13 s and 8-9x the file. polars was the fastest in wall time (0.5-1.7 s, using
-threads) and pyarrow about as fast as loadtxt, but both need 3-4x the file in memory and add ~180 MB
-each to the install; NumPy is a dependency already and meets the target (seconds, under 3x the
-file in RAM). The numbers of the run behind that choice are in core/csvload.py's docstring.
+Why dltui.core.csvload uses NumPy's C reader (np.loadtxt, numpy >= 1.23): with it dltui loads these
+files in 1.4-1.9 s at 1.1x the file's size in peak RSS (2.8-3.0 s with a text column, which takes the
+checked path), where the old reader took 12-13 s and 8.4-8.8x. polars was at times the fastest in
+wall time (0.5-2.1 s across runs, using threads) and pyarrow 1.4-4 s, but both need 2.6-4.6x the file
+in memory and add ~180 MB each to the install; NumPy is a dependency already and meets the target
+(seconds, under 3x the file in RAM). Full numbers: core/csvload.py's docstring and issue 14's report.
 """
 
 from __future__ import annotations

@@ -1,17 +1,20 @@
 """CSV files parsed straight into float arrays, with messages that name the line and the column.
 
-``open_csv(path)`` reads the header and checks the file's shape (every row has the header's
-number of cells) by counting separators in 16 MiB blocks with NumPy, without holding any cell.
-``numeric(cols)`` then parses only the chosen columns with NumPy's C reader (``np.loadtxt``,
-numpy >= 1.23): text columns are allowed when unused. Measured with ``benchmarks/bench_csv.py``
-(2-core shared box, best of 3): on a 222 MiB 200k x 118 file this reader takes 2.6 s and 1.1x the
-file in peak RSS (loadtxt alone 1.7 s, the shape check the rest), the earlier reader (every cell a
-Python string) 6.4 s and 8.4x; pyarrow 1.4 s / 3.8x, polars 0.5 s / 3.2x. On 1M x 22 (205 MiB):
-3.1 s / 1.2x here, old 12.7 s / 8.8x, pyarrow 2.3 s / 4.3x, polars 1.7 s / 2.8x. Polars is faster
-in wall time (threads), but needs about three times the memory and adds ~180 MB to the install (as
-does pyarrow); NumPy is already a dependency and meets the target (a few seconds, under 3x the
-file in RAM), so it is the one used. Files with quoted fields take the csv module's path (streamed, no cell
-kept). A bad cell is found again with the csv module, to name its line and column.
+``open_csv(path)`` reads the header; the file's shape (every row has the header's number of
+cells) is checked by loadtxt itself for an all-numeric file, else by counting separators in 16 MiB
+blocks with NumPy, without holding any cell.
+``numeric(cols)`` then parses with NumPy's C reader (``np.loadtxt``, numpy >= 1.23): an
+all-numeric file once, whole, with its columns sliced; otherwise only the chosen columns after the
+shape scan (text columns are allowed when unused). Measured with ``benchmarks/bench_csv.py`` on a
+shared 2-core box (best of 3, target + features as data.py loads them): 222 MiB 200k x 118: 1.4 s
+and 1.1x the file in peak RSS (with a text column: 2.8 s, 1.1x), where the earlier reader (every
+cell a Python string) took 12.6 s and 8.4x, pyarrow 4.0 s / 3.8x, polars 2.1 s / 2.8x; 205 MiB
+1M x 22: 1.9 s / 1.1x (old 12.2 s / 8.8x, pyarrow 2.2 s / 4.6x, polars 1.5 s / 2.6x). Polars was
+at times faster in wall time (threads; 0.5-2.1 s across runs on this loaded box), but needs about
+three times the memory and adds ~180 MB to the install (as does pyarrow); NumPy is a dependency
+already and meets the target (seconds, under 3x the file in RAM), so it is the one used.
+Files with quoted fields take the csv module's path (streamed, no cell kept). A bad cell is found
+again with the csv module, to name its line and column.
 """
 
 from __future__ import annotations

@@ -60,7 +60,8 @@ class CsvFile:
     path: a block-wise shape scan, then only the chosen columns."""
 
     def __init__(self, path: str, header: list[str], skip: int):
-        self.path, self.header, self.skip = path, header, skip
+        self.path, self.header, self.skip = path, header, skip  # path: as the person gave it, for messages
+        self.file = path  # what is read: a spooled copy for a pipe or a device
         self.quoted, self.blanks, self._n_rows = False, None, None
         self._all, self._mixed, self._finite = None, False, None
 
@@ -72,18 +73,18 @@ class CsvFile:
 
     def _check(self) -> None:
         """The shape scan: CsvError at the first row whose cell count differs from the header's."""
-        p, n = Path(self.path), len(self.header)
+        p, n = Path(self.file), len(self.header)
         try:
             with p.open("rb") as fh:
                 for _ in range(self.skip):
                     fh.readline()
-                rows, self.quoted, self.blanks = _scan(fh, n, self.skip + 1, p)
+                rows, self.quoted, self.blanks = _scan(fh, n, self.skip + 1, self.path)
             if self.quoted:
-                rows = _scan_quoted(p, n, self.skip)
+                rows = _scan_quoted(p, n, self.skip, self.path)
         except UnicodeDecodeError:
-            raise CsvError(f"{p}: not a text CSV file.") from None
+            raise CsvError(f"{self.path}: not a text CSV file.") from None
         except csv.Error as e:
-            raise CsvError(f"{p}: not a readable CSV file ({e}).") from None
+            raise CsvError(f"{self.path}: not a readable CSV file ({e}).") from None
         self._n_rows = rows
 
     def _whole(self) -> np.ndarray | None:
@@ -145,12 +146,12 @@ class CsvFile:
     def _loadtxt(self, cols: list[int], dtype) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # blank lines: numpy says it skips them
-            return np.loadtxt(self.path, delimiter=",", skiprows=self.skip, usecols=cols, dtype=dtype, ndmin=2,
+            return np.loadtxt(self.file, delimiter=",", skiprows=self.skip, usecols=cols, dtype=dtype, ndmin=2,
                               comments=None, encoding="utf-8", quotechar='"')
 
     def _rows(self):
         """(physical line number, cells) of every data row, streamed by the csv module."""
-        with open(self.path, newline="", encoding="utf-8-sig") as fh:
+        with open(self.file, newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
             for _ in range(self.skip):
                 next(reader, None)
@@ -160,7 +161,7 @@ class CsvFile:
 
     def _numbered(self):
         line = self.skip
-        with open(self.path, newline="", encoding="utf-8-sig") as fh:
+        with open(self.file, newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
             for _ in range(self.skip):
                 next(reader, None)
@@ -209,10 +210,9 @@ def open_csv(path: str | Path) -> CsvFile:
         raise CsvError(f"{p}: cannot be read ({e.strerror or e}).") from None
     if stat.S_ISDIR(st.st_mode):
         raise CsvError(f"{p}: is a folder, not a CSV file.")
-    if not stat.S_ISREG(st.st_mode):
-        raise CsvError(f"{p}: not a regular file (a device or a pipe); give a CSV file.")
+    spool = None if stat.S_ISREG(st.st_mode) else _spool(p)  # a pipe or a device: read it once, into a file
     try:
-        with p.open("rb") as fh:
+        with open(spool.name if spool else p, "rb") as fh:
             header, skip = _header(fh, p)
             if not any(line.strip() for line in _lines(fh, p)):
                 raise CsvError(f"{p}: has a header but no data rows.")
@@ -220,7 +220,33 @@ def open_csv(path: str | Path) -> CsvFile:
         raise CsvError(f"{p}: not a text CSV file.") from None
     except csv.Error as e:
         raise CsvError(f"{p}: not a readable CSV file ({e}).") from None
-    return CsvFile(str(p), header, skip)
+    f = CsvFile(str(p), header, skip)
+    if spool:
+        f.file, f._spool = spool.name, spool  # the temp file goes when the CsvFile does
+    return f
+
+
+MAX_SPOOL = 4 * 1024**3
+
+
+def _spool(p: Path):
+    """Copy a pipe's or a device's bytes (``--data /dev/stdin``, ``<(zcat x.gz)``) into a temp file, at
+    most MAX_SPOOL of them (``/dev/zero`` does not run forever)."""
+    import tempfile
+
+    tmp = tempfile.NamedTemporaryFile(prefix="dltui-", suffix=".csv")  # noqa: SIM115 - lives with the CsvFile
+    n = 0
+    with open(p, "rb") as src:
+        while block := src.read(1024 * 1024):
+            n += len(block)
+            why = ("holds NUL bytes" if b"\0" in block else f"gives more than {MAX_SPOOL // 2**30} GiB"
+                   if n > MAX_SPOOL else "")
+            if why:
+                tmp.close()
+                raise CsvError(f"{p}: a pipe or device that {why}; not a CSV file dltui reads.")
+            tmp.write(block)
+    tmp.flush()
+    return tmp
 
 
 def _lines(fh, p: Path):
@@ -246,7 +272,7 @@ def _header(fh, p: Path) -> tuple[list[str], int]:
     raise CsvError(f"{p}: the file is empty.")
 
 
-def _scan(fh, n_cols: int, first_line: int, p: Path) -> tuple[int, bool, int]:
+def _scan(fh, n_cols: int, first_line: int, p: str) -> tuple[int, bool, int]:
     """(data rows, has quotes, blank lines) after the header; CsvError at the first row whose number of
     cells differs from the header's. Counts separators per line in blocks; no cell is kept."""
     line, rows, blanks = first_line, 0, 0
@@ -287,9 +313,9 @@ def _scan(fh, n_cols: int, first_line: int, p: Path) -> tuple[int, bool, int]:
     return rows, False, blanks
 
 
-def _scan_quoted(p: Path, n_cols: int, skip: int) -> int:
+def _scan_quoted(file: Path, n_cols: int, skip: int, p: str) -> int:
     rows = 0
-    with p.open(newline="", encoding="utf-8-sig") as fh:
+    with open(file, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         for _ in range(skip):
             next(reader, None)

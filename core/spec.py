@@ -272,9 +272,9 @@ def _check(source: str, section: str, key: str, value: Any, f: Field, from_set: 
     def scalar(kind: str, v: Any) -> Any:
         if kind == "int":
             if isinstance(v, bool) or not isinstance(v, int):
-                if isinstance(v, float) and v.is_integer():
-                    return int(v)
-                raise bad()
+                if not (isinstance(v, float) and v.is_integer()):
+                    raise bad()
+                v = int(v)  # 1e3 -> 1000, then the range check below (issue 14: 1e30 slipped past it)
         elif kind == "float":
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise bad()

@@ -377,6 +377,7 @@ def test_a_huge_junk_file_is_refused_from_its_header_without_reading_it(tmp_path
     (["train", "xor", "--set", "data.n_samples=1000000000"], "n_samples"),
     (["trian", "xor"], "Did you mean `dltui train`"),
     (["train", "/dev/zero"], "/dev/zero"),
+    (["train", "xor", "--set", "training.seed=1e30"], "seed"),
 ])
 def test_limits_and_misspellings_are_input_errors(capsys, argv, words):
     code, _, err = run(capsys, *argv)
@@ -432,3 +433,17 @@ def test_overflow_on_the_first_batch_is_not_blamed_on_the_learning_rate():
         result = Trainer(spec, data=ds).fit(callbacks=[seen.append])
     msg = next(e.message for e in seen if isinstance(e, ev.Diverged))
     assert result.reason == "diverged" and "very first batch" in msg and "learning rate" not in msg
+
+
+def test_a_csv_from_a_pipe_is_read_and_a_device_of_zeros_refused(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv", ["id", "a", "y"], [(i, i, i * 2) for i in range(40)])
+    assert main(["train", str(csv_preset(tmp_path)), "--data", str(data), "--out", str(tmp_path / "r")]) == 0
+    r = subprocess.run([*DLTUI, "predict", str(tmp_path / "r"), "--data", "/dev/stdin", "--out",
+                        str(tmp_path / "p.csv")], input=data.read_text(), capture_output=True, text=True, env=ENV,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 41
+    capsys.readouterr()
+    code, _, err = run(capsys, "predict", str(tmp_path / "r"), "--data", "/dev/zero", "--out", str(tmp_path / "z.csv"))
+    clean_error(code, err)
+    assert "NUL" in err

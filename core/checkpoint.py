@@ -22,7 +22,7 @@ import numpy as np
 DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
 CODES = {np.dtype(v): k for k, v in DTYPES.items()}
 MAX_HEADER = 64 * 1024 * 1024  # bytes of JSON header
-MAX_DATA = 4 * 1024**3  # bytes of tensor data
+MAX_DATA = 512 * 1024**2  # bytes of tensor data: 50M parameters (limits.MAX_PARAMS) in float64 is 400 MB
 
 
 class CheckpointError(ValueError):

@@ -17,6 +17,7 @@ import errno
 import json
 import math
 import os
+import stat
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -34,6 +35,7 @@ class RunBusy(ValueError):
     """Another live process holds this run folder. The message is meant for a person."""
 
 
+MAX_STATUS = 1024 * 1024  # bytes of status.json read; a bigger one is not a status
 _HELD: dict[str, int] = {}  # real path of a locked folder -> the lock file's descriptor
 RUN_FILES = ("preset.toml", "metrics.jsonl", "status.json", "best.safetensors", "last.safetensors")
 
@@ -124,7 +126,9 @@ class RunDir:
     def read_status(self, notes: list[str] | None = None) -> dict:
         """status.json with every field of the wrong type left out ({} if unreadable)."""
         try:
-            doc = json.loads(self.status.read_bytes())
+            with self.status.open("rb") as fh:
+                raw = fh.read(MAX_STATUS) if stat.S_ISREG(os.fstat(fh.fileno()).st_mode) else b""
+            doc = json.loads(raw)
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, RecursionError):
@@ -257,9 +261,12 @@ def read_metrics(path: str | Path, offset: int = 0, notes: list[str] | None = No
     p = Path(path)
     try:
         with p.open("rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                _note(notes, f"{p}: not a regular file; not read")
+                return [], offset
             fh.seek(offset)
             chunk = fh.read(MAX_METRICS_READ)
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    except OSError:  # gone, a folder, unreadable: nothing to read now
         return [], offset
     end = chunk.rfind(b"\n") + 1
     if end == 0 and len(chunk) == MAX_METRICS_READ:  # one absurdly long line: skip past it

@@ -369,7 +369,9 @@ class WatchRun:
         except ModuleNotFoundError:  # Python 3.10
             import tomli as tomllib
         try:
-            values = tomllib.loads(self.run.preset.read_text(encoding="utf-8"))
+            from dltui.core.limits import read_preset_text  # a bounded read (issue 14)
+
+            values = tomllib.loads(read_preset_text(self.run.preset))
             self.spec = spec_from_dict(values, self.run.path.name, str(self.run.preset))
         except (OSError, ValueError, SpecError, RecursionError):
             return

@@ -159,10 +159,9 @@ def _main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.command:
         return open_app(args, parser)
-    if args.command != "watch":  # the app handles its own keys
-        from dltui.tui import signals
+    from dltui.tui import signals
 
-        signals.install()
+    old = signals.install() if args.command != "watch" else {}  # the app handles its own keys
     try:
         return args.run(args)
     except user_errors() as e:
@@ -170,6 +169,8 @@ def _main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    finally:
+        signals.restore(old)
 
 
 def open_app(args, parser) -> int:

@@ -43,12 +43,17 @@ def _raise(signum, frame) -> None:
     raise Stopped(signum)
 
 
-def install() -> None:
-    """Every stop signal ends the command with ``Stopped`` (main thread only; elsewhere a no-op)."""
+def install() -> dict:
+    """Every stop signal ends the command with ``Stopped`` (main thread only; elsewhere a no-op).
+    Returns the handlers it replaced, for ``restore``."""
     if threading.current_thread() is not threading.main_thread():
-        return
-    for s in SIGNALS:
-        signal.signal(s, _raise)
+        return {}
+    return {s: signal.signal(s, _raise) for s in SIGNALS}
+
+
+def restore(old: dict) -> None:
+    for s, h in old.items():
+        signal.signal(s, h if h is not None else signal.SIG_DFL)
 
 
 @contextmanager

@@ -36,7 +36,8 @@ class RunBusy(ValueError):
 
 
 MAX_STATUS = 1024 * 1024  # bytes of status.json read; a bigger one is not a status
-_HELD: dict[str, int] = {}  # real path of a locked folder -> the lock file's descriptor
+_HELD: dict[str, int] = {}  # real path of a locked folder -> the lock file's descriptor (-1: no locks there)
+NO_LOCKS = tuple(getattr(errno, n) for n in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "ENOSYS") if hasattr(errno, n))
 RUN_FILES = ("preset.toml", "metrics.jsonl", "status.json", "best.safetensors", "last.safetensors")
 
 
@@ -65,6 +66,9 @@ class RunDir:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
             os.close(fd)
+            if e.errno in NO_LOCKS:  # a file system without locks (some NFS mounts): run unlocked, as before
+                _HELD[key] = -1
+                return
             if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
             raise RunBusy(f"{self.path}: another dltui process is writing a run in this folder right now "
@@ -76,7 +80,7 @@ class RunDir:
 
     def unlock(self) -> None:
         fd = _HELD.pop(os.path.realpath(self.path), None)
-        if fd is not None:
+        if fd is not None and fd >= 0:
             os.close(fd)
 
     def _lock_owner(self) -> str:

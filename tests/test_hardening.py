@@ -447,3 +447,19 @@ def test_a_csv_from_a_pipe_is_read_and_a_device_of_zeros_refused(tmp_path, capsy
     code, _, err = run(capsys, "predict", str(tmp_path / "r"), "--data", "/dev/zero", "--out", str(tmp_path / "z.csv"))
     clean_error(code, err)
     assert "NUL" in err
+
+
+def test_a_file_system_without_locks_still_runs(tmp_path, monkeypatch):
+    import errno
+
+    import dltui.core.rundir as rundir
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(rundir.fcntl, "flock", no_locks)
+    rd = RunDir(tmp_path / "nfs")
+    rd.lock()  # no RunBusy, no OSError: the run goes ahead as it did before locks
+    rd.create("[data]\nkind = 'xor'\n")
+    assert rd.preset.exists()
+    rd.unlock()

@@ -151,6 +151,8 @@ def run(args) -> int:
         try:
             result = trainer.fit(callbacks=[printer])
         except signals.Stopped:  # a second signal, e.g. during the final save: what is written stays
+            if isinstance(printer, RichPrinter):
+                printer.live.stop()  # give the terminal its cursor back
             mark_stopped(trainer, sig["signum"])
             raise
         except user_errors():  # an input problem found while running: exit 2, not "the run failed"

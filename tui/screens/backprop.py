@@ -158,7 +158,9 @@ class BackpropScreen(Screen):
             parts += [f"sample {self.sample + 1}/{self.trace.batch_size}",
                       f"batch {b.get('index', 0) + 1}/{b.get('count', 1)}{which}", f"C = {self.trace.C:.4g}"]
         parts.append(t.backend.name)
-        return Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
+        from dltui.core.sanitize import safe_line  # the preset's name is a file name (issue 14)
+
+        return Text(safe_line(" · ".join(parts)), no_wrap=True, overflow="ellipsis")
 
     def strip_text(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")

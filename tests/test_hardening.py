@@ -463,3 +463,19 @@ def test_a_file_system_without_locks_still_runs(tmp_path, monkeypatch):
     rd.create("[data]\nkind = 'xor'\n")
     assert rd.preset.exists()
     rd.unlock()
+
+
+def test_the_status_line_and_picker_show_names_from_files_escaped(tmp_path):
+    pytest.importorskip("textual")
+    from dltui.tui.runner import RunView
+    from dltui.tui.screens.picker import preset_entries
+    from dltui.tui.widgets.status_line import status_text
+
+    v = RunView(preset="run\x1b]0;owned\x07", state="running")
+    v.backend, v.device = "numpy\x1b[2J", "cpu\x9b"
+    line = status_text(v, width=300).plain
+    assert not has_unsafe(line) and "\\x1b]0;owned\\x07" in line
+    evil = tmp_path / "p\x1b[2J.toml"
+    evil.write_text('[about]\ntitle = "t\\u001b]52;c;eA==\\u0007"\n[data]\nkind = "xor"\n')
+    entries = [e for e in preset_entries([str(evil)], scan_dir=None) if e["path"] == str(evil)]
+    assert entries and not any(has_unsafe(e["name"] + e["title"]) for e in entries)

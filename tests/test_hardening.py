@@ -479,3 +479,15 @@ def test_the_status_line_and_picker_show_names_from_files_escaped(tmp_path):
     evil.write_text('[about]\ntitle = "t\\u001b]52;c;eA==\\u0007"\n[data]\nkind = "xor"\n')
     entries = [e for e in preset_entries([str(evil)], scan_dir=None) if e["path"] == str(evil)]
     assert entries and not any(has_unsafe(e["name"] + e["title"]) for e in entries)
+
+
+def test_a_terminal_that_goes_away_does_not_stop_the_run(tmp_path):
+    """After SIGHUP's closed SSH session, printing fails with EIO: the run goes on and saves."""
+    out = tmp_path / "run"
+    code = ("import errno\nimport dltui.tui.commands.train_cmd as t\n"
+            "def gone(self, e):\n    raise OSError(errno.EIO, 'Input/output error')\n"
+            "t.PlainPrinter.__call__ = gone\nfrom dltui.tui.cli import main\n"
+            f"raise SystemExit(main(['train', 'xor', '--epochs', '5', '--out', {str(out)!r}]))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert load_checkpoint(out / "last.safetensors")[1]["epoch"] == 5

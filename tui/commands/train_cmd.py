@@ -52,15 +52,34 @@ def epoch_line(e: ev.EpochEnded, epochs: int) -> str:
 
 
 def say(text: str) -> None:
-    """Print a line; if the reader went away (`| head`), keep training and stop printing."""
+    """Print a line; if the reader went away (`| head`, a closed SSH session), keep training and stop
+    printing."""
     from dltui.core.sanitize import safe
 
     try:
         print(safe(text), flush=True)
-    except BrokenPipeError:
+    except OSError:  # a broken pipe, or EIO from a terminal that is gone (SIGHUP)
+        stdout_to_devnull()
+
+
+def stdout_to_devnull() -> None:
+    try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def guarded(printer):
+    """The printer as a trainer callback that a lost terminal cannot stop: the run goes on, silent."""
+    def call(event) -> None:
+        try:
+            printer(event)
+        except OSError:
+            stdout_to_devnull()
+
+    return call
 
 
 class PlainPrinter:
@@ -149,7 +168,7 @@ def run(args) -> int:
 
     with signals.stop_after_batch(trainer.stop, signals.stderr_note) as sig:
         try:
-            result = trainer.fit(callbacks=[printer])
+            result = trainer.fit(callbacks=[guarded(printer)])
         except signals.Stopped:  # a second signal, e.g. during the final save: what is written stays
             if isinstance(printer, RichPrinter):
                 printer.live.stop()  # give the terminal its cursor back

@@ -491,3 +491,14 @@ def test_a_terminal_that_goes_away_does_not_stop_the_run(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     assert load_checkpoint(out / "last.safetensors")[1]["epoch"] == 5
+
+
+def test_an_overwriting_run_that_saves_nothing_leaves_the_old_checkpoints(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "xor", "--epochs", "2", "--out", str(out)]) == 0
+    before = (out / "best.safetensors").read_bytes()
+    capsys.readouterr()
+    code, stdout, _ = run(capsys, "train", "piecewise-relu", "--set", "optimizer.name=sgd", "--set",
+                          "optimizer.lr=90", "--epochs", "3", "--out", str(out), "--overwrite")
+    assert code == 1 and "previous-*.safetensors" in stdout
+    assert (out / "previous-best.safetensors").read_bytes() == before

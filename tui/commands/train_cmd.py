@@ -251,6 +251,8 @@ def summary(result, spec, out: str) -> str:
         best = next((h for h in result.history if h.epoch == result.best_epoch), result.history[-1])
         lines.append(f"validation accuracy at the best epoch: {best.val_metric:.3f}")
     lines.append(f"run folder: {out}")
+    if any(Path(out).glob("previous-*.safetensors")):  # --overwrite, and this run saved no checkpoint
+        lines.append("the overwritten run's checkpoints are kept there as previous-*.safetensors")
     if spec.values["data"]["kind"] == "csv":
         lines.append(f"next: dltui predict {out} --data TEST.csv --out pred.csv")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ import math
 import os
 import stat
 import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -130,8 +131,8 @@ class RunDir:
     def read_status(self, notes: list[str] | None = None) -> dict:
         """status.json with every field of the wrong type left out ({} if unreadable)."""
         try:
-            with self.status.open("rb") as fh:
-                raw = fh.read(MAX_STATUS) if stat.S_ISREG(os.fstat(fh.fileno()).st_mode) else b""
+            with _open_regular(self.status) as fh:
+                raw = fh.read(MAX_STATUS) if fh is not None else b""
             doc = json.loads(raw)
         except FileNotFoundError:
             return {}
@@ -154,6 +155,21 @@ def default_run_dir(preset_name: str, root: str | Path = "runs") -> Path:
         n += 1
         path = base.with_name(f"{base.name}-{n}")
     return path
+
+
+@contextmanager
+def _open_regular(path: Path):
+    """The file opened for reading, or None if it is not a regular file. Opened without blocking, so a
+    named pipe put in a run folder cannot hang a reader (``watch``)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            yield None
+            return
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            yield fh
+    finally:
+        os.close(fd)
 
 
 def _note(notes: list[str] | None, text: str) -> None:
@@ -264,8 +280,8 @@ def read_metrics(path: str | Path, offset: int = 0, notes: list[str] | None = No
     A half-written last line is left for the next call; a malformed row is skipped with a note."""
     p = Path(path)
     try:
-        with p.open("rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        with _open_regular(p) as fh:
+            if fh is None:
                 _note(notes, f"{p}: not a regular file; not read")
                 return [], offset
             fh.seek(offset)

@@ -502,3 +502,14 @@ def test_an_overwriting_run_that_saves_nothing_leaves_the_old_checkpoints(tmp_pa
                           "optimizer.lr=90", "--epochs", "3", "--out", str(out), "--overwrite")
     assert code == 1 and "previous-*.safetensors" in stdout
     assert (out / "previous-best.safetensors").read_bytes() == before
+
+
+def test_named_pipes_in_a_run_folder_do_not_hang_its_readers(tmp_path):
+    from dltui.core.rundir import read_metrics
+
+    os.mkfifo(tmp_path / "status.json")
+    os.mkfifo(tmp_path / "metrics.jsonl")
+    notes: list[str] = []
+    assert RunDir(tmp_path).read_status(notes) == {}  # returns at once: no writer is waited for
+    assert read_metrics(tmp_path / "metrics.jsonl", 0, notes) == ([], 0)
+    assert len(notes) == 2

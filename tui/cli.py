@@ -62,10 +62,6 @@ class Parser(argparse.ArgumentParser):
 
         super()._print_message(safe(message) if message else message, file)
 
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(

@@ -136,6 +136,8 @@ class CsvFile:
         return values.reshape(n, len(cols))
 
     def text(self, col: int) -> list[str]:
+        if self.blanks is None:  # the shape scan has not run yet: whether the file has quotes is unknown
+            self._check()
         try:
             if self.quoted:
                 return [r[col].strip() for r in self._rows()]

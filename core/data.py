@@ -8,7 +8,6 @@ Its keyword parameters and their defaults become the keys a preset may set in
 
 from __future__ import annotations
 
-import csv
 import fnmatch
 import inspect
 import math
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .batching import batch_count
+from .csvload import CsvFile, open_csv
 from .errors import DataError, SpecError
 from .fields import Field
 
@@ -46,6 +46,9 @@ class Generator:
 GENERATORS: dict[str, Generator] = {}
 SIGNED = ("x_min", "x_max", "position")  # generator parameters that may be negative
 MINIMUM = {"n_samples": 4, "n_features": 1, "window": 1, "periods": 0.0, "kinks": 0}  # the rest: >= 0
+MAXIMUM = {"n_samples": 10_000_000, "n_features": 10_000, "window": 10_000, "periods": 1e6, "kinks": 100_000,
+           "noise": 1e6, "trend": 1e6, "weekly": 1.0, "spikes": 1.0, "nonlinearity": 1e6, "position": 1e9,
+           "x_min": 1e9, "x_max": 1e9}  # resource and range limits (issue 14)
 
 
 def generator(name: str, task: str):
@@ -59,7 +62,9 @@ def generator(name: str, task: str):
                     else "float" if isinstance(d, float)
                     else "list[str]" if isinstance(d, (list, tuple)) else "str")
             lo = MINIMUM.get(p.name, 0.0) if kind in ("int", "float") and p.name not in SIGNED else None
-            fields[p.name] = Field(kind, list(d) if isinstance(d, tuple) else d, min=lo)
+            hi = MAXIMUM.get(p.name) if kind in ("int", "float") else None
+            lo = -hi if p.name in SIGNED and hi else lo
+            fields[p.name] = Field(kind, list(d) if isinstance(d, tuple) else d, min=lo, max=hi)
         GENERATORS[name] = Generator(fn, task, fields, (fn.__doc__ or "").strip().splitlines()[0])
         return fn
 
@@ -330,7 +335,7 @@ def load_dataset(spec: Spec) -> Dataset:
             g = gen.fn(np.random.default_rng(d["seed"]), **params)
         except (SpecError, DataError) as e:
             raise DataError(f"{spec.source}: {e}") from None
-        except (ValueError, ZeroDivisionError, FloatingPointError) as e:
+        except (ValueError, ArithmeticError, MemoryError) as e:
             shown = ", ".join(f"{k} = {v!r}" for k, v in params.items())
             raise DataError(f"{spec.source}: [data] kind = {d['kind']!r} cannot make data with {shown} "
                             f"({e}). Check these values.") from None
@@ -357,7 +362,21 @@ def load_dataset(spec: Spec) -> Dataset:
         ds.y_train, ds.y_val = ds.y_train.astype(dtype), ds.y_val.astype(dtype)
     if len(ds.x_train) == 0:
         raise DataError(f"{ds.source}: no training rows left after the validation split.")
+    _check_limits(spec, ds)
     return ds
+
+
+def _check_limits(spec: Spec, ds: Dataset) -> None:
+    """The whole network's size, and values too large to train on, before any weight exists (issue 14)."""
+    from .limits import check_magnitude, check_model_size
+
+    dt = spec.values["training"]["dtype"]
+    try:
+        check_model_size(spec.values["model"]["hidden"], ds.n_features, ds.n_outputs, spec.source, dt)
+        y = {"target": ds.y_train} if ds.task == "regression" else {}
+        check_magnitude({"feature": ds.x_train, **y}, ds.features.names, ds.source or spec.source, dt)
+    except SpecError as e:
+        raise DataError(str(e)) from None
 
 
 def _safe_std(x: np.ndarray) -> np.ndarray:
@@ -368,81 +387,9 @@ def _safe_std(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- CSV
 
 
-@dataclass
-class Table:
-    """A CSV file as text cells; columns become numbers only where a model needs them."""
-
-    path: str
-    header: list[str]
-    rows: list[list[str]]
-
-    def text(self, col: int) -> list[str]:
-        return [r[col].strip() for r in self.rows]
-
-    def numeric(self, cols: list[int], role: str = "feature") -> np.ndarray:
-        """The chosen columns as float64; errors name the line, the column and what to do."""
-        try:
-            values = np.array([[r[j] for j in cols] for r in self.rows], dtype=np.float64)
-        except ValueError:
-            for i, r in enumerate(self.rows, start=2):
-                for j in cols:
-                    try:
-                        float(r[j])
-                    except ValueError:
-                        raise DataError(self._bad_cell(i, j, role)) from None
-            raise
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i, k = np.argwhere(bad)[0]
-            raise DataError(f"{self.path}: line {i + 2}, column '{self.header[cols[k]]}' (#{cols[k]}) is "
-                            f"{values[i, k]} (missing or infinite). Every {role} cell must be a finite number.")
-        return values
-
-    def _bad_cell(self, line: int, j: int, role: str) -> str:
-        cell = self.rows[line - 2][j]
-        where = f"{self.path}: line {line}, column '{self.header[j]}' (#{j})"
-        if not cell.strip():
-            return f"{where} is empty. Every {role} cell must be a number; fill or remove that row."
-        if sum(1 for r in self.rows[:50] if _is_number(r[j])) == 0:
-            return (f"{where} = {cell!r}: the column holds text, but it is used as a {role}. Leave it out "
-                    f"(add '{self.header[j]}' to [data] drop, or name the features you want).")
-        return f"{where} = {cell!r} is not a number. Every {role} cell must be numeric; fix or remove that row."
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def read_table(path: str | Path) -> Table:
-    """Read a CSV with a header row as text. Errors name the file and the line."""
-    p = Path(path)
-    if not str(path):
-        raise DataError("No CSV file given: pass one with --data PATH.")
-    if not p.exists():
-        raise DataError(f"{p}: no such file.")
-    if p.is_dir():
-        raise DataError(f"{p}: is a folder, not a CSV file.")
-    try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError:
-        raise DataError(f"{p}: not a text CSV file.") from None
-    except csv.Error as e:
-        raise DataError(f"{p}: not a readable CSV file ({e}).") from None
-    rows = [r for r in rows if r]
-    if not rows:
-        raise DataError(f"{p}: the file is empty.")
-    header = [h.strip() for h in rows[0]]
-    if len(rows) < 2:
-        raise DataError(f"{p}: has a header but no data rows.")
-    for i, r in enumerate(rows[1:], start=2):
-        if len(r) != len(header):
-            raise DataError(f"{p}: line {i} has {len(r)} cells but the header has {len(header)} columns.")
-    return Table(str(p), header, rows[1:])
+def read_table(path: str | Path) -> CsvFile:
+    """Check a CSV with a header row; columns are parsed into floats when asked for (core/csvload.py)."""
+    return open_csv(path)
 
 
 def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
@@ -542,6 +489,11 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
     if spec.task == "classification":
         if not np.all(y == np.round(y)) or y.min() < 0:
             raise DataError(f"{path}: cross_entropy needs class labels 0..K-1 in '{header[t]}'.")
+        from .limits import MAX_CLASSES
+
+        if y.max() >= MAX_CLASSES:  # before an output layer of that size exists (issue 14)
+            raise DataError(f"{path}: '{header[t]}' holds the class label {y.max():.0f}: an output layer that "
+                            f"large does not fit in memory. dltui allows labels 0..{MAX_CLASSES - 1}.")
         yy: np.ndarray = y.astype(np.int64)
         n_out = int(yy.max()) + 1
     else:
@@ -565,5 +517,5 @@ def read_features_for_predict(path: str, feats: Features) -> tuple[list[str], np
             raise DataError(f"{path}: the model needs column '{name}'{nth}, which this file does not have. "
                             f"Columns: {_cols(header)}.") from None
     ids = (table.text(header.index(feats.id_column)) if feats.id_column in header
-           else [str(i) for i in range(len(table.rows))])
+           else [str(i) for i in range(table.n_rows)])
     return ids, feats.encode(table.numeric(idx, "feature"))

@@ -20,6 +20,7 @@ from typing import Any
 from . import nn
 from .errors import SpecError
 from .fields import Field
+from .limits import check_model_size, check_nesting, read_preset_text
 from .tomlread import tomllib
 
 ACTIVATIONS = (*(a for a in nn.ACTIVATIONS if a != "identity"), "identity")  # the names nn.py defines
@@ -42,7 +43,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "hidden": Field("list[int]", [16], min=1, help="hidden layer sizes, e.g. [16, 8]; [] is a linear model"),
         "activation": Field("str|list[str]", "relu", choices=ACTIVATIONS),
         "init": Field("str", "he", choices=("he", "xavier", "torch", "normal")),
-        "init_scale": Field("float", 1.0, min=0.0, help="std for init='normal', a multiplier otherwise"),
+        "init_scale": Field("float", 1.0, min=0.0, max=100.0, help="std for init='normal', a multiplier otherwise"),
     },
     "loss": {
         "name": Field("str", "mse", choices=("mse", "cross_entropy")),
@@ -169,11 +170,13 @@ def load_preset(name_or_path: str | Path, overrides: dict[str, Any] | list[str] 
     """Load a shipped preset by name or a TOML file by path, apply overrides, validate."""
     path = resolve_preset_path(name_or_path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_preset_text(path))
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not a text file (expected a TOML preset).") from None
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{path}: not valid TOML: {e}.") from None
+    except RecursionError:
+        raise SpecError(f"{path}: nests brackets or tables too deeply to read.") from None
     given = set()
     if overrides:
         given = apply_overrides(raw, overrides, str(path))
@@ -186,9 +189,10 @@ def parse_override(item: str) -> tuple[str, Any]:
         raise SpecError(f"--set {item!r}: expected section.key=value, e.g. --set optimizer.lr=3e-4.")
     key, text = item.split("=", 1)
     key, text = key.strip(), text.strip()
+    check_nesting(key, text)
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         value = text
     return key, value
 
@@ -251,9 +255,9 @@ def _check(source: str, section: str, key: str, value: Any, f: Field, from_set: 
     def scalar(kind: str, v: Any) -> Any:
         if kind == "int":
             if isinstance(v, bool) or not isinstance(v, int):
-                if isinstance(v, float) and v.is_integer():
-                    return int(v)
-                raise bad()
+                if not (isinstance(v, float) and v.is_integer()):
+                    raise bad()
+                v = int(v)  # 1e3 -> 1000, then the range check below (issue 14: 1e30 slipped past it)
         elif kind == "float":
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise bad()
@@ -333,6 +337,7 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
                 vals[key] = copy.deepcopy(f.default)
         out[section] = vals
     act, hidden = out["model"]["activation"], out["model"]["hidden"]
+    check_model_size(hidden, None, None, source, out["training"]["dtype"])
     if isinstance(act, list) and len(act) != len(hidden):
         raise SpecError(
             f"{source}: [model] activation has {len(act)} names for {len(hidden)} hidden layers "

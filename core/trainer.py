@@ -430,6 +430,9 @@ class Trainer:
         return result
 
     def _diverged_msg(self, loss: float, epoch: int, batch: int) -> str:
+        if self.step <= 1 and epoch == 1:  # the first forward pass, before any update: not the learning rate
+            return (f"The loss was {loss} on the very first batch, before any update: the data or the initial "
+                    "weights (model.init, model.init_scale) give values too large to compute with.")
         lr = self.lr
         keep = (f" The best weights (epoch {self.best_epoch}) are kept." if self.best_epoch else
                 " No epoch finished, so there is nothing to keep.")

@@ -40,13 +40,14 @@ class WatchedRun:
 
     def _load_preset(self) -> None:
         from ..errors import SpecError
+        from ..limits import read_preset_text
         from ..spec import spec_from_dict
         from ..tomlread import tomllib
 
         try:
-            values = tomllib.loads(self.run.preset.read_text(encoding="utf-8"))
+            values = tomllib.loads(read_preset_text(self.run.preset))  # a bounded read
             self.spec = spec_from_dict(values, self.run.path.name, str(self.run.preset))
-        except (OSError, ValueError, SpecError):
+        except (OSError, ValueError, SpecError, RecursionError):
             return
         v, s = self.view, self.spec
         v.title, v.task = s.values["about"]["title"], s.task

@@ -204,7 +204,9 @@ class BackpropScreen(Screen):
         elif self.tracing:
             parts.append("tracing…")
         parts.append(self.run.view.backend)
-        return Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
+        from dltui.core.sanitize import safe_line  # the preset's name is a file name
+
+        return Text(safe_line(" · ".join(parts)), no_wrap=True, overflow="ellipsis")
 
     def strip_text(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")

@@ -213,7 +213,9 @@ class DashboardScreen(Screen):
         if not text:
             msg.update("")
             return
-        msg.update(Text.assemble(("error: " if kind == "error" else "", "bold"), text))
+        from dltui.core.sanitize import safe  # messages quote file names and CSV headers (issue 14)
+
+        msg.update(Text.assemble(("error: " if kind == "error" else "", "bold"), safe(text)))
 
     # ------------------------------------------------------------ messages from widgets
     def on_layer_table_layer_selected(self, message) -> None:

@@ -43,7 +43,10 @@ def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = 
             title = f"cannot be loaded: {e}"
         except OSError as e:
             title = f"cannot be read: {e}"
-        out.append({"name": p.stem, "path": str(p), "topic": OWN_TOPIC, "order": 0, "title": title})
+        from dltui.core.sanitize import safe_line  # a user's file: its name and title are data (issue 14)
+
+        out.append({"name": safe_line(p.stem), "path": str(p), "topic": OWN_TOPIC, "order": 0,
+                    "title": safe_line(title)})
     return out
 
 
@@ -82,12 +85,14 @@ def describe(spec) -> Text:
     v = spec.values
     a, d, m, o, t = v["about"], v["data"], v["model"], v["optimizer"], v["training"]
     out = Text()
-    out.append(f"{a['title']}\n", "bold")
+    from dltui.core.sanitize import safe_line
+
+    out.append(f"{safe_line(a['title'])}\n", "bold")
     from dltui.core.spec import preset_dir
 
     shipped = Path(spec.source).parent == preset_dir()
-    out.append(f"{spec.name}" + ("" if shipped else f" · {spec.source}") + "\n\n", "dim")
-    note = " ".join(a.get("note", "").split())
+    out.append(safe_line(f"{spec.name}" + ("" if shipped else f" · {spec.source}")) + "\n\n", "dim")
+    note = safe_line(" ".join(a.get("note", "").split()))
     if note:
         out.append(note + "\n\n")
     acts = spec.activations

@@ -15,6 +15,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+from dltui.core.sanitize import safe, safe_line
 from dltui.tui.screens.preset_edit import PresetEdit
 from rich.text import Text
 from textual.app import ComposeResult
@@ -113,7 +114,7 @@ class SettingsScreen(ModalScreen["Edited | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="settings-box"):
-            yield Static(f"edit the preset · {self.spec.name}", classes="box-title")
+            yield Static(f"edit the preset · {safe_line(self.spec.name)}", classes="box-title", markup=False)
             yield EditorRows(self.model, id="edit-rows")
             yield Input("", id="edit-input", placeholder="a value; enter sets it, escape leaves it",
                         select_on_focus=False)
@@ -137,9 +138,9 @@ class SettingsScreen(ModalScreen["Edited | None"]):
         m = self.model
         self.query_one("#edit-rows").refresh()
         ch = m.changes()
-        self.query_one("#edit-changes", Static).update("changes: " + ("; ".join(ch) if ch else "none yet"))
+        self.query_one("#edit-changes", Static).update(safe("changes: " + ("; ".join(ch) if ch else "none yet")))
         err = self.query_one("#settings-error", Static)
-        err.update(f"error: {m.error}" if m.error else "")
+        err.update(safe(f"error: {m.error}") if m.error else "")
         err.display = bool(m.error)
         note = m.hint()
         if m.row.label in ("backend", "device") and not torch_available():
@@ -218,7 +219,7 @@ class SettingsScreen(ModalScreen["Edited | None"]):
         cmd = self.model.command()
         text = f"wrote {path}\n  dltui train {path}" + (f"\n  or: {cmd}" if cmd else "")
         box = self.query_one("#edit-written", Static)
-        box.update(text)
+        box.update(safe(text))
         box.display = True
 
     def action_cancel(self) -> None:

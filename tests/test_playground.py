@@ -336,3 +336,40 @@ def test_the_targets_pieces_sum_to_the_target():
     # each piece is a hard sigmoid: flat, one straight ramp, flat
     for k in range(parts.shape[1]):
         assert parts[0, k] == 0 and parts[-1, k] == pytest.approx(fn.ys[k + 1] - fn.ys[k])
+
+
+@sync
+async def test_the_editor_keeps_the_cursor_row_in_view_on_a_short_terminal():
+    app = app_for("spiral", **{"model.hidden": [8, 8, 8, 8]})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the editor")
+        rows = app.screen.query_one("#edit-rows")
+        n = len(app.screen.model.rows())
+        assert rows.size.height < n  # 4 layers and the inputs: more rows than fit at 80x24
+        for _ in range(n):
+            label = app.screen.model.row.label
+            assert f"▶ {label}" in rows.render().plain
+            await pilot.press("down")
+        assert app.screen.model.row.label == "device"
+
+
+@sync
+async def test_the_unit_view_jumps_layers_and_shows_a_deep_layers_units_as_curves():
+    app = app_for("deep-8x3")
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await wait_for(pilot, lambda: scr.run.view.params is not None, what="the weights")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ShapeScreen), what="the unit view")
+        sh = app.screen
+        assert sh.unit == (0, 0)
+        await pilot.press("l", "u")
+        assert sh.unit == (1, 1)
+        text = sh.query_one("#shape-plot").render().plain
+        assert "layer 2: its 8 units as curves of x" in text
+        await pilot.press("c")  # a middle layer has no single c
+        assert "only the last hidden layer" in str(sh.query_one("#shape-msg").render())
+        await pilot.press("L", "L")
+        assert sh.unit == (2, 0)
+        assert "model = bias + Σ units" in sh.query_one("#shape-plot").render().plain

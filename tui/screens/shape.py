@@ -25,6 +25,8 @@ class ShapeScreen(Screen):
         Binding("escape", "back", "back", tooltip="back to the dashboard (the panel shows this unit)"),
         Binding("u", "unit(1)", "unit", tooltip="next / previous hidden unit (every layer)"),
         Binding("U", "unit(-1)", "unit", show=False),
+        Binding("l", "layer(1)", "layer", show=False, tooltip="the first unit of the next / previous hidden layer"),
+        Binding("L", "layer(-1)", "layer", show=False),
         Binding("w", "nudge('w',1)", "w+", tooltip="nudge the unit's w, b, c or the output bias up / down "
                 "(pauses the run; the network takes the weights)"),
         Binding("W", "nudge('w',-1)", "w-", show=False),
@@ -37,7 +39,8 @@ class ShapeScreen(Screen):
                 "sigmoid per linear piece (piecewise presets)"),
         Binding("space", "toggle", "start/pause", tooltip="start / pause training (from the edited weights)"),
     ]
-    HELP_KEYS = [("unit(1)", "unit(-1)"), tuple(f"nudge('{p}',{s})" for p in ("w", "b", "c", "bias") for s in (1, -1)),
+    HELP_KEYS = [("unit(1)", "unit(-1)"), ("layer(1)", "layer(-1)"),
+                 tuple(f"nudge('{p}',{s})" for p in ("w", "b", "c", "bias") for s in (1, -1)),
                  ("step(0.5)", "step(2.0)"), "parts", "toggle", "back"]
 
     def __init__(self, run, unit: tuple[int, int] | None = None):
@@ -103,7 +106,8 @@ class ShapeScreen(Screen):
         text.append(f"  · step {self.step:g} · {self.run.view.state}", style="dim")
         head.update(text)
         self.query_one("#shape-plot", ShapePlot).show(self.params, self.unit)
-        keys = "u/U unit · w/W b/B c/C k/K nudge ±step · [ ] step · t target pieces · space train · esc back"
+        keys = ("u/U unit · l/L layer · w/W b/B c/C k/K nudge ±step · [ ] step · t target pieces · space train"
+                " · esc back")
         self.query_one("#shape-keys", Static).update(keys)
         msg = self.query_one("#shape-msg", Static)
         msg.update(self.message)
@@ -113,6 +117,11 @@ class ShapeScreen(Screen):
     def action_unit(self, delta: int) -> None:
         units = [(layer, j) for layer, n in enumerate(self.hidden) for j in range(n)]
         self.unit = units[(units.index(self.unit) + delta) % len(units)]
+        self.message = ""
+        self._show()
+
+    def action_layer(self, delta: int) -> None:
+        self.unit = ((self.unit[0] + delta) % len(self.hidden), 0)
         self.message = ""
         self._show()
 

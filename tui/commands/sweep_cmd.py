@@ -137,15 +137,18 @@ def executor_for(args):
 
 
 class Progress:
-    """One progress bar on a terminal; otherwise one plain line per finished run."""
+    """One progress bar on a terminal; otherwise one plain line per finished run (on stderr, so
+    stdout holds only the table or the JSON)."""
 
     def __init__(self, tasks, tty: bool):
         self.tasks, self.done, self.tty, self.bar = tasks, 0, tty, None
         if tty:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(TextColumn("[bold]runs"), MofNCompleteColumn(), BarColumn(bar_width=None),
-                                TextColumn("ETA"), TimeRemainingColumn(), transient=True)
+                                TextColumn("ETA"), TimeRemainingColumn(), transient=True,
+                                console=Console(stderr=True))
             self.bar_task = self.bar.add_task("runs", total=len(tasks))
             self.bar.start()
 
@@ -158,7 +161,7 @@ class Progress:
         figures = f"val {summary['best_val_loss']:.4g}" if summary.get("best_val_loss") is not None else ""
         how = "reused" if summary.get("reused") else summary.get("reason", "")
         print(f"run {self.done}/{len(self.tasks)}: row {t.row} ({t.label}), seed {t.seed}: {how} {figures}".rstrip(),
-              flush=True)
+              file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -174,7 +177,7 @@ def run(args) -> int:
     ctx, where = executor_for(args)
     print(f"sweep {args.preset}: {len(tasks) // len(seeds)} setting(s) x {len(seeds)} seeds = {len(tasks)} runs "
           f"on {where}, in {out}", file=sys.stderr, flush=True)
-    progress = Progress(tasks, sys.stdout.isatty() and not args.json)
+    progress = Progress(tasks, sys.stderr.isatty())
     t0, interrupted = time.perf_counter(), False
     try:
         with ctx as executor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
@@ -27,9 +28,15 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def start_method() -> str:
+    """fork where it is safe (fast, and scripts need no ``if __name__ == "__main__"`` guard); spawn once
+    torch is loaded (a forked CUDA or OpenMP state breaks) and where there is no fork."""
+    methods = multiprocessing.get_all_start_methods()
+    return "fork" if "fork" in methods and "torch" not in sys.modules else "spawn"
+
+
 def _pool(jobs: int, cuda_device: str | None = None) -> ProcessPoolExecutor:
-    # spawn: a fresh interpreter per worker (no copied threads or CUDA state), BLAS set before numpy loads
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(start_method()),
                                initializer=worker_init, initargs=(cuda_device,))
 
 

@@ -152,7 +152,30 @@ def finished_summary(out_dir: str | Path, preset_toml: str) -> dict | None:
     except OSError:
         return None
     rows, _ = read_metrics(run.metrics)
-    return summarize(rows, reason)
+    return {**summarize(rows, reason), **read_baseline(out_dir)}
+
+
+BASELINE_FILE = "baseline.json"
+
+
+def write_baseline(out_dir: str | Path, data) -> dict:
+    """The linear baseline of a regression run, saved beside its metrics; {} for classification."""
+    from .baseline import linear_baseline
+    from .checkpoint import atomic_write
+
+    b = linear_baseline(data)
+    if b is None:
+        return {}
+    atomic_write(Path(out_dir) / BASELINE_FILE, json.dumps(b.to_dict()), fsync=False)
+    return {"baseline_val_loss": b.val_mse, "baseline_train_loss": b.train_mse}
+
+
+def read_baseline(out_dir: str | Path) -> dict:
+    try:
+        b = json.loads((Path(out_dir) / BASELINE_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return {"baseline_val_loss": b.get("val_mse"), "baseline_train_loss": b.get("train_mse")}
 
 
 _IN_TASK = False
@@ -171,7 +194,8 @@ def run_task(task: Task) -> dict:
             return {**done, "reused": True}
         trainer = Trainer(spec, out_dir=task.out_dir)
         result = trainer.fit()
-        return summarize([asdict(h) for h in trainer.history], result.reason)
+        baseline = write_baseline(task.out_dir, trainer.data)
+        return {**summarize([asdict(h) for h in trainer.history], result.reason), **baseline}
     except KeyboardInterrupt:
         return {"reason": "stopped"}
     except Exception as e:  # noqa: BLE001 - a failed run is a result of the sweep, not its end

@@ -10,7 +10,7 @@ import math
 # metric -> True when higher is better
 METRICS = {
     "best_val_loss": False, "train_loss": False, "final_train_loss": False, "min_train_loss": False,
-    "final_val_loss": False, "val_acc": True, "train_acc": True, "best_val_acc": True,
+    "final_val_loss": False, "baseline_val_loss": False, "val_acc": True, "train_acc": True, "best_val_acc": True,
 }
 
 
@@ -65,6 +65,8 @@ def _cell(s: dict | None, fmt: str = ".4g") -> str:
 
 def columns(table: list[dict]) -> list[tuple[str, str]]:
     cols = [("train_loss", "train loss @best"), ("best_val_loss", "val loss (best)")]
+    if any(e["baseline_val_loss"] for e in table):
+        cols.append(("baseline_val_loss", "linear baseline val"))
     if any(e["val_acc"] for e in table):
         cols.append(("val_acc", "val acc @best"))
     return cols

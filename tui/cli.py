@@ -24,6 +24,7 @@ COMMANDS = [
     "dltui.tui.commands.devices_cmd",
     "dltui.tui.commands.watch_cmd",
     "dltui.tui.commands.sweep_cmd",
+    "dltui.tui.commands.check_cmd",
 ]
 
 EPILOG = """\

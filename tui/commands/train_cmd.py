@@ -137,6 +137,9 @@ def run(args) -> int:
     check_out_dir(Path(out), args.overwrite)
     trainer = Trainer(spec, out_dir=out)
     ensure_writable(Path(out))
+    from dltui.core.sweep import write_baseline  # the linear baseline: cheap, saved beside the metrics
+
+    baseline = write_baseline(out, trainer.data).get("baseline_val_loss")
     warned = getattr(trainer.backend, "warning", None)
     if warned:
         print(f"note: {warned}", file=sys.stderr)
@@ -161,7 +164,7 @@ def run(args) -> int:
     late = getattr(trainer.backend, "warning", None)
     if late and late != warned:  # e.g. a CUDA graph that could not be captured mid-run
         print(f"note: {late}", file=sys.stderr)
-    say(summary(result, spec, out))
+    say(summary(result, spec, out, baseline))
     return 1 if result.reason == "diverged" else 0
 
 
@@ -189,7 +192,7 @@ def ensure_writable(out: Path) -> None:
         raise UserError(f"--out {out}: cannot write there ({e.strerror or e}).") from None
 
 
-def summary(result, spec, out: str) -> str:
+def summary(result, spec, out: str, baseline: float | None = None) -> str:
     how = {"completed": "finished all epochs", "early_stop": "stopped early", "stopped": "stopped by you",
            "diverged": "diverged"}[result.reason]
     metric = "validation loss" if result.history and result.history[-1].val_loss is not None else "training loss"
@@ -200,6 +203,10 @@ def summary(result, spec, out: str) -> str:
     if result.history and result.history[-1].val_metric is not None:
         best = next((h for h in result.history if h.epoch == result.best_epoch), result.history[-1])
         lines.append(f"validation accuracy at the best epoch: {best.val_metric:.3f}")
+    if baseline is not None and result.best_val_loss is not None:
+        verdict = "beats" if result.best_val_loss < baseline else "does not beat"
+        lines.append(f"linear baseline (least squares, small ridge, same features and split): validation MSE "
+                     f"{baseline:.4g}; the network {verdict} it")
     lines.append(f"run folder: {out}")
     if spec.values["data"]["kind"] == "csv":
         lines.append(f"next: dltui predict {out} --data TEST.csv --out pred.csv")

@@ -25,6 +25,7 @@ COMMANDS = [
     "dltui.tui.commands.watch_cmd",
     "dltui.tui.commands.sweep_cmd",
     "dltui.tui.commands.check_cmd",
+    "dltui.tui.commands.compare_cmd",
 ]
 
 EPILOG = """\

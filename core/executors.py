@@ -40,9 +40,17 @@ def _pool(jobs: int, cuda_device: str | None = None) -> ProcessPoolExecutor:
                                initializer=worker_init, initargs=(cuda_device,))
 
 
+def _prestart(pool: ProcessPoolExecutor, jobs: int) -> None:
+    """Start the workers now, while this process has no other threads (a progress bar's) to fork."""
+    for fut in [pool.submit(os.getpid) for _ in range(jobs)]:
+        fut.result()
+
+
 @contextlib.contextmanager
 def local_executor(jobs: int | None = None):
-    pool = _pool(jobs or default_jobs())
+    jobs = jobs or default_jobs()
+    pool = _pool(jobs)
+    _prestart(pool, jobs)
     try:
         yield pool
     finally:
@@ -55,6 +63,8 @@ class GpuExecutor(Executor):
     def __init__(self, devices: list[str]):
         self.devices = list(devices)
         self.pools = [_pool(1, d) for d in self.devices]
+        for pool in self.pools:
+            _prestart(pool, 1)
         self.load = [0] * len(self.pools)
         self.lock = threading.Lock()
 

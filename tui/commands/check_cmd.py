@@ -70,10 +70,11 @@ def run(args) -> int:
     ctx, where = executor_for(args)
     print(f"checking {len(checks)} claim(s): {len(tasks)} runs on {where}, cache {args.out}", file=sys.stderr,
           flush=True)
-    progress = Progress(tasks, sys.stderr.isatty())
+    progress = None
     t0 = time.perf_counter()
     try:
-        with ctx as executor:
+        with ctx as executor:  # the bar starts after the workers (its thread is not forked with them)
+            progress = Progress(tasks, sys.stderr.isatty())
             results = run_tasks(tasks, executor, on_done=progress)
     except SweepInterrupted:
         print("stopped: finished runs are kept in the cache; run the check again to finish.", file=sys.stderr)
@@ -81,7 +82,8 @@ def run(args) -> int:
     except ClusterError as e:
         raise UserError(str(e)) from None
     finally:
-        progress.close()
+        if progress is not None:
+            progress.close()
     by_dir = {t.out_dir: r for t, r in zip(tasks, results)}
     for c in checks:
         judge(c, by_dir)

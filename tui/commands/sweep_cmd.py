@@ -74,8 +74,9 @@ def base_overrides(args) -> dict:
         base["training.epochs"] = args.epochs
     if args.backend:
         base["training.backend"] = args.backend
-    if args.gpus and "training.device" not in base:
-        base["training.device"] = "cuda"
+    if args.gpus:  # one worker per GPU: the runs train there, with the torch backend unless told otherwise
+        base.setdefault("training.backend", "torch")
+        base.setdefault("training.device", "cuda")
     return base
 
 
@@ -177,17 +178,19 @@ def run(args) -> int:
     ctx, where = executor_for(args)
     print(f"sweep {args.preset}: {len(tasks) // len(seeds)} setting(s) x {len(seeds)} seeds = {len(tasks)} runs "
           f"on {where}, in {out}", file=sys.stderr, flush=True)
-    progress = Progress(tasks, sys.stderr.isatty())
+    progress = None
     t0, interrupted = time.perf_counter(), False
     try:
-        with ctx as executor:
+        with ctx as executor:  # the bar starts after the workers (its thread is not forked with them)
+            progress = Progress(tasks, sys.stderr.isatty())
             results = run_tasks(tasks, executor, on_done=progress)
     except SweepInterrupted as e:
         results, interrupted = e.results, True
     except ClusterError as e:
         raise UserError(str(e)) from None
     finally:
-        progress.close()
+        if progress is not None:
+            progress.close()
     report(args, tasks, results, grid, base, keys, seeds, out, time.perf_counter() - t0)
     if interrupted:
         kept = sum(r is not None for r in results)

@@ -97,3 +97,13 @@ def test_every_shipped_claim_holds_within_the_ci_budget(tmp_path, capsys):
     assert rc == 0, out
     assert "✗" not in out
     assert seconds < 300, f"dltui check took {seconds:.0f} s (the CI budget is 5 minutes on 2 cores)"
+
+
+def test_cli_check_json_gives_the_pairs_per_seed(tmp_path, capsys):
+    import json
+
+    assert main(["check", str(write(tmp_path)), "--out", str(tmp_path / "c"), "--jobs", "1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc[0]["holds"] and doc[0]["seeds"] == 2 and len(doc[0]["pairs"]) == 2
+    mine, ref = doc[0]["pairs"][0]
+    assert mine * 1.5 < ref

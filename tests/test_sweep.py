@@ -142,6 +142,8 @@ def test_cli_sweep_prints_the_table_writes_json_and_csv(tmp_path, capsys):
     (["--seeds", "0"], "--seeds 0"),
     (["--metric", "speed"], "--metric 'speed'"),
     (["--gpus", "a,b"], "GPU indices"),
+    (["--grid", "optimizer.lr=0.1,0.2", "--ref", "2"], "--ref 2: the sweep has rows 0-1"),
+    (["--seed-keys", "seed"], "seed is not a section.key"),
 ])
 def test_cli_sweep_bad_input_is_a_clear_error(argv, words, tmp_path, capsys):
     assert main(["sweep", "piecewise-relu", "--out", str(tmp_path / "x"), *argv]) == 2

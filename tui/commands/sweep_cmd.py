@@ -94,7 +94,7 @@ def check_args(args) -> None:
 
 def make_plan(args):
     from dltui.core.spec import SCHEMA
-    from dltui.core.sweep import parse_grid, plan
+    from dltui.core.sweep import parse_grid, plan, settings
     from dltui.tui.cli import UserError
 
     check_args(args)
@@ -109,16 +109,11 @@ def make_plan(args):
     out = Path(args.out or f"runs/sweep-{Path(args.preset).stem}-{hashlib.sha1(ident.encode()).hexdigest()[:8]}")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: is a file; a sweep needs a folder.")
-    if not 0 <= args.ref < max(1, len([None for _ in _combos(grid)])):
-        raise UserError(f"--ref {args.ref}: the sweep has rows 0-{len(list(_combos(grid))) - 1}.")
+    rows = len(settings(grid))
+    if not 0 <= args.ref < rows:
+        raise UserError(f"--ref {args.ref}: the sweep has rows 0-{rows - 1} (one per setting).")
     tasks = plan(args.preset, grid, seeds, out, base, keys)
     return tasks, grid, base, keys, seeds, out
-
-
-def _combos(grid):
-    from dltui.core.sweep import settings
-
-    return settings(grid)
 
 
 def executor_for(args):

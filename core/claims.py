@@ -17,12 +17,13 @@ several claims trains once, and a second ``dltui check`` reuses finished runs.
 from __future__ import annotations
 
 import hashlib
+import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .spec import Spec, load_preset, parse_override
-from .sweep import Task
+from .sweep import Task, trained_part
 
 
 @dataclass
@@ -58,7 +59,7 @@ class ClaimCheck:
 
 def run_folder(cache: Path, spec: Spec) -> str:
     """A folder named after the run's resolved settings (not its title or note)."""
-    key = spec.to_toml().split("[data]", 1)[-1]
+    key = json.dumps(trained_part(spec.to_toml()), sort_keys=True)
     return str(cache / f"{spec.name}-{hashlib.sha1(key.encode()).hexdigest()[:10]}")
 
 

@@ -147,9 +147,9 @@ def finished_summary(out_dir: str | Path, preset_toml: str) -> dict | None:
     if status.get("state") != "finished" or reason in (None, "stopped"):
         return None
     try:
-        if run.preset.read_text(encoding="utf-8") != preset_toml:
+        if trained_part(run.preset.read_text(encoding="utf-8")) != trained_part(preset_toml):
             return None
-    except OSError:
+    except (OSError, ValueError):
         return None
     rows, _ = read_metrics(run.metrics)
     return {**summarize(rows, reason), **read_baseline(out_dir)}
@@ -176,6 +176,14 @@ def read_baseline(out_dir: str | Path) -> dict:
     except (OSError, json.JSONDecodeError):
         return {}
     return {"baseline_val_loss": b.get("val_mse"), "baseline_train_loss": b.get("train_mse")}
+
+
+def trained_part(preset_toml: str) -> dict:
+    """A resolved preset without what does not change the run (title, note, claim)."""
+    from .spec import tomllib
+
+    values = tomllib.loads(preset_toml)
+    return {k: v for k, v in values.items() if k not in ("about", "claim")}
 
 
 _IN_TASK = False

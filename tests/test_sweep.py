@@ -174,3 +174,14 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(tmp_path):
     again = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0
     assert again.stderr.count(": reused") == on_disk
+
+
+def test_a_changed_note_or_claim_still_reuses_the_run(tmp_path):
+    from dltui.core.spec import shipped_presets
+
+    p = tmp_path / "mine.toml"
+    p.write_text(shipped_presets()["piecewise-relu"].read_text())
+    first = run_tasks(plan(str(p), [], [1], tmp_path / "sw", SMALL), None)
+    p.write_text(p.read_text().replace('note = """', 'note = """Edited. ', 1))
+    again = run_tasks(plan(str(p), [], [1], tmp_path / "sw", SMALL), None)
+    assert again[0].get("reused") and without_time(again[0]) == without_time(first[0])

@@ -185,3 +185,11 @@ def test_a_changed_note_or_claim_still_reuses_the_run(tmp_path):
     p.write_text(p.read_text().replace('note = """', 'note = """Edited. ', 1))
     again = run_tasks(plan(str(p), [], [1], tmp_path / "sw", SMALL), None)
     assert again[0].get("reused") and without_time(again[0]) == without_time(first[0])
+
+
+def test_a_local_sweep_loads_neither_dask_nor_textual_nor_torch(tmp_path):
+    code = ("import sys; from dltui.tui.cli import main; "
+            f"rc = main(['sweep', 'xor', '--seeds', '1', '--epochs', '1', '--jobs', '1', '--out', r'{tmp_path}']); "
+            "print('LOADED:' + ','.join(n for n in ('dask', 'distributed', 'textual', 'torch') if n in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("LOADED:")

@@ -193,3 +193,10 @@ def test_a_local_sweep_loads_neither_dask_nor_textual_nor_torch(tmp_path):
             "print('LOADED:' + ','.join(n for n in ('dask', 'distributed', 'textual', 'torch') if n in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("LOADED:")
+
+
+def test_cli_sweep_a_missing_csv_is_one_clear_error_before_training(tmp_path, capsys):
+    assert main(["sweep", "hw01-boss", "--data", str(tmp_path / "covid.csv"), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "covid.csv: no such file" in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()

@@ -113,7 +113,21 @@ def make_plan(args):
     if not 0 <= args.ref < rows:
         raise UserError(f"--ref {args.ref}: the sweep has rows 0-{rows - 1} (one per setting).")
     tasks = plan(args.preset, grid, seeds, out, base, keys)
+    check_data(tasks)
     return tasks, grid, base, keys, seeds, out
+
+
+def check_data(tasks) -> None:
+    """Load each setting's data once here, so a missing or broken CSV is one clear error (exit 2)
+    before anything trains, not a failure in every worker."""
+    from dltui.core.data import load_dataset
+    from dltui.core.spec import load_preset
+
+    seen = set()
+    for t in tasks:
+        if t.row not in seen:
+            seen.add(t.row)
+            load_dataset(load_preset(t.preset, t.overrides))
 
 
 def executor_for(args):

@@ -107,3 +107,26 @@ def test_cli_check_json_gives_the_pairs_per_seed(tmp_path, capsys):
     assert doc[0]["holds"] and doc[0]["seeds"] == 2 and len(doc[0]["pairs"]) == 2
     mine, ref = doc[0]["pairs"][0]
     assert mine * 1.5 < ref
+
+
+def test_a_claim_can_compare_a_run_with_its_own_linear_baseline(tmp_path, capsys):
+    p = tmp_path / "beats-a-line.toml"
+    p.write_text(PRESET.format(relation="below").replace(
+        'than_set = ["model.hidden=[1]", "training.epochs=2"]\nfactor = 1.5',
+        f'than = "{p}"\nthan_metric = "baseline_val_loss"\nfactor = 2.0').replace("epochs = 30", "epochs = 200"))
+    assert main(["check", str(p), "--out", str(tmp_path / "c"), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "baseline val loss by a factor of 2" in out and "holds on 2/2 seeds" in out
+
+
+def test_check_without_names_skips_csv_claims_when_no_data_is_given(tmp_path, monkeypatch, capsys):
+    import dltui.core.spec as spec_mod
+    from dltui.tui.commands.check_cmd import with_claims
+
+    csv_preset = tmp_path / "hw.toml"
+    csv_preset.write_text(spec_mod.shipped_presets()["hw01-boss"].read_text() + '\n[claim]\nrelation = "below"\n'
+                          'than = "hw01-boss"\nthan_metric = "baseline_val_loss"\nseed_keys = ["training.seed"]\n')
+    monkeypatch.setattr(spec_mod, "shipped_presets", lambda: {"hw": csv_preset, "tiny": write(tmp_path)})
+    assert with_claims([]) == ["tiny"]
+    assert "skipped hw: its claim needs the CSV (--data PATH)" in capsys.readouterr().err
+    assert with_claims([], data="covid.train.csv") == ["hw", "tiny"]

@@ -29,12 +29,22 @@ def add_parser(sub) -> None:
     sp.set_defaults(run=run, gpus=None)
 
 
-def with_claims(names: list[str]) -> list[str]:
+def with_claims(names: list[str], data: str | None = None) -> list[str]:
+    """The presets to check: those named, or every shipped one with a claim (CSV presets only with
+    --data: their claims need the file)."""
     from dltui.core.spec import load_preset, shipped_presets
 
     if names:
         return names
-    return [n for n in shipped_presets() if load_preset(n).values.get("claim")]
+    out = []
+    for n in shipped_presets():
+        v = load_preset(n).values
+        if v.get("claim"):
+            if v["data"]["kind"] == "csv" and not (v["data"].get("path") or data):
+                print(f"skipped {n}: its claim needs the CSV (--data PATH)", file=sys.stderr)
+                continue
+            out.append(n)
+    return out
 
 
 def plan(args):
@@ -47,7 +57,7 @@ def plan(args):
         raise UserError(f"--jobs {args.jobs}: give at least 1 worker.")
     base = {"data.path": str(Path(args.data).resolve())} if args.data else {}
     checks, missing = [], []
-    for name in with_claims(args.presets):
+    for name in with_claims(args.presets, args.data):
         check = plan_claim(name, args.out, base)
         (checks.append(check) if check else missing.append(name))
     if missing:

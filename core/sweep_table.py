@@ -14,6 +14,9 @@ METRICS = {
 }
 
 
+FINISHED = ("completed", "early_stop", "diverged")  # a run that stopped, failed or never ran is left out
+
+
 def stats(values: list[float]) -> dict | None:
     vals = [v for v in values if v is not None and math.isfinite(v)]
     if not vals:
@@ -41,7 +44,7 @@ def build(labels: list[str], runs: list[dict], ref: int = 0, metric: str = "best
     """``runs``: dicts with ``row``, ``seed`` and a run summary (None-valued figures allowed)."""
     by_row: list[dict] = [{} for _ in labels]
     for r in runs:
-        if r.get("reason") not in (None, "stopped", "failed"):
+        if r.get("reason") in FINISHED:
             by_row[r["row"]][r["seed"]] = r
     table = []
     for i, label in enumerate(labels):

@@ -165,7 +165,9 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(tmp_path):
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "rerun the same command" in stderr
-    kept = json.loads((out / "sweep.json").read_text())["runs"]
+    saved = json.loads((out / "sweep.json").read_text())
+    kept = saved["runs"]
+    assert saved["table"][0]["runs"] == sum(r["reason"] in ("completed", "early_stop") for r in kept)
     done = [r for r in kept if r["reason"] in ("completed", "early_stop")]
     assert 1 <= len(done) < 12
     # a run may finish on disk just as Ctrl-C comes: the rerun reuses exactly what the folders hold

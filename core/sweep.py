@@ -17,7 +17,7 @@ import itertools
 import json
 import os
 import signal
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import Executor, Future, as_completed, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,15 +277,14 @@ def _interrupt(executor: Executor, futures: dict[Future, int], results: list) ->
             os.kill(pid, signal.SIGINT)
         except OSError:
             pass
-    for fut, i in futures.items():
-        if fut.cancelled():
+    running = [f for f in futures if not f.cancelled()]
+    wait(running, timeout=30)  # local runs stop after their batch; a cluster's may take longer: not waited for
+    for fut in running:
+        if not fut.done() or fut.cancelled() or fut.exception() is not None:
             continue
-        try:
-            summary = fut.result(timeout=30)
-        except Exception:  # noqa: BLE001 - a worker gone with Ctrl-C
-            continue
+        summary = fut.result()
         if summary.get("reason") not in ("stopped", "failed"):
-            results[i] = summary
+            results[futures[fut]] = summary
 
 
 def worker_pids(executor: Executor) -> list[int]:

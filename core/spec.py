@@ -89,7 +89,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
 
 # [claim]: what a lesson preset teaches, checked across seeds by `dltui check` (core/claims.py)
 CLAIM_METRICS = ("best_val_loss", "train_loss", "final_train_loss", "min_train_loss", "final_val_loss",
-                 "baseline_val_loss", "val_acc", "train_acc", "best_val_acc")
+                 "baseline_val_loss", "val_acc", "train_acc", "best_val_acc", "small_weights")
 CLAIM_FIELDS: dict[str, Field] = {
     "metric": Field("str", "best_val_loss", choices=CLAIM_METRICS, help="the figure compared, per seed"),
     "relation": Field("str", required=True, choices=("below", "above")),

@@ -152,7 +152,30 @@ def finished_summary(out_dir: str | Path, preset_toml: str) -> dict | None:
     except (OSError, ValueError):
         return None
     rows, _ = read_metrics(run.metrics)
-    return {**summarize(rows, reason), **read_baseline(out_dir)}
+    return {**summarize(rows, reason), **read_baseline(out_dir), **weight_figures_of(run.checkpoint())}
+
+
+SMALL_WEIGHT = 0.01  # |w| below this counts as (about) zero
+
+
+def weight_figures(params) -> dict:
+    """Figures of the kept (best) weights: the fraction of the first layer's weights near zero."""
+    if not params:
+        return {}
+    import numpy as np
+
+    w = np.abs(np.asarray(params[0][0], dtype=np.float64))
+    return {"small_weights": float(np.mean(w < SMALL_WEIGHT))} if w.size else {}
+
+
+def weight_figures_of(checkpoint: Path) -> dict:
+    from .checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        params, _ = load_checkpoint(checkpoint)
+    except (OSError, CheckpointError):
+        return {}
+    return weight_figures(params)
 
 
 BASELINE_FILE = "baseline.json"
@@ -203,7 +226,8 @@ def run_task(task: Task) -> dict:
         trainer = Trainer(spec, out_dir=task.out_dir)
         result = trainer.fit()
         baseline = write_baseline(task.out_dir, trainer.data)
-        return {**summarize([asdict(h) for h in trainer.history], result.reason), **baseline}
+        weights = weight_figures(trainer.backend.get_params())  # the best epoch's, restored by fit
+        return {**summarize([asdict(h) for h in trainer.history], result.reason), **baseline, **weights}
     except KeyboardInterrupt:
         return {"reason": "stopped"}
     except Exception as e:  # noqa: BLE001 - a failed run is a result of the sweep, not its end

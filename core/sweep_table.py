@@ -11,6 +11,7 @@ import math
 METRICS = {
     "best_val_loss": False, "train_loss": False, "final_train_loss": False, "min_train_loss": False,
     "final_val_loss": False, "baseline_val_loss": False, "val_acc": True, "train_acc": True, "best_val_acc": True,
+    "small_weights": True,
 }
 
 

@@ -18,7 +18,7 @@ from dltui.core.baseline import linear_baseline
 from dltui.core.executors import gpu_executor, local_executor, parse_gpus
 from dltui.core.rundir import read_metrics
 from dltui.core.spec import SpecError
-from dltui.core.sweep import parse_grid, plan, run_tasks, split_values, summarize
+from dltui.core.sweep import parse_grid, plan, run_tasks, split_values, summarize, weight_figures
 from dltui.core.sweep_table import build, format_table, stats, wins
 from dltui.tui.cli import main
 
@@ -50,7 +50,8 @@ def one_by_one(task) -> tuple[dict, list[dict]]:
     result = tr.fit()
     b = linear_baseline(tr.data)
     figures = {**summarize([asdict(h) for h in tr.history], result.reason),
-               "baseline_val_loss": b.val_mse, "baseline_train_loss": b.train_mse}
+               "baseline_val_loss": b.val_mse, "baseline_train_loss": b.train_mse,
+               **weight_figures(tr.backend.get_params())}
     return figures, [asdict(h) for h in tr.history]
 
 

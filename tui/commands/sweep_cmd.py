@@ -52,7 +52,8 @@ def add_parser(sub) -> None:
     sp.add_argument("--ref", type=int, default=0, metavar="R", help="the reference row for 'better than' (default 0)")
     sp.add_argument("--metric", default="best_val_loss", metavar="NAME",
                     help="the figure 'better than' compares (default best_val_loss; also train_loss, "
-                         "final_train_loss, min_train_loss, val_acc, best_val_acc)")
+                         "final_train_loss, min_train_loss, val_acc, best_val_acc, small_weights: the fraction "
+                         "of first-layer weights under 0.01)")
     sp.add_argument("--json", action="store_true", help="print the table as JSON instead of text")
     sp.add_argument("--csv", metavar="PATH", help="also write the table as CSV here (always in the sweep folder)")
     sp.set_defaults(run=run)

@@ -203,3 +203,11 @@ def test_cli_sweep_a_missing_csv_is_one_clear_error_before_training(tmp_path, ca
     err = capsys.readouterr().err
     assert "covid.csv: no such file" in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_small_weights_is_the_first_layers_fraction_near_zero():
+    import numpy as np
+
+    w1 = np.array([[0.001, 0.5], [0.0, -0.005]], dtype=np.float32)
+    assert weight_figures([(w1, np.zeros(2)), (np.ones((1, 2)), np.zeros(1))]) == {"small_weights": 0.75}
+    assert weight_figures([]) == {}

@@ -72,6 +72,24 @@ SCHEMA: dict[str, dict[str, Field]] = {
     },
 }
 
+# [claim]: what a lesson preset teaches, checked across seeds by `dltui check` (core/claims.py)
+CLAIM_METRICS = ("best_val_loss", "train_loss", "final_train_loss", "min_train_loss", "final_val_loss",
+                 "baseline_val_loss", "val_acc", "train_acc", "best_val_acc", "small_weights")
+CLAIM_FIELDS: dict[str, Field] = {
+    "metric": Field("str", "best_val_loss", choices=CLAIM_METRICS, help="the figure compared, per seed"),
+    "relation": Field("str", required=True, choices=("below", "above")),
+    "than": Field("str", "", help="another preset; empty: this preset with than_set, or the number value"),
+    "than_set": Field("list[str]", [], help="KEY=VALUE overrides of the reference, e.g. ['model.hidden=[56]']"),
+    "than_metric": Field("str", "", choices=("", *CLAIM_METRICS), help="the reference's figure (default: metric)"),
+    "value": Field("float", 0.0, help="a fixed bound, when there is no reference run"),
+    "factor": Field("float", 1.0, min=1.0, help="below: mine*factor < ref; above: mine > ref*factor"),
+    "seeds": Field("int", 5, min=1, max=100),
+    "wins": Field("int", 0, min=0, help="seeds on which it must hold; 0 means all"),
+    "seed_keys": Field("list[str]", ["training.seed", "data.seed"], help="the keys each seed sets"),
+    "text": Field("str", "", help="the claim in words"),
+}
+EXTRA_SECTIONS: dict[str, dict[str, Field]] = {"claim": CLAIM_FIELDS}  # optional: only where given
+
 CSV_FIELDS: dict[str, Field] = {
     "path": Field("str", "", help="the CSV file (give it with --data PATH)"),
     "target": Field("str", "", help="target column name (its last occurrence) or index; default the last column"),
@@ -311,7 +329,7 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
         raise SpecError(f"{source}: a preset must be a TOML table.")
     out: dict[str, dict] = {}
     for section in raw:
-        if section not in SCHEMA:
+        if section not in SCHEMA and section not in EXTRA_SECTIONS:
             raise SpecError(_unknown(source, "section", section, list(SCHEMA)))
         if not isinstance(raw[section], dict):
             raise SpecError(f"{source}: [{section}] must be a table, got {raw[section]!r}.")
@@ -336,6 +354,9 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
             else:
                 vals[key] = copy.deepcopy(f.default)
         out[section] = vals
+    for section, fields in EXTRA_SECTIONS.items():
+        if section in raw:
+            out[section] = _validate_extra(raw[section], section, fields, source)
     act, hidden = out["model"]["activation"], out["model"]["hidden"]
     check_model_size(hidden, None, None, source, out["training"]["dtype"])
     if isinstance(act, list) and len(act) != len(hidden):
@@ -349,6 +370,21 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
             f"{source}: [training] device = {dev!r} is not allowed: expected auto, cpu, cuda, cuda:N or mps."
         )
     return out
+
+
+def _validate_extra(given: dict, section: str, fields: dict[str, Field], source: str) -> dict:
+    for key in given:
+        if key not in fields:
+            raise SpecError(_unknown(source, f"key in [{section}]", key, list(fields)))
+    vals = {}
+    for key, f in fields.items():
+        if key in given:
+            vals[key] = _check(source, section, key, given[key], f)
+        elif f.required:
+            raise SpecError(f"{source}: [{section}] {key} is missing: expected {_describe(f)}.")
+        else:
+            vals[key] = copy.deepcopy(f.default)
+    return vals
 
 
 # ---------------------------------------------------------------- writing

@@ -29,6 +29,9 @@ COMMANDS = [
     "dltui.tui.commands.watch_cmd",
     "dltui.tui.commands.top_cmd",
     "dltui.tui.commands.bench_cmd",
+    "dltui.tui.commands.sweep_cmd",
+    "dltui.tui.commands.check_cmd",
+    "dltui.tui.commands.compare_cmd",
 ]
 
 EPILOG = """\

@@ -169,6 +169,9 @@ def run(args) -> int:
     if trainer.backend.auto_reason:
         print(f"auto: {trainer.backend.auto_reason}", file=sys.stderr)
     warned = trainer.backend.warning
+    from dltui.core.sweep import write_baseline  # the linear baseline: cheap, saved beside the metrics
+
+    baseline = write_baseline(out, trainer.data).get("baseline_val_loss")
     if warned:
         print(f"note: {warned}", file=sys.stderr)
     extras = extra_callbacks(args, trainer, out)
@@ -192,7 +195,7 @@ def run(args) -> int:
     late = trainer.backend.warning
     if late and late != warned:  # e.g. a CUDA graph that could not be captured mid-run
         print(f"note: {late}", file=sys.stderr)
-    say(summary(result, spec, out))
+    say(summary(result, spec, out, baseline))
     if sig["signum"] is not None:
         mark_stopped(trainer, sig["signum"])
         return signals.exit_code(sig["signum"])
@@ -273,7 +276,7 @@ def ensure_writable(out: Path) -> None:
         raise UserError(f"--out {out}: cannot write there ({e.strerror or e}).") from None
 
 
-def summary(result, spec, out: str) -> str:
+def summary(result, spec, out: str, baseline: float | None = None) -> str:
     how = {"completed": "finished all epochs", "early_stop": "stopped early", "stopped": "stopped by you",
            "diverged": "diverged"}[result.reason]
     metric = "validation loss" if result.history and result.history[-1].val_loss is not None else "training loss"
@@ -284,6 +287,10 @@ def summary(result, spec, out: str) -> str:
     if result.history and result.history[-1].val_metric is not None:
         best = next((h for h in result.history if h.epoch == result.best_epoch), result.history[-1])
         lines.append(f"validation accuracy at the best epoch: {best.val_metric:.3f}")
+    if baseline is not None and result.best_val_loss is not None:
+        verdict = "beats" if result.best_val_loss < baseline else "does not beat"
+        lines.append(f"linear baseline (least squares, small ridge, same features and split): validation MSE "
+                     f"{baseline:.4g}; the network {verdict} it")
     lines.append(f"run folder: {out}")
     if any(Path(out).glob("previous-*.safetensors")):  # --overwrite, and this run saved no checkpoint
         lines.append("the overwritten run's checkpoints are kept there as previous-*.safetensors")

@@ -12,7 +12,7 @@ import math
 from textual_plotext import PlotextPlot
 
 
-def loss_title(history, task: str, patience: int) -> str:
+def loss_title(history, task: str, patience: int, baseline: float | None = None) -> str:
     if not history:
         return "loss · no epoch yet"
     last = history[-1]
@@ -27,6 +27,8 @@ def loss_title(history, task: str, patience: int) -> str:
             parts.append(f"val acc {last.val_metric:.1%}")
         elif last.train_metric is not None:
             parts.append(f"acc {last.train_metric:.1%}")
+    if baseline is not None:
+        parts.append(f"linear baseline {baseline:.4g}")
     return " · ".join(parts)
 
 
@@ -44,6 +46,7 @@ class LossPlot(PlotextPlot):
         self._problem, self._patience = "regression", 0
         self.ghost: list = []  # the previous run's epochs, drawn faint behind this run's (set_ghost)
         self.ghost_label = "before"
+        self.baseline: float | None = None  # the linear baseline's validation MSE: a horizontal line
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -63,6 +66,10 @@ class LossPlot(PlotextPlot):
         pts = [(e.epoch, _y(e.val_loss if e.val_loss is not None else e.train_loss, log)) for e in h]
         return [p for p in pts if p[1] is not None]
 
+    def set_baseline(self, value: float | None) -> None:
+        self.baseline = value
+        self._draw()
+
     def toggle_log(self) -> bool:
         self.log_scale = not self.log_scale
         self._draw()
@@ -70,7 +77,7 @@ class LossPlot(PlotextPlot):
 
     @property
     def title_text(self) -> str:
-        return loss_title(self._history, self._problem, self._patience)
+        return loss_title(self._history, self._problem, self._patience, self.baseline)
 
     def render(self):
         top, bottom = self.fitted_labels(self.size.width - 2)
@@ -83,7 +90,7 @@ class LossPlot(PlotextPlot):
         scale = "log" if self.log_scale else "linear"
         parts = [p for p in self.title_text.split(" · ") if p]
         top = [f"loss ({scale})"] + [p for p in parts if p.startswith(("best", "no epoch"))]
-        bottom = ["epoch"] + [p for p in parts if p.startswith(("patience", "acc", "val acc"))]
+        bottom = ["epoch"] + [p for p in parts if p.startswith(("patience", "acc", "val acc", "linear"))]
         fit = lambda xs: " · ".join(xs) if len(" · ".join(xs)) <= width else xs[0] + " · " + xs[-1]  # noqa: E731
         return fit(top)[:max(width, 0)] if len(top) > 1 else top[0], fit(bottom)[:max(width, 0)]
 
@@ -112,6 +119,10 @@ class LossPlot(PlotextPlot):
         if val:
             plt.plot(*zip(*val), label="val", marker="hd", color="orange")
         ys = [y for _, y in train + val + ghost]
+        base = _y(self.baseline, log) if self._problem == "regression" else None
+        if base is not None:
+            plt.hline(base, color="magenta")
+            ys.append(base)
         lo, hi_y = min(ys), max(ys)
         if hi_y - lo < 1e-9:
             lo, hi_y = lo - 0.5, hi_y + 0.5

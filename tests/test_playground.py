@@ -373,3 +373,29 @@ async def test_the_unit_view_jumps_layers_and_shows_a_deep_layers_units_as_curve
         await pilot.press("L", "L")
         assert sh.unit == (2, 0)
         assert "model = bias + Σ units" in sh.query_one("#shape-plot").render().plain
+
+
+@sync
+async def test_the_ghost_is_drawn_behind_the_new_curve_with_its_own_label():
+    from dltui.core.events import EpochEnded
+    from dltui.tui.widgets.loss_plot import LossPlot
+
+    def hist(losses):
+        return [EpochEnded(epoch=i + 1, step=i + 1, train_loss=v, val_loss=v, train_metric=None, val_metric=None,
+                           best_epoch=1, best_val_loss=losses[0], patience_left=None, lr=0.01, elapsed=0.0,
+                           steps_per_second=0.0) for i, v in enumerate(losses)]
+
+    class LossApp(App):
+        def compose(self):
+            yield LossPlot()
+
+    async with LossApp().run_test(size=(60, 16)) as pilot:
+        plot = pilot.app.query_one(LossPlot)
+        plot.show_history(hist([1.0, 0.5]))
+        plot.set_ghost(hist([2.0, 1.0, 0.3, 0.1, 0.05]))
+        await pilot.pause()
+        text = str(plot.render())
+        assert "before" in text and "train" in text
+        plot.set_ghost([])
+        await pilot.pause()
+        assert "before" not in str(plot.render())

@@ -12,6 +12,7 @@ import time
 import numpy as np
 from dltui.core import runs as rn
 from dltui.core.runs import Control
+from dltui.tui.screens.playground_keys import PlaygroundKeys
 from dltui.tui.widgets.key_hints import KeyHints
 from dltui.tui.widgets.layer_table import LayerTable
 from dltui.tui.widgets.learned_plot import LearnedPlot
@@ -36,7 +37,7 @@ STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(PlaygroundKeys, Screen):
     BINDINGS = [
         Binding("space", "toggle", "start/pause", key_display="space", tooltip="start / pause"),
         Binding("n", "step_batch", "batch", tooltip="one batch (one optimizer step)"),
@@ -302,38 +303,6 @@ class DashboardScreen(Screen):
             return
         self._apply_settings({"optimizer.lr": self.run.view.lr * factor})
 
-    def action_unit(self, delta: int) -> None:
-        """2-D sets: the next unit's output over the plane; 1-D curves: the unit view (shape by hand)."""
-        plot = self.w_learned
-        name = plot.select_unit(delta)
-        if plot.mode == "curve" and self.run is not None and not self.read_only and plot.unit is not None:
-            from dltui.tui.screens.shape import ShapeScreen
-
-            self.app.push_screen(ShapeScreen(self.run, plot.unit), self._unit_back)
-            return
-        self._show_learned()
-        self._say(f"learned panel: {name} (u / U another, d discretize, i points)", "info")
-
-    def _unit_back(self, unit) -> None:
-        """Back from the unit view: the panel shows the unit chosen there, at the weights now."""
-        self.w_learned.unit = unit
-        self._refresh_all()
-
-    def _show_learned(self) -> None:
-        self.query_one("#right", TabbedContent).active = "tab-learned"
-        if self.has_class("-narrow") and not self._show_right:
-            self._show_right = True
-            self._layout_for(self.size.width, self.size.height)
-
-    def action_discrete(self) -> None:
-        on = self.w_learned.toggle_discrete()
-        self._show_learned()
-        self.notify("predicted class only" if on else "shaded by confidence")
-
-    def action_points(self) -> None:
-        self.notify(f"points: {self.w_learned.cycle_points()}")
-        self._show_learned()
-
     def action_log_scale(self) -> None:
         self.query_one(LossPlot).toggle_log()
 
@@ -365,17 +334,6 @@ class DashboardScreen(Screen):
         from dltui.tui.screens.settings import SettingsScreen
 
         self.app.push_screen(SettingsScreen(self.spec), self._apply_edit)
-
-    def _apply_edit(self, edited) -> None:
-        """The editor's result: a new run of the edited preset; the old run's loss stays as a ghost."""
-        if edited is None:
-            return
-        old = list(self.run.view.history) if self.run is not None else []
-        running = self.run is not None and self.run.view.state == "running"
-        if self._new_run(edited.spec, start=running):
-            if old:
-                self.w_loss.set_ghost(old, "before")
-            self._say("restarted: " + "; ".join(edited.changes), "info")
 
     def _apply_settings(self, changes: dict | None) -> None:
         from dltui.core.spec import SpecError

@@ -399,3 +399,34 @@ async def test_the_ghost_is_drawn_behind_the_new_curve_with_its_own_label():
         plot.set_ghost([])
         await pilot.pause()
         assert "before" not in str(plot.render())
+
+
+FIELDS = [("hidden layers", "right", "model", "hidden"), ("activation", "right", "model", "activation"),
+          ("layer 1", "right", "model", "hidden"), ("layer 2", "space", "model", "activation"),
+          ("inputs", "space", "data", "inputs"), ("data set", "right", "data", "kind"),
+          ("noise", "right", "data", "noise"), ("validation ratio", "right", "data", "valid_ratio"),
+          ("data seed", "space", "data", "seed"), ("batch size", "right", "training", "batch_size"),
+          ("learning rate", "left", "optimizer", "lr"), ("optimizer", "right", "optimizer", "name"),
+          ("L1", "right", "optimizer", "l1"), ("L2 (weight decay)", "right", "optimizer", "weight_decay"),
+          ("epochs", "right", "training", "epochs")]
+
+
+@sync
+async def test_each_field_edited_in_the_app_restarts_the_run_with_it():
+    app = app_for("spiral")
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        for label, key, section, name in FIELDS:
+            old_run, old = scr.run, scr.run.trainer.spec.values[section][name]
+            await pilot.press("o")
+            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the editor")
+            ed = app.screen
+            while ed.model.row.label != label:
+                await pilot.press("down")
+            await pilot.press(key)
+            want = ed.model.values[section][name]
+            assert want != old and not ed.model.error, label
+            await pilot.press("enter")
+            await wait_for(pilot, lambda old_run=old_run: scr.run is not old_run, what=f"a restart for {label}")
+            assert scr.run.trainer.spec.values[section][name] == want, label
+            assert "restarted: " in str(scr.query_one("#message").render())

@@ -430,3 +430,21 @@ async def test_each_field_edited_in_the_app_restarts_the_run_with_it():
             await wait_for(pilot, lambda old_run=old_run: scr.run is not old_run, what=f"a restart for {label}")
             assert scr.run.trainer.spec.values[section][name] == want, label
             assert "restarted: " in str(scr.query_one("#message").render())
+
+
+@sync
+async def test_dashboard_keys_u_U_d_i_drive_the_learned_panel_on_a_2d_set():
+    app = app_for("xor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = app.screen
+        await wait_for(pilot, lambda: scr.run.view.params is not None, what="the weights")
+        plot = scr.query_one(LearnedPlot)
+        await pilot.press("u")
+        assert plot.unit == (0, 0) and "unit 1.1" in str(scr.query_one("#message").render())
+        assert scr.shows_part("#right")  # at 80x24 the panel is brought into view
+        await pilot.press("U", "U")
+        assert plot.unit == (len(plot.hidden) - 1, plot.hidden[-1] - 1)  # wrapped past the output
+        await pilot.press("u", "d", "i")
+        assert plot.unit is None and plot.discrete and plot.points == "val"
+        await pilot.pause()
+        assert "predicted class" in plot.render().plain.split("\n")[0]

@@ -41,6 +41,8 @@ class Result:
     best_val_loss: float | None
     final_train_loss: float | None
     history: list[ev.EpochEnded] = field(default_factory=list)
+    test_loss: float | None = None  # the kept (best-validation) weights on the test split, if any
+    test_metric: float | None = None
 
 
 def _finite(x) -> bool:
@@ -363,10 +365,23 @@ class Trainer:
         self.state = "finished"
         result = Result(reason, self.epoch if reason != "stopped" else len(self.history), self.step,
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,
-                        self.history)
+                        self.history, *(self.test_figures() if self.history and not diverged else (None, None)))
         self._emit(ev.Finished(reason, len(self.history), self.step, self.best_epoch, self.best_val,
-                               result.final_train_loss, time.perf_counter() - t_start - self._paused_time))
+                               result.final_train_loss, time.perf_counter() - t_start - self._paused_time,
+                               result.test_loss, result.test_metric))
         return result
+
+    def test_figures(self) -> tuple[float | None, float | None]:
+        """(loss, accuracy or None) of the current weights on the test split; (None, None) without one."""
+        d = self.data
+        if d.x_test is None or not len(d.x_test):
+            return None, None
+        from .nn import LOSSES
+
+        loss = LOSSES[self.spec.values["loss"]["name"]]()
+        out = np.asarray(self.backend.predict(d.x_test), np.float64)
+        y = d.y_test if d.task == "classification" else np.asarray(d.y_test, np.float64)
+        return float(loss.forward(out, y)), loss.metric(out, y)
 
     def _diverged_msg(self, loss: float, epoch: int, batch: int) -> str:
         lr = self.spec.values["optimizer"]["lr"]

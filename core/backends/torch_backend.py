@@ -145,11 +145,12 @@ class TorchBackend(Backend):
     def _host(self, t: torch.Tensor) -> np.ndarray:
         return t.detach().cpu().numpy().copy()
 
-    def _apply_l1(self) -> None:
-        """dC/dW += l1 * sign(W) on the weights only (core/optim.py adds it before weight decay)."""
+    def _apply_l1(self, weights=None) -> None:
+        """L1's proximal step after the update, as core/optim.py: W <- sign(W) * max(|W| - lr*l1, 0)."""
+        t = self.opt.param_groups[0]["lr"] * self.l1
         with torch.no_grad():
-            for W in self.weights:
-                W.grad.add_(torch.sign(W), alpha=self.l1)
+            for W in self.weights if weights is None else weights:
+                W.copy_(torch.sign(W) * torch.clamp(W.abs() - t, min=0.0))
 
     def _failure(self, e: RuntimeError, what: str) -> DeviceFailure | None:
         """A DeviceFailure with a clear message for a device failure (out of memory, a lost GPU);
@@ -233,9 +234,9 @@ class TorchBackend(Backend):
             self._rec_grads = [W.grad.detach().clone() for W in self.weights]
             self._rec_step = self.steps + 1
             self._record = False
+        opt.step()
         if self.l1:
             self._apply_l1()
-        opt.step()
         loss = loss.detach()
         self._last = loss
         self._losses.append(loss)
@@ -283,9 +284,9 @@ class TorchBackend(Backend):
         """One training step on the static buffers: what the CUDA graph records."""
         loss = self._loss_fn(self.model(self._static_x), self._static_y)
         loss.backward()
+        self.opt.step()
         if self.l1:
             self._apply_l1()
-        self.opt.step()
         self._static_loss.copy_(loss.detach())
         self._g_sum.add_(loss.detach())
 
@@ -409,12 +410,11 @@ class TorchBackend(Backend):
                 twin.state[q] = {k: v.detach().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)
                                  for k, v in self.opt.state[p].items()}
         for j, p in enumerate(twin_params):
-            g = (Ws if j % 2 == 0 else bs)[j // 2].grad.detach().clone()
-            if self.l1 and j % 2 == 0:
-                g.add_(torch.sign(p), alpha=self.l1)
-            p.grad = g
+            p.grad = (Ws if j % 2 == 0 else bs)[j // 2].grad.detach().clone()
         old = [p.clone() for p in twin_params]
         twin.step()
+        if self.l1:
+            self._apply_l1(twin_params[0::2])
         updates = [self._host(new - o) for new, o in zip(twin_params, old)]
         state_lists: dict[str, list[np.ndarray]] = {}
         for p in twin_params:

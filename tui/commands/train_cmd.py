@@ -200,6 +200,10 @@ def summary(result, spec, out: str) -> str:
     if result.history and result.history[-1].val_metric is not None:
         best = next((h for h in result.history if h.epoch == result.best_epoch), result.history[-1])
         lines.append(f"validation accuracy at the best epoch: {best.val_metric:.3f}")
+    if getattr(result, "test_loss", None) is not None:
+        acc = f", accuracy {result.test_metric:.3f}" if result.test_metric is not None else ""
+        lines.append(f"test loss of the best-validation weights (epoch {result.best_epoch}): "
+                     f"{fmt(result.test_loss)}{acc} (the test rows took no part in choosing it)")
     lines.append(f"run folder: {out}")
     if spec.values["data"]["kind"] == "csv":
         lines.append(f"next: dltui predict {out} --data TEST.csv --out pred.csv")

@@ -22,8 +22,9 @@ def check_training_file(header: list[str], d: dict, preset: str) -> str | None:
         if len(header) + 1 in want:
             hint = (" It has one column fewer than the training file: is it the test file, which has no "
                     "target column?")
+        target = f", target '{d['target']}'" if d.get("target") else ""
         return (f"{path}: has {len(header)} columns, but preset '{preset}' trains on "
-                f"{expected_file(d)} ({counts} columns).{hint} Give the training file with "
+                f"{expected_file(d)} ({counts} columns{target}).{hint} Give the training file with "
                 "--data PATH.")
     return None
 

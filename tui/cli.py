@@ -23,6 +23,7 @@ COMMANDS = [
     "dltui.tui.commands.trace_cmd",
     "dltui.tui.commands.devices_cmd",
     "dltui.tui.commands.watch_cmd",
+    "dltui.tui.commands.export_cmd",
 ]
 
 EPILOG = """\

@@ -77,3 +77,39 @@ async def test_other_relu_nets_keep_the_grey_units():
         await pilot.pause()
         text = plot.render()
         assert "16 units" in text.plain and not set(PAIR) & styles_in(text)
+
+
+def test_loss_title_gives_the_test_loss_beside_the_best_epoch():
+    from dltui.core import events as ev
+    from dltui.tui.widgets.loss_plot import loss_title
+
+    row = ev.EpochEnded(epoch=3, step=9, train_loss=0.5, val_loss=0.4, train_metric=None, val_metric=None,
+                        best_epoch=2, best_val_loss=0.3, patience_left=None, lr=0.01, elapsed=1.0,
+                        steps_per_second=1.0)
+    assert loss_title([row], "regression", 0, 0.35) == "best 0.3 @ 2, test 0.35"
+    assert loss_title([row], "regression", 0) == "best 0.3 @ 2"
+
+
+def test_the_dashboard_reports_the_test_loss_when_the_run_ends():
+    import asyncio
+
+    from async_helpers import wait_for
+    from dltui.tui.app import DltuiApp
+    from dltui.tui.runner import LiveRun
+    from textual.widgets import Static
+
+    spec = load_preset("xor", {"training.epochs": 4, "data.test_ratio": 0.2})
+
+    async def go():
+        app = DltuiApp(run=LiveRun(spec), scan_dir=None, freeze_clock=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            scr = app.screen
+            await pilot.press("space")
+            await wait_for(pilot, lambda: scr.run.view.state == "finished", what="the end of the run")
+            await wait_for(pilot, lambda: scr.query_one("#loss").test_loss is not None, what="the loss plot")
+            test = scr.run.view.test_loss
+            assert test == scr.run.trainer.test_figures()[0]
+            assert f"test {test:.4g}" in scr.query_one("#loss").title_text
+            assert f"test loss of those weights {test:.4g}" in str(scr.query_one("#message", Static).render())
+
+    asyncio.run(go())

@@ -56,6 +56,7 @@ class RunView:
     message: str = ""
     message_kind: str = "info"  # info | error
     end_reason: str | None = None
+    test_loss: float | None = None  # the best-validation weights on the test split ([data] test_ratio)
     elapsed: float = 0.0  # seconds running (pauses excluded)
     steps_per_s: float = 0.0
 
@@ -335,6 +336,10 @@ class LiveRun:
                 best = ("" if e.best_val_loss is None else
                         f"; best {e.best_val_loss:.4g} at epoch {e.best_epoch}")
                 v.message, v.message_kind = f"{END_WORDS[e.reason]} after {e.epochs_run} epochs{best}", "info"
+            v.test_loss = getattr(e, "test_loss", None)
+            if v.test_loss is not None and v.message_kind != "error":
+                v.message += f"; test loss of those weights {v.test_loss:.4g}"
+            changed.add(LOSS)
             self._stats_pending = False
             v.params_step = v.stats_step = -1  # the trainer put the best weights back: show those
             changed.update((MESSAGE, RUN))

@@ -82,6 +82,11 @@ def test_views_longer_windows_help_a_linear_model():
     assert v28 < v7 < v1
 
 
+def test_views_linear_weights_yesterday_and_the_same_weekday_last_week_most():
+    W = run("views-linear")[0].backend.get_params()[0][0][0]  # inputs day-7 ... day-1
+    assert set(np.argsort(-np.abs(W))[:2].tolist()) == {0, 6}
+
+
 def test_views_depth_lowers_training_loss_not_validation_loss():
     def min_train(name):
         return min(e.train_loss for e in run(name)[0].history)

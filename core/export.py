@@ -3,9 +3,11 @@
 loop (evaluation under ``torch.no_grad()``), early stopping, ``torch.save`` of the best weights,
 and loading them back for a final evaluation - so a student can go from a preset to a notebook.
 
-The data travel in a CSV beside the script: dltui's own rows of each split, already encoded as
-dltui feeds them to the network (chosen features, Playground inputs, z-scores), one column
-``split`` (train / valid / test). Only the script's text is made here; no torch is imported.
+Data: a CSV preset's script reads its CSV file as the course's code does (``train_valid_split``
+with ``random_split`` for ``split = "course"``, ``select_feat`` with the column indices dltui
+chose, z-scores from the training rows), so it uses exactly dltui's rows. A generated data set
+travels in a CSV beside the script: dltui's rows of each split, already encoded as dltui feeds
+them to the network, and a column ``split``. Only text is made here; no torch is imported.
 """
 
 from __future__ import annotations
@@ -74,13 +76,41 @@ def _optimizer_code(spec: Spec) -> str:
             f"betas=({o['beta1']!r}, {o['beta2']!r}), eps={o['eps']!r}, weight_decay={o['weight_decay']!r})")
 
 
+def _csv_source(spec: Spec, data: Dataset) -> tuple[str, str]:
+    """(config lines, loader code) that read the preset's CSV as dltui does."""
+    from pathlib import Path
+
+    from .data import _target_index, column_keys, read_table
+
+    d = spec.values["data"]
+    path = str(Path(d["path"]).resolve())
+    header = read_table(path).header
+    keys = column_keys(header)
+    feat_idx = [keys.index(list(c)) for c in data.features.columns]
+    config = (f'    "train_path": {path!r},\n    "feat_idx": {feat_idx!r},  # {len(feat_idx)} columns chosen by dltui\n'
+              f'    "target_idx": {_target_index(header, d["target"], path)},\n'
+              f'    "split": {d["split"]!r},\n    "valid_ratio": {d["valid_ratio"]!r},\n'
+              f'    "test_ratio": {d["test_ratio"]!r},\n    "normalize": {data.features.mean is not None!r},\n')
+    return config, CSV_LOADER
+
+
+def _generated_source(data_file: str) -> tuple[str, str]:
+    return f'    "data_path": os.path.join(HERE, "{data_file}"),\n', GENERATED_LOADER
+
+
 def torch_script(spec: Spec, data: Dataset, data_file: str) -> str:
-    """The script's text for this preset (as resolved, overrides included) and its data file name."""
+    """The script's text for this preset (as resolved, overrides included); ``data_file`` is the CSV
+    written beside it for generated data (a CSV preset reads its own file)."""
     t, o = spec.values["training"], spec.values["optimizer"]
     classify = data.task == "classification"
     patience = t["patience"] if t["patience"] > 0 else t["epochs"] + 1
+    is_csv = spec.values["data"]["kind"] == "csv"
+    data_config, loader = _csv_source(spec, data) if is_csv else _generated_source(data_file)
+    where = (f"the rows come from {spec.values['data']['path']}, split and chosen as dltui does" if is_csv else
+             f"the rows (dltui's split, features encoded as dltui feeds them) are in {data_file}")
     return TEMPLATE.format(
-        title=spec.values["about"]["title"], name=spec.name, data_file=data_file,
+        title=spec.values["about"]["title"], name=spec.name, where=where, data_config=data_config,
+        loader=loader,
         seed=t["seed"], epochs=t["epochs"], batch_size=t["batch_size"] or len(data.x_train),
         lr=o["lr"], l1=o["l1"], patience=patience, model=_model_lines(spec, data.n_outputs),
         init=_init_code(spec), optimizer=_optimizer_code(spec),
@@ -93,8 +123,8 @@ def torch_script(spec: Spec, data: Dataset, data_file: str) -> str:
 TEMPLATE = '''"""{title}
 
 Exported from the dltui preset '{name}' by `dltui export {name} --torch`: the same network,
-optimizer, batch size, epochs and early stopping, in the course's code shape. The rows (dltui's
-train / valid / test split, features already encoded as dltui feeds them) are in {data_file}.
+optimizer, batch size, epochs and early stopping, in the course's code shape:
+{where}.
 
 Run:  python this_file.py   (needs torch and numpy; trains on the CPU, or a GPU if there is one)
 """
@@ -106,7 +136,7 @@ import os
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, random_split
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -117,8 +147,7 @@ config = {{
     "learning_rate": {lr!r},
     "l1": {l1!r},  # L1 as a proximal step after each update (0: none)
     "early_stop": {patience},  # stop after this many epochs without a better validation loss
-    "data_path": os.path.join(HERE, "{data_file}"),
-    "save_path": os.path.join(HERE, "models", "{name}.ckpt"),
+{data_config}    "save_path": os.path.join(HERE, "models", "{name}.ckpt"),
 }}
 
 
@@ -132,19 +161,7 @@ def same_seed(seed):
         torch.cuda.manual_seed_all(seed)
 
 
-def read_splits(path):
-    """{{split: (x, y)}} from the exported CSV: feature columns, 'target', 'split'."""
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
-    header, rows = rows[0], rows[1:]
-    out = {{}}
-    for split in ("train", "valid", "test"):
-        part = [r for r in rows if r[-1] == split]
-        if part:
-            values = np.array([[float(v) for v in r[:-1]] for r in part])
-            out[split] = (values[:, :-1], values[:, -1])
-    return header[:-2], out
-
+{loader}
 
 class PresetDataset(Dataset):
     """x: features, y: targets."""
@@ -233,7 +250,7 @@ def trainer(train_loader, valid_loader, model, config, device):
 
 if __name__ == "__main__":
     same_seed(config["seed"])
-    names, splits = read_splits(config["data_path"])
+    names, splits = load_data(config)
     train_dataset = PresetDataset(*splits["train"])
     valid_dataset = PresetDataset(*splits["valid"])
     print(f"train {{len(train_dataset)}} rows, valid {{len(valid_dataset)}} rows, {{len(names)}} features")
@@ -254,3 +271,57 @@ if __name__ == "__main__":
         test_loss, test_acc = evaluate(model, test_loader, criterion)
         print(f"test loss of the best weights: {{test_loss:.6g}}")
 '''
+
+GENERATED_LOADER = '''def load_data(config):
+    """{split: (x, y)} from the exported CSV (feature columns, 'target', 'split') and the feature names."""
+    with open(config["data_path"], newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, rows = rows[0], rows[1:]
+    out = {}
+    for split in ("train", "valid", "test"):
+        part = [r for r in rows if r[-1] == split]
+        if part:
+            values = np.array([[float(v) for v in r[:-1]] for r in part])
+            out[split] = (values[:, :-1], values[:, -1])
+    return header[:-2], out'''
+
+CSV_LOADER = '''def train_valid_split(data_set, valid_ratio, seed, split="course", test_ratio=0.0):
+    """Split rows into training, validation (and test) sets, as dltui's [data] split does."""
+    n = len(data_set)
+    if split == "course":  # the course's random_split, seeded
+        n_valid, n_test = int(valid_ratio * n), int(test_ratio * n)
+        sets = random_split(data_set, [n - n_valid - n_test, n_valid, n_test],
+                            generator=torch.Generator().manual_seed(seed))
+        return [np.array([data_set[i] for i in sorted(s.indices)]) for s in sets]
+    n_valid, n_test = int(round(valid_ratio * n)), int(round(test_ratio * n))
+    if split == "time":  # rows in order: train first, then valid, then test
+        order = np.arange(n)
+        parts = [order[:n - n_valid - n_test], order[n - n_valid - n_test:n - n_test], order[n - n_test:]]
+    else:  # dltui's NumPy shuffle
+        perm = np.random.default_rng(seed).permutation(n)
+        parts = [perm[n_valid + n_test:], perm[:n_valid], perm[n_valid:n_valid + n_test]]
+    return [np.asarray(data_set)[np.sort(p)] for p in parts]
+
+
+def select_feat(data, feat_idx, target_idx):
+    """Selects the feature columns dltui chose and the target column."""
+    return data[:, feat_idx], data[:, target_idx]
+
+
+def load_data(config):
+    """{split: (x, y)} read from the training CSV, and the feature names."""
+    with open(config["train_path"], newline="", encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.reader(fh) if r]
+    header, rows = rows[0], rows[1:]
+    cols = config["feat_idx"] + [config["target_idx"]]
+    data = np.array([[float(r[j]) if j in cols else 0.0 for j in range(len(header))] for r in rows])
+    parts = train_valid_split(data, config["valid_ratio"], config["seed"], config["split"], config["test_ratio"])
+    out = {}
+    for name, part in zip(("train", "valid", "test"), parts):
+        if len(part):
+            out[name] = select_feat(part, config["feat_idx"], config["target_idx"])
+    if config["normalize"]:  # z-scores from the training rows
+        mean, std = out["train"][0].mean(0), out["train"][0].std(0)
+        std = np.where(std > 1e-12, std, 1.0)
+        out = {k: ((x - mean) / std, y) for k, (x, y) in out.items()}
+    return [header[j] for j in config["feat_idx"]], out'''

@@ -70,3 +70,49 @@ def test_exported_classifier_with_l1_and_a_test_split_runs(tmp_path):
     out = run_script(tmp_path / "script.py")
     acc = float(re.search(r"accuracy ([0-9.]+)", out).group(1))
     assert acc > 0.6 and "test loss of the best weights" in out
+
+
+def _load_module(path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"exported_{path.stem}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("split", ["course", "random", "time"])
+def test_a_csv_presets_script_reads_its_file_into_dltuis_rows(tmp_path, split, capsys):
+    pytest.importorskip("torch")
+    import numpy as np
+    from dltui.core.data import load_dataset
+    from test_presets import hw1_like_csv
+
+    train = hw1_like_csv(tmp_path / "covid.train.csv", rows=150)
+    over = ["--set", f"data.split={split}", "--set", "data.test_ratio=0.1"]
+    assert main(["export", "hw01-strong", "--data", str(train), *over, "--torch",
+                 "--out", str(tmp_path / "s.py")]) == 0
+    assert "reading" in capsys.readouterr().out and not (tmp_path / "s.data.csv").exists()
+    mod = _load_module(tmp_path / "s.py")
+    names, splits = mod.load_data(mod.config)
+    ds = load_dataset(load_preset("hw01-strong", {"data.path": str(train), "data.split": split,
+                                                  "data.test_ratio": 0.1, "training.dtype": "float64"}))
+    assert names == ds.features.names
+    for key, x, y in (("train", ds.x_train, ds.y_train), ("valid", ds.x_val, ds.y_val),
+                      ("test", ds.x_test, ds.y_test)):
+        np.testing.assert_allclose(splits[key][0], x, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(splits[key][1], y[:, 0], rtol=1e-12)
+
+
+def test_a_generated_presets_script_reads_dltuis_rows(tmp_path):
+    pytest.importorskip("torch")
+    import numpy as np
+    from dltui.core.data import load_dataset
+
+    assert export(tmp_path, "views-linear-28d", "--set", "data.test_ratio=0.1") == 0
+    mod = _load_module(tmp_path / "script.py")
+    names, splits = mod.load_data(mod.config)
+    ds = load_dataset(load_preset("views-linear-28d", {"data.test_ratio": 0.1}))
+    assert names == ds.features.names and len(names) == 28
+    np.testing.assert_allclose(splits["valid"][0], ds.x_val, rtol=1e-6)
+    np.testing.assert_allclose(splits["test"][1], ds.y_test[:, 0], rtol=1e-6)

@@ -12,8 +12,9 @@ def add_parser(sub) -> None:
         "export", help="write a preset as a standalone PyTorch script",
         description="Write PRESET (with --set/--data/--epochs/--seed applied) as a standalone PyTorch "
                     "script in the course's code shape: Dataset, DataLoader, nn.Module, a train/valid loop "
-                    "with no-grad evaluation, early stopping, saving and loading the best model. The rows "
-                    "of dltui's split go into a CSV beside it (NAME.data.csv). Run it with python.")
+                    "with no-grad evaluation, early stopping, saving and loading the best model. A CSV "
+                    "preset's script reads its CSV as the course's code does (the same rows as dltui); "
+                    "generated data go into a CSV beside it (NAME.data.csv). Run it with python.")
     add_run_options(sp)
     sp.add_argument("--torch", action="store_true", help="export a PyTorch script (the only format so far)")
     sp.add_argument("--out", metavar="FILE.py", help="the script to write (default PRESET.py in this folder)")
@@ -34,19 +35,22 @@ def run(args) -> int:
     script = Path(args.out or f"{spec.name}.py")
     if script.suffix != ".py" or script.is_dir():
         raise UserError(f"--out {script}: give a file name ending in .py, e.g. --out {spec.name}.py.")
+    data = load_dataset(spec)
+    own_file = spec.values["data"]["kind"] == "csv"  # the script reads the preset's CSV itself
     data_file = script.with_name(script.stem + ".data.csv")
-    taken = [str(p) for p in (script, data_file) if p.exists()]
+    taken = [str(p) for p in (script, *(() if own_file else (data_file,))) if p.exists()]
     if taken and not args.overwrite:
         raise UserError(f"{' and '.join(taken)} already exist{'s' if len(taken) == 1 else ''}: choose another "
                         "--out, or add --overwrite to replace.")
-    data = load_dataset(spec)
     try:
         script.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(data_file, data_csv(data))
+        if not own_file:
+            atomic_write(data_file, data_csv(data))
         atomic_write(script, torch_script(spec, data, data_file.name))
     except OSError as e:
         raise UserError(f"--out {script}: cannot write there ({e.strerror or e}).") from None
     n_test = 0 if data.x_test is None else len(data.x_test)
-    print(f"wrote {script} and {data_file} ({len(data.x_train)} train / {len(data.x_val)} valid"
-          f"{f' / {n_test} test' if n_test else ''} rows). Run it: python {script}")
+    rows = f"{len(data.x_train)} train / {len(data.x_val)} valid{f' / {n_test} test' if n_test else ''} rows"
+    what = f"reading {spec.values['data']['path']}" if own_file else f"and {data_file}"
+    print(f"wrote {script} {what} ({rows}). Run it: python {script}")
     return 0

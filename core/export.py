@@ -76,7 +76,7 @@ def _optimizer_code(spec: Spec) -> str:
             f"betas=({o['beta1']!r}, {o['beta2']!r}), eps={o['eps']!r}, weight_decay={o['weight_decay']!r})")
 
 
-def _csv_source(spec: Spec, data: Dataset) -> tuple[str, str]:
+def _csv_source(spec: Spec, data: Dataset, test_path: str | None) -> tuple[str, str]:
     """(config lines, loader code) that read the preset's CSV as dltui does."""
     from pathlib import Path
 
@@ -90,7 +90,11 @@ def _csv_source(spec: Spec, data: Dataset) -> tuple[str, str]:
     config = (f'    "train_path": {path!r},\n    "feat_idx": {feat_idx!r},  # {len(feat_idx)} columns chosen by dltui\n'
               f'    "target_idx": {_target_index(header, d["target"], path)},\n'
               f'    "split": {d["split"]!r},\n    "valid_ratio": {d["valid_ratio"]!r},\n'
-              f'    "test_ratio": {d["test_ratio"]!r},\n    "normalize": {data.features.mean is not None!r},\n')
+              f'    "test_ratio": {d["test_ratio"]!r},\n    "normalize": {data.features.mean is not None!r},\n'
+              f'    "feat_keys": {[list(c) for c in data.features.columns]!r},  # [name, occurrence]\n'
+              f'    "id_column": {data.features.id_column!r},\n    "target_name": {data.features.target!r},\n'
+              f'    "test_path": {str(Path(test_path).resolve()) if test_path else None!r},'
+              '  # rows to predict (e.g. covid.test.csv): writes pred.csv\n')
     return config, CSV_LOADER
 
 
@@ -98,14 +102,15 @@ def _generated_source(data_file: str) -> tuple[str, str]:
     return f'    "data_path": os.path.join(HERE, "{data_file}"),\n', GENERATED_LOADER
 
 
-def torch_script(spec: Spec, data: Dataset, data_file: str) -> str:
+def torch_script(spec: Spec, data: Dataset, data_file: str, test_path: str | None = None) -> str:
     """The script's text for this preset (as resolved, overrides included); ``data_file`` is the CSV
-    written beside it for generated data (a CSV preset reads its own file)."""
+    written beside it for generated data (a CSV preset reads its own file, and ``test_path``, the
+    rows to predict, if given)."""
     t, o = spec.values["training"], spec.values["optimizer"]
     classify = data.task == "classification"
     patience = t["patience"] if t["patience"] > 0 else t["epochs"] + 1
     is_csv = spec.values["data"]["kind"] == "csv"
-    data_config, loader = _csv_source(spec, data) if is_csv else _generated_source(data_file)
+    data_config, loader = _csv_source(spec, data, test_path) if is_csv else _generated_source(data_file)
     where = (f"the rows come from {spec.values['data']['path']}, split and chosen as dltui does" if is_csv else
              f"the rows (dltui's split, features encoded as dltui feeds them) are in {data_file}")
     return TEMPLATE.format(
@@ -166,12 +171,12 @@ def same_seed(seed):
 class PresetDataset(Dataset):
     """x: features, y: targets."""
 
-    def __init__(self, x, y):
+    def __init__(self, x, y=None):
         self.x = torch.tensor(x, dtype=torch.float32)
-        self.y = torch.tensor(y, dtype={y_dtype})
+        self.y = None if y is None else torch.tensor(y, dtype={y_dtype})
 
     def __getitem__(self, idx):
-        return self.x[idx], self.y[idx]
+        return self.x[idx] if self.y is None else (self.x[idx], self.y[idx])
 
     def __len__(self):
         return len(self.x)
@@ -206,6 +211,16 @@ def evaluate(model, loader, criterion):
                 correct += (pred.argmax(1) == y).sum().item()
         n += len(x)
     return total / n, (correct / n if {accuracy} else None)
+
+
+def predict(test_loader, model, device):
+    model.eval()
+    preds = []
+    for x in test_loader:
+        x = x.to(device)
+        with torch.no_grad():
+            preds.append(model(x).detach().cpu())
+    return torch.cat(preds, dim=0).numpy()
 
 
 def trainer(train_loader, valid_loader, model, config, device):
@@ -250,7 +265,7 @@ def trainer(train_loader, valid_loader, model, config, device):
 
 if __name__ == "__main__":
     same_seed(config["seed"])
-    names, splits = load_data(config)
+    names, splits, norm = load_data(config)
     train_dataset = PresetDataset(*splits["train"])
     valid_dataset = PresetDataset(*splits["valid"])
     print(f"train {{len(train_dataset)}} rows, valid {{len(valid_dataset)}} rows, {{len(names)}} features")
@@ -270,6 +285,11 @@ if __name__ == "__main__":
         test_loader = DataLoader(PresetDataset(*splits["test"]), batch_size=config["batch_size"])
         test_loss, test_acc = evaluate(model, test_loader, criterion)
         print(f"test loss of the best weights: {{test_loss:.6g}}")
+    if config.get("test_path"):
+        ids, x = load_test(config, norm)
+        preds = predict(DataLoader(PresetDataset(x), batch_size=config["batch_size"], shuffle=False), model, device)
+        save_pred(preds, ids, os.path.join(HERE, "pred.csv"), config)
+        print(f"wrote {{len(ids)}} predictions to pred.csv")
 '''
 
 GENERATED_LOADER = '''def load_data(config):
@@ -283,7 +303,7 @@ GENERATED_LOADER = '''def load_data(config):
         if part:
             values = np.array([[float(v) for v in r[:-1]] for r in part])
             out[split] = (values[:, :-1], values[:, -1])
-    return header[:-2], out'''
+    return header[:-2], out, None'''
 
 CSV_LOADER = '''def train_valid_split(data_set, valid_ratio, seed, split="course", test_ratio=0.0):
     """Split rows into training, validation (and test) sets, as dltui's [data] split does."""
@@ -320,8 +340,36 @@ def load_data(config):
     for name, part in zip(("train", "valid", "test"), parts):
         if len(part):
             out[name] = select_feat(part, config["feat_idx"], config["target_idx"])
+    norm = None
     if config["normalize"]:  # z-scores from the training rows
         mean, std = out["train"][0].mean(0), out["train"][0].std(0)
-        std = np.where(std > 1e-12, std, 1.0)
-        out = {k: ((x - mean) / std, y) for k, (x, y) in out.items()}
-    return [header[j] for j in config["feat_idx"]], out'''
+        norm = (mean, np.where(std > 1e-12, std, 1.0))
+        out = {k: ((x - norm[0]) / norm[1], y) for k, (x, y) in out.items()}
+    return [header[j] for j in config["feat_idx"]], out, norm
+
+
+def load_test(config, norm):
+    """Ids and features of the rows to predict, found by name (and occurrence) and encoded as training's."""
+    with open(config["test_path"], newline="", encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.reader(fh) if r]
+    header, rows = rows[0], rows[1:]
+    seen, keys = {}, []
+    for h in header:
+        keys.append([h, seen.get(h, 0)])
+        seen[h] = seen.get(h, 0) + 1
+    idx = [keys.index(list(k)) for k in config["feat_keys"]]
+    x = np.array([[float(r[j]) for j in idx] for r in rows])
+    if norm is not None:
+        x = (x - norm[0]) / norm[1]
+    has_id = config["id_column"] in header
+    ids = [r[header.index(config["id_column"])] if has_id else str(i) for i, r in enumerate(rows)]
+    return ids, x
+
+
+def save_pred(preds, ids, file, config):
+    """Save predictions to the specified file."""
+    with open(file, "w", newline="") as fp:
+        writer = csv.writer(fp)
+        writer.writerow([config["id_column"], config["target_name"]])
+        for i, p in zip(ids, preds):
+            writer.writerow([i, int(p.argmax()) if np.ndim(p) else float(p)])'''

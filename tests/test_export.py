@@ -94,7 +94,7 @@ def test_a_csv_presets_script_reads_its_file_into_dltuis_rows(tmp_path, split, c
                  "--out", str(tmp_path / "s.py")]) == 0
     assert "reading" in capsys.readouterr().out and not (tmp_path / "s.data.csv").exists()
     mod = _load_module(tmp_path / "s.py")
-    names, splits = mod.load_data(mod.config)
+    names, splits, _ = mod.load_data(mod.config)
     ds = load_dataset(load_preset("hw01-strong", {"data.path": str(train), "data.split": split,
                                                   "data.test_ratio": 0.1, "training.dtype": "float64"}))
     assert names == ds.features.names
@@ -111,8 +111,48 @@ def test_a_generated_presets_script_reads_dltuis_rows(tmp_path):
 
     assert export(tmp_path, "views-linear-28d", "--set", "data.test_ratio=0.1") == 0
     mod = _load_module(tmp_path / "script.py")
-    names, splits = mod.load_data(mod.config)
+    names, splits, _ = mod.load_data(mod.config)
     ds = load_dataset(load_preset("views-linear-28d", {"data.test_ratio": 0.1}))
     assert names == ds.features.names and len(names) == 28
     np.testing.assert_allclose(splits["valid"][0], ds.x_val, rtol=1e-6)
     np.testing.assert_allclose(splits["test"][1], ds.y_test[:, 0], rtol=1e-6)
+
+
+def test_a_csv_presets_script_encodes_the_rows_to_predict_as_dltui_does(tmp_path, capsys):
+    pytest.importorskip("torch")
+    import numpy as np
+    from dltui.core.data import load_dataset, read_features_for_predict
+    from test_presets import hw1_like_csv
+
+    train = hw1_like_csv(tmp_path / "covid.train.csv", rows=150)
+    test = hw1_like_csv(tmp_path / "covid.test.csv", rows=20, target=False, seed=3)
+    assert main(["export", "hw01-boss", "--data", str(train), "--test", str(test), "--torch",
+                 "--out", str(tmp_path / "s.py")]) == 0
+    mod = _load_module(tmp_path / "s.py")
+    _, _, norm = mod.load_data(mod.config)
+    ids, x = mod.load_test(mod.config, norm)
+    ds = load_dataset(load_preset("hw01-boss", {"data.path": str(train), "training.dtype": "float64"}))
+    want_ids, want_x = read_features_for_predict(str(test), ds.features)
+    assert ids == want_ids
+    np.testing.assert_allclose(x, want_x, rtol=1e-9, atol=1e-9)
+    # a generated preset has nothing to predict; a file without the model's columns is refused
+    capsys.readouterr()
+    assert main(["export", "xor", "--test", str(test), "--torch", "--out", str(tmp_path / "x.py")]) == 2
+    assert "CSV preset" in capsys.readouterr().err
+    other = hw1_like_csv(tmp_path / "other.csv", year=2021, rows=5, target=False)
+    assert main(["export", "hw01-boss", "--data", str(train), "--test", str(other), "--torch",
+                 "--out", str(tmp_path / "y.py")]) == 2
+    assert "lacks" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_hw1_script_writes_pred_csv_for_the_real_test_file(tmp_path, hw1_2022):
+    pytest.importorskip("torch")
+    assert main(["export", "hw01-boss", "--data", str(hw1_2022 / "covid.train.csv"), "--test",
+                 str(hw1_2022 / "covid.test.csv"), "--epochs", "20", "--torch",
+                 "--out", str(tmp_path / "hw1.py")]) == 0
+    out = run_script(tmp_path / "hw1.py")
+    assert "wrote 1078 predictions" in out
+    rows = (tmp_path / "pred.csv").read_text().splitlines()
+    assert rows[0] == "id,tested_positive" and len(rows) == 1079
+    assert rows[1].split(",")[0] == "0" and 0 < float(rows[1].split(",")[1]) < 60

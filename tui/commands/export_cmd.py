@@ -18,13 +18,15 @@ def add_parser(sub) -> None:
     add_run_options(sp)
     sp.add_argument("--torch", action="store_true", help="export a PyTorch script (the only format so far)")
     sp.add_argument("--out", metavar="FILE.py", help="the script to write (default PRESET.py in this folder)")
+    sp.add_argument("--test", metavar="CSV", help="CSV presets: rows to predict (e.g. covid.test.csv); the "
+                    "script then writes pred.csv with the best model")
     sp.add_argument("--overwrite", action="store_true", help="replace files that exist")
     sp.set_defaults(run=run)
 
 
 def run(args) -> int:
     from dltui.core.checkpoint import atomic_write
-    from dltui.core.data import load_dataset
+    from dltui.core.data import load_dataset, read_features_for_predict
     from dltui.core.export import data_csv, torch_script
     from dltui.tui.cli import UserError, spec_from_args
 
@@ -37,6 +39,11 @@ def run(args) -> int:
         raise UserError(f"--out {script}: give a file name ending in .py, e.g. --out {spec.name}.py.")
     data = load_dataset(spec)
     own_file = spec.values["data"]["kind"] == "csv"  # the script reads the preset's CSV itself
+    if args.test:
+        if not own_file:
+            raise UserError(f"--test {args.test}: only a CSV preset predicts a file; '{spec.name}' generates "
+                            "its data.")
+        read_features_for_predict(args.test, data.features)  # the file has the model's columns
     data_file = script.with_name(script.stem + ".data.csv")
     taken = [str(p) for p in (script, *(() if own_file else (data_file,))) if p.exists()]
     if taken and not args.overwrite:
@@ -46,7 +53,7 @@ def run(args) -> int:
         script.parent.mkdir(parents=True, exist_ok=True)
         if not own_file:
             atomic_write(data_file, data_csv(data))
-        atomic_write(script, torch_script(spec, data, data_file.name))
+        atomic_write(script, torch_script(spec, data, data_file.name, args.test))
     except OSError as e:
         raise UserError(f"--out {script}: cannot write there ({e.strerror or e}).") from None
     n_test = 0 if data.x_test is None else len(data.x_test)

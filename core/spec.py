@@ -349,19 +349,7 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
     for section, fields in SCHEMA.items():
         if section == "data":
             fields = data_fields(data_raw["kind"], source)
-        given = raw.get(section, {})
-        for key in given:
-            if key not in fields:
-                raise SpecError(_unknown(source, f"key in [{section}]", key, list(fields)))
-        vals = {}
-        for key, f in fields.items():
-            if key in given:
-                vals[key] = _check(source, section, key, given[key], f, f"{section}.{key}" in from_set)
-            elif f.required:
-                raise SpecError(f"{source}: [{section}] {key} is missing: expected {_describe(f)}.")
-            else:
-                vals[key] = copy.deepcopy(f.default)
-        out[section] = vals
+        out[section] = _validate_extra(raw.get(section, {}), section, fields, source, from_set)
     for section, fields in EXTRA_SECTIONS.items():
         if section in raw:
             out[section] = _validate_extra(raw[section], section, fields, source)
@@ -384,14 +372,16 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
     return out
 
 
-def _validate_extra(given: dict, section: str, fields: dict[str, Field], source: str) -> dict:
+def _validate_extra(given: dict, section: str, fields: dict[str, Field], source: str,
+                    from_set: frozenset | set = frozenset()) -> dict:
+    """One section's values checked against its fields: unknown keys refused, defaults filled in."""
     for key in given:
         if key not in fields:
             raise SpecError(_unknown(source, f"key in [{section}]", key, list(fields)))
     vals = {}
     for key, f in fields.items():
         if key in given:
-            vals[key] = _check(source, section, key, given[key], f)
+            vals[key] = _check(source, section, key, given[key], f, f"{section}.{key}" in from_set)
         elif f.required:
             raise SpecError(f"{source}: [{section}] {key} is missing: expected {_describe(f)}.")
         else:

@@ -328,3 +328,13 @@ def _scan_quoted(file: Path, n_cols: int, skip: int, p: str) -> int:
                 raise CsvError(f"{p}: line {reader.line_num} has {len(r)} cells but the header has {n_cols} columns.")
             rows += 1
     return rows
+
+
+def column_keys(header: list[str]) -> list[list]:
+    """[name, occurrence] for each column, so repeated names (day 1..5) stay distinct."""
+    seen: dict[str, int] = {}
+    keys = []
+    for h in header:
+        keys.append([h, seen.get(h, 0)])
+        seen[h] = seen.get(h, 0) + 1
+    return keys

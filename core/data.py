@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .batching import batch_count
-from .csvload import CsvFile, open_csv
+from .csvload import CsvFile, column_keys, open_csv
 from .errors import DataError, SpecError
 from .fields import Field
+from .filecheck import check_predict_file, check_training_file
+from .splits import split_rows
 
 if TYPE_CHECKING:
     from .spec import Spec
@@ -45,8 +47,9 @@ class Generator:
 
 GENERATORS: dict[str, Generator] = {}
 SIGNED = ("x_min", "x_max", "position")  # generator parameters that may be negative
-MINIMUM = {"n_samples": 4, "n_features": 1, "window": 1, "periods": 0.0, "kinks": 0}  # the rest: >= 0
-MAXIMUM = {"n_samples": 10_000_000, "n_features": 10_000, "window": 10_000, "periods": 1e6, "kinks": 100_000,
+MINIMUM = {"n_samples": 4, "n_features": 1, "window": 1, "history": 1, "periods": 0.0, "kinks": 0}  # the rest: >= 0
+MAXIMUM = {"n_samples": 10_000_000, "n_features": 10_000, "window": 10_000, "history": 10_000, "periods": 1e6,
+           "kinks": 100_000,
            "noise": 1e6, "trend": 1e6, "weekly": 1.0, "spikes": 1.0, "nonlinearity": 1e6, "position": 1e9,
            "x_min": 1e9, "x_max": 1e9}  # resource and range limits (issue 14)
 
@@ -117,8 +120,11 @@ def sine(rng, n_samples: int = 256, periods: float = 1.0, noise: float = 0.05,
 
 @generator("step", "regression")
 def step(rng, n_samples: int = 256, position: float = 0.0, noise: float = 0.05,
-         x_min: float = -3.0, x_max: float = 3.0) -> Generated:
-    """A step: the hard sigmoid in its limit."""
+         x_min: float = -3.0, x_max: float = 3.0, width: float = 0.0) -> Generated:
+    """A hard sigmoid: 0, a straight ramp of the given width centred on position, then 1 (width 0: a step)."""
+    if width > 0:
+        return _curve(rng, n_samples, x_min, x_max, noise,
+                      lambda x: np.clip((x - position) / width + 0.5, 0.0, 1.0))
     return _curve(rng, n_samples, x_min, x_max, noise, lambda x: (x > position).astype(float))
 
 
@@ -136,18 +142,21 @@ def regression(rng, n_samples: int = 512, n_features: int = 8, nonlinearity: flo
 
 @generator("views", "regression")
 def views(rng, n_samples: int = 1000, window: int = 7, weekly: float = 0.4, trend: float = 1.0,
-          spikes: float = 0.03, noise: float = 0.05) -> Generated:
+          spikes: float = 0.03, noise: float = 0.05, history: int = 56) -> Generated:
     """SYNTHETIC daily views (made up, not a real channel): weekly rhythm x slow trend, plus noise.
 
-    A seeded series of ``n_samples + window`` days, in thousands of views: a level that drifts
+    A seeded series of ``history + n_samples`` days, in thousands of views: a level that drifts
     upwards (``trend``, plus a slow random wander) times a weekly rhythm (weekends low, of depth
     ``weekly``), plus "viral" spikes (on a fraction ``spikes`` of the days) that halve each day
-    after, times (1 + ``noise`` x N(0, 1)) per day. Each sample's inputs are the previous
-    ``window`` days (oldest first, ``day-window`` ... ``day-1``); its target is the next day.
+    after, times (1 + ``noise`` x N(0, 1)) per day. The targets are the last ``n_samples`` days,
+    in time order; each one's inputs are the ``window`` days before it (oldest first,
+    ``day-window`` ... ``day-1``). The series does not depend on ``window`` (at most ``history``),
+    so windows are compared on the same days.
     """
-    if window < 1:
-        raise SpecError("[data] window must be >= 1 (how many previous days the model sees)")
-    n_days = n_samples + window
+    if not 1 <= window <= history:
+        raise SpecError(f"[data] window = {window} must be between 1 and history = {history} (the days "
+                        "before the first target; raise [data] history for a longer window)")
+    n_days = n_samples + history
     t = np.arange(n_days)
     wander = np.cumsum(rng.standard_normal(n_days)) * 0.03
     wander = np.convolve(wander, np.ones(28) / 28, mode="same")
@@ -159,8 +168,8 @@ def views(rng, n_samples: int = 1000, window: int = 7, weekly: float = 0.4, tren
     for i in range(n_days):
         viral[i] = kicks[i] + (0.5 * viral[i - 1] if i else 0.0)
     v = np.maximum((level * rhythm + viral) * (1.0 + noise * rng.standard_normal(n_days)), 0.0)
-    idx = np.arange(n_samples)[:, None] + np.arange(window)[None, :]
-    x, y = v[idx], v[window:window + n_samples]
+    idx = (history - window) + np.arange(n_samples)[:, None] + np.arange(window)[None, :]
+    x, y = v[idx], v[history:]
     return Generated(x, y, None, [f"day-{window - i}" for i in range(window)])
 
 
@@ -296,6 +305,9 @@ class Dataset:
     target_fn: Callable | None = None
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    x_test: np.ndarray | None = None  # the test split ([data] test_ratio), else None
+    y_test: np.ndarray | None = None
+    raw_test: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -304,11 +316,12 @@ class Dataset:
 
 def split_indices(n: int, valid_ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle 0..n-1 with the seed; the first round(n*ratio) are validation."""
-    perm = np.random.default_rng(seed).permutation(n)
-    n_val = int(round(n * valid_ratio))
-    if valid_ratio > 0 and n_val == 0 and n > 1:
-        n_val = 1
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    tr, va, _ = split_rows(n, valid_ratio, seed)
+    return tr, va
+
+
+def _split(d: dict, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return split_rows(n, d["valid_ratio"], seed, d.get("split", "random"), d.get("test_ratio", 0.0))
 
 
 def batches(n: int, batch_size: int) -> int:
@@ -339,7 +352,7 @@ def load_dataset(spec: Spec) -> Dataset:
             shown = ", ".join(f"{k} = {v!r}" for k, v in params.items())
             raise DataError(f"{spec.source}: [data] kind = {d['kind']!r} cannot make data with {shown} "
                             f"({e}). Check these values.") from None
-        tr, va = split_indices(len(g.x), d["valid_ratio"], seed)
+        tr, va, te = _split(d, len(g.x), seed)
         if task == "classification" and len(np.unique(g.y[tr])) < 2:
             raise DataError(f"{spec.source}: the training split ({len(tr)} rows) holds fewer than two classes; "
                             "use more samples ([data] n_samples) or a smaller [data] valid_ratio.")
@@ -356,10 +369,15 @@ def load_dataset(spec: Spec) -> Dataset:
         ds = Dataset(feats.encode(g.x[tr]), y[tr], feats.encode(g.x[va]), y[va], task,
                      int(g.y.max()) + 1 if task == "classification" else 1, feats,
                      g.x[tr], g.x[va], g.target_fn, f"generator '{d['kind']}'")
+        if len(te):
+            ds.x_test, ds.y_test, ds.raw_test = feats.encode(g.x[te]), y[te], g.x[te]
     dtype = np.dtype(spec.values["training"]["dtype"])
     ds.x_train, ds.x_val = ds.x_train.astype(dtype), ds.x_val.astype(dtype)
     if task == "regression":
         ds.y_train, ds.y_val = ds.y_train.astype(dtype), ds.y_val.astype(dtype)
+    if ds.x_test is not None:
+        ds.x_test = ds.x_test.astype(dtype)
+        ds.y_test = ds.y_test.astype(dtype) if task == "regression" else ds.y_test
     if len(ds.x_train) == 0:
         raise DataError(f"{ds.source}: no training rows left after the validation split.")
     _check_limits(spec, ds)
@@ -396,16 +414,6 @@ def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
     """Read an all-numeric CSV with a header row: (header, values)."""
     t = read_table(path)
     return t.header, t.numeric(list(range(len(t.header))), "numeric")
-
-
-def column_keys(header: list[str]) -> list[list]:
-    """[name, occurrence] for each column, so repeated names (day 1..5) stay distinct."""
-    seen: dict[str, int] = {}
-    keys = []
-    for h in header:
-        keys.append([h, seen.get(h, 0)])
-        seen[h] = seen.get(h, 0) + 1
-    return keys
 
 
 def _target_index(header: list[str], target: str, path: str) -> int:
@@ -473,11 +481,14 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
         raise DataError(_needs_message(spec))
     table = read_table(d["path"])
     header, path = table.header, d["path"]
+    wrong = check_training_file(header, d, spec.name)
+    if wrong:
+        raise DataError(wrong)
     t = _target_index(header, d["target"], path)
     cols = select_features(header, d["features"], d["drop"], t, path)
     y = table.numeric([t], "target")[:, 0]
     x = table.numeric(cols, "feature")
-    tr, va = split_indices(len(y), d["valid_ratio"], spec.values["training"]["seed"])
+    tr, va, te = _split(d, len(y), spec.values["training"]["seed"])
     if d["top_k"] and d["top_k"] < len(cols):
         keep = sorted(top_k_by_correlation(x[tr], y[tr], d["top_k"]))
         cols, x = [cols[i] for i in keep], x[:, keep]
@@ -500,6 +511,8 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
         yy, n_out = y.reshape(-1, 1), 1
     ds = Dataset(feats.encode(x[tr]), yy[tr], feats.encode(x[va]), yy[va], spec.task, n_out, feats,
                  source=str(path))
+    if len(te):
+        ds.x_test, ds.y_test = feats.encode(x[te]), yy[te]
     return ds
 
 
@@ -508,6 +521,9 @@ def read_features_for_predict(path: str, feats: Features) -> tuple[list[str], np
     table = read_table(path)
     header = table.header
     keys = column_keys(header)
+    missing = check_predict_file(header, feats.columns or [], feats.target, str(path))
+    if missing:
+        raise DataError(missing)
     idx = []
     for name, occ in feats.columns or []:
         try:

@@ -38,6 +38,11 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "kind": Field("str", required=True, help="a generator name or 'csv'"),
         "valid_ratio": Field("float", 0.2, min=0.0, max=0.9),
         "seed": Field("int", 0, min=0, help="seed of the synthetic data (the split uses training.seed)"),
+        "split": Field("str", "random", choices=("random", "course", "time"),
+                       help="random: NumPy shuffle; course: torch's random_split as the ML2022 course seeds "
+                            "it (training.seed); time: rows in order, train first, then validation, test"),
+        "test_ratio": Field("float", 0.0, min=0.0, max=0.9, help="rows held out as a test split; the summary "
+                            "reports the test loss of the best-validation weights"),
     },
     "model": {
         "hidden": Field("list[int]", [16], min=1, help="hidden layer sizes, e.g. [16, 8]; [] is a linear model"),
@@ -53,7 +58,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "lr": Field("float", 1e-3, min=0.0, max=100.0),
         "momentum": Field("float", 0.0, min=0.0, max=0.999999),
         "weight_decay": Field("float", 0.0, min=0.0),
-        "l1": Field("float", 0.0, min=0.0, help="L1 penalty on weights (adds l1*sign(W) to dC/dW)"),
+        "l1": Field("float", 0.0, min=0.0, help="L1 penalty on weights: after each step every weight shrinks "
+                    "by lr*l1 towards zero; one that would cross zero becomes exactly 0"),
         "beta1": Field("float", 0.9, min=0.0, max=0.999999),
         "beta2": Field("float", 0.999, min=0.0, max=0.999999999),
         "eps": Field("float", 1e-8, min=0.0),
@@ -99,6 +105,8 @@ CSV_FIELDS: dict[str, Field] = {
     "normalize": Field("bool", True, help="z-score features with the training split's mean and std"),
     "id_column": Field("str", "id", help="the id column written by predict"),
     "needs": Field("str", "", help="what to tell a person who did not give --data"),
+    "file": Field("str", "", help="the file this preset trains on, named when another file is given"),
+    "n_columns": Field("list[int]", [], min=1, help="the column counts a valid training file has ([] = any)"),
 }
 
 
@@ -341,19 +349,7 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
     for section, fields in SCHEMA.items():
         if section == "data":
             fields = data_fields(data_raw["kind"], source)
-        given = raw.get(section, {})
-        for key in given:
-            if key not in fields:
-                raise SpecError(_unknown(source, f"key in [{section}]", key, list(fields)))
-        vals = {}
-        for key, f in fields.items():
-            if key in given:
-                vals[key] = _check(source, section, key, given[key], f, f"{section}.{key}" in from_set)
-            elif f.required:
-                raise SpecError(f"{source}: [{section}] {key} is missing: expected {_describe(f)}.")
-            else:
-                vals[key] = copy.deepcopy(f.default)
-        out[section] = vals
+        out[section] = _validate_extra(raw.get(section, {}), section, fields, source, from_set)
     for section, fields in EXTRA_SECTIONS.items():
         if section in raw:
             out[section] = _validate_extra(raw[section], section, fields, source)
@@ -364,6 +360,10 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
             f"{source}: [model] activation has {len(act)} names for {len(hidden)} hidden layers "
             f"{hidden}: give one name, or one per hidden layer."
         )
+    if out["data"]["valid_ratio"] + out["data"]["test_ratio"] > 0.9:
+        raise SpecError(f"{source}: [data] valid_ratio + test_ratio = "
+                        f"{out['data']['valid_ratio'] + out['data']['test_ratio']:g} leaves too few training rows: "
+                        "keep the sum at most 0.9.")
     dev = out["training"]["device"]
     if not (dev in ("auto", "cpu", "cuda", "mps") or (dev.startswith("cuda:") and dev[5:].isdigit())):
         raise SpecError(
@@ -372,14 +372,16 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
     return out
 
 
-def _validate_extra(given: dict, section: str, fields: dict[str, Field], source: str) -> dict:
+def _validate_extra(given: dict, section: str, fields: dict[str, Field], source: str,
+                    from_set: frozenset | set = frozenset()) -> dict:
+    """One section's values checked against its fields: unknown keys refused, defaults filled in."""
     for key in given:
         if key not in fields:
             raise SpecError(_unknown(source, f"key in [{section}]", key, list(fields)))
     vals = {}
     for key, f in fields.items():
         if key in given:
-            vals[key] = _check(source, section, key, given[key], f)
+            vals[key] = _check(source, section, key, given[key], f, f"{section}.{key}" in from_set)
         elif f.required:
             raise SpecError(f"{source}: [{section}] {key} is missing: expected {_describe(f)}.")
         else:

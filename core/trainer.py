@@ -28,6 +28,7 @@ from .batching import batch_size_for
 from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
 from .early_stopping import EarlyStopping
+from .evaluation import test_figures
 from .rundir import MetricsLog, RunDir
 from .spec import Spec
 
@@ -44,6 +45,8 @@ class Result:
     best_val_loss: float | None
     final_train_loss: float | None
     history: list[ev.EpochEnded] = field(default_factory=list)
+    test_loss: float | None = None  # the kept (best-validation) weights on the test split, if any
+    test_metric: float | None = None
 
 
 def _finite(x) -> bool:
@@ -424,9 +427,11 @@ class Trainer:
         self.state = "finished"
         result = Result(reason, self.epoch if reason != "stopped" else len(self.history), self.step,
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,
-                        self.history)
+                        self.history, *(test_figures(self.backend, self.data, self.spec.values["loss"]["name"])
+                          if self.history and not diverged else (None, None)))
         self._emit(ev.Finished(reason, len(self.history), self.step, self.best_epoch, self.best_val,
-                               result.final_train_loss, time.perf_counter() - self._t_start - self._paused_time))
+                               result.final_train_loss, time.perf_counter() - self._t_start - self._paused_time,
+                               result.test_loss, result.test_metric))
         return result
 
     def _diverged_msg(self, loss: float, epoch: int, batch: int) -> str:

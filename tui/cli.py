@@ -32,6 +32,7 @@ COMMANDS = [
     "dltui.tui.commands.sweep_cmd",
     "dltui.tui.commands.check_cmd",
     "dltui.tui.commands.compare_cmd",
+    "dltui.tui.commands.export_cmd",
 ]
 
 EPILOG = """\

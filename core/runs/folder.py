@@ -4,12 +4,12 @@ poll); ``FinishedRun`` reads a folder once. Neither has training controls."""
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .. import events as ev
+from ..runlist import pid_alive
 from .base import END_WORDS, HEADER, LOSS, MESSAGE, PARAMS, RUN_STATES, STATS, Control, RunView, done, failed
 
 
@@ -153,7 +153,7 @@ class WatchedRun:
             changed |= self._ended(state, st.get("end") or {})
         elif state == "running" and not v.ended:
             pid = st.get("pid")
-            if isinstance(pid, int) and not _alive(pid) and time.time() - st.get("updated", 0) > 5:
+            if isinstance(pid, int) and not pid_alive(pid) and time.time() - st.get("updated", 0) > 5:
                 v.state = "failed"
                 changed |= self._say(f"the run has ended: its process ({pid}) is gone without a final "
                                      "status.", "error")
@@ -251,13 +251,3 @@ def read_rows(path: Path, offset: int) -> tuple[list[dict], int]:
         return [], offset
     rows, offset = read_metrics(path, offset)
     return [r for r in rows if isinstance(r, dict) and "epoch" in r], offset
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True

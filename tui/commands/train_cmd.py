@@ -291,6 +291,10 @@ def summary(result, spec, out: str, baseline: float | None = None) -> str:
         verdict = "beats" if result.best_val_loss < baseline else "does not beat"
         lines.append(f"linear baseline (least squares, small ridge, same features and split): validation MSE "
                      f"{baseline:.4g}; the network {verdict} it")
+    if result.test_loss is not None:
+        acc = f", accuracy {result.test_metric:.3f}" if result.test_metric is not None else ""
+        lines.append(f"test loss of the best-validation weights (epoch {result.best_epoch}): "
+                     f"{fmt(result.test_loss)}{acc} (the test rows took no part in choosing it)")
     lines.append(f"run folder: {out}")
     if any(Path(out).glob("previous-*.safetensors")):  # --overwrite, and this run saved no checkpoint
         lines.append("the overwritten run's checkpoints are kept there as previous-*.safetensors")

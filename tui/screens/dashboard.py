@@ -152,7 +152,7 @@ class DashboardScreen(PlaygroundKeys, Screen):
     def _refresh_all(self) -> None:
         v = self.run.view
         self._show_status()
-        self.w_loss.show_history(v.history, v.task, v.patience)
+        self.w_loss.show_history(v.history, v.task, v.patience, v.test_loss)
         if v.stats is not None:
             self.w_layers.show_stats(v.stats)
         self._show_params()
@@ -173,7 +173,7 @@ class DashboardScreen(PlaygroundKeys, Screen):
             self._loss_dirty = True
         if self._loss_dirty and (now - self._last_plot >= PLOT_EVERY or v.state != "running"):
             self._loss_dirty, self._last_plot = False, now
-            self.w_loss.show_history(v.history, v.task, v.patience)
+            self.w_loss.show_history(v.history, v.task, v.patience, v.test_loss)
         if rn.STATS in changed and v.stats is not None:
             self.w_layers.show_stats(v.stats)
         if rn.PARAMS in changed:

@@ -100,16 +100,18 @@ def describe(spec) -> Text:
     out_layer = "softmax classes" if spec.task == "classification" else "1 output"
     rows = [("network", f"inputs → {hidden} → {out_layer} (init {m.get('init', 'default')})"),
             ("loss", f"{v['loss']['name']} ({spec.task})")]
+    split = ("" if d.get("split", "random") == "random" else f" ({d['split']} split)") + (
+        f", {d['test_ratio']:.0%} for test" if d.get("test_ratio") else "")
     if d["kind"] == "csv":
         feats = d.get("features", "all")
         top = f", strongest {d['top_k']} by correlation" if d.get("top_k") else ""
         rows.append(("data", f"CSV, target '{d.get('target')}', features {feats}{top}, "
-                             f"{d['valid_ratio']:.0%} for validation"))
+                             f"{d['valid_ratio']:.0%} for validation{split}"))
     else:
-        skip = {"kind", "valid_ratio", "path", "needs", "seed"}
+        skip = {"kind", "valid_ratio", "path", "needs", "seed", "split", "test_ratio"}
         params = ", ".join(f"{k} {val}" for k, val in d.items()
                            if k not in skip and val not in (None, "", []))
-        rows.append(("data", f"generated '{d['kind']}' ({params}), {d['valid_ratio']:.0%} for validation"))
+        rows.append(("data", f"generated '{d['kind']}' ({params}), {d['valid_ratio']:.0%} for validation{split}"))
     opt = f"{o['name']}, lr {o['lr']:g}"
     if o.get("momentum"):
         opt += f", momentum {o['momentum']:g}"

@@ -12,13 +12,15 @@ import math
 from textual_plotext import PlotextPlot
 
 
-def loss_title(history, task: str, patience: int, baseline: float | None = None) -> str:
+def loss_title(history, task: str, patience: int, test_loss: float | None = None,
+               baseline: float | None = None) -> str:
     if not history:
         return "loss · no epoch yet"
     last = history[-1]
     parts = []
     if last.best_val_loss is not None:
-        parts.append(f"best {last.best_val_loss:.4g} @ {last.best_epoch}")
+        parts.append(f"best {last.best_val_loss:.4g} @ {last.best_epoch}"
+                     + (f", test {test_loss:.4g}" if test_loss is not None else ""))
     if last.patience_left is not None and patience:
         parts.append(f"patience {last.patience_left}/{patience}")
 
@@ -47,13 +49,16 @@ class LossPlot(PlotextPlot):
         self.ghost: list = []  # the previous run's epochs, drawn faint behind this run's (set_ghost)
         self.ghost_label = "before"
         self.baseline: float | None = None  # the linear baseline's validation MSE: a horizontal line
+        self.test_loss: float | None = None  # set when a run with a test split ends
 
     def on_mount(self) -> None:
         super().on_mount()
         self._draw()
 
-    def show_history(self, history, task: str = "regression", patience: int = 0) -> None:
+    def show_history(self, history, task: str = "regression", patience: int = 0,
+                     test_loss: float | None = None) -> None:
         self._history, self._problem, self._patience = list(history), task, patience
+        self.test_loss = test_loss
         self._draw()
 
     def set_ghost(self, history, label: str = "before") -> None:
@@ -77,7 +82,7 @@ class LossPlot(PlotextPlot):
 
     @property
     def title_text(self) -> str:
-        return loss_title(self._history, self._problem, self._patience, self.baseline)
+        return loss_title(self._history, self._problem, self._patience, self.test_loss, self.baseline)
 
     def render(self):
         top, bottom = self.fitted_labels(self.size.width - 2)

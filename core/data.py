@@ -123,8 +123,9 @@ def step(rng, n_samples: int = 256, position: float = 0.0, noise: float = 0.05,
          x_min: float = -3.0, x_max: float = 3.0, width: float = 0.0) -> Generated:
     """A hard sigmoid: 0, a straight ramp of the given width centred on position, then 1 (width 0: a step)."""
     if width > 0:
-        return _curve(rng, n_samples, x_min, x_max, noise,
-                      lambda x: np.clip((x - position) / width + 0.5, 0.0, 1.0))
+        # clip((x - position) / width + 0.5, 0, 1), as a curve that knows its one hard sigmoid
+        ramp = PiecewiseLinear(np.array([position - width / 2, position + width / 2]), np.array([0.0, 1.0]))
+        return _curve(rng, n_samples, x_min, x_max, noise, ramp)
     return _curve(rng, n_samples, x_min, x_max, noise, lambda x: (x > position).astype(float))
 
 

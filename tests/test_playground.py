@@ -448,3 +448,14 @@ async def test_dashboard_keys_u_U_d_i_drive_the_learned_panel_on_a_2d_set():
         assert plot.unit is None and plot.discrete and plot.points == "val"
         await pilot.pause()
         assert "predicted class" in plot.render().plain.split("\n")[0]
+
+
+def test_a_ramp_target_is_one_hard_sigmoid_and_knows_it():
+    from dltui.core.data import GENERATORS
+
+    g = GENERATORS["step"].fn(np.random.default_rng(0), position=0.5, width=1.5)
+    x = np.linspace(-3, 3, 601)
+    np.testing.assert_allclose(g.target_fn(x), np.clip((x - 0.5) / 1.5 + 0.5, 0, 1), atol=1e-12)
+    const, parts = curves.hard_sigmoid_parts(g.target_fn.xs, g.target_fn.ys, x)
+    assert const == 0 and parts.shape[1] == 1
+    np.testing.assert_allclose(const + parts.sum(1), g.target_fn(x), atol=1e-12)

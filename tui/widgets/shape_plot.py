@@ -81,6 +81,7 @@ class ShapePlot(Widget):
                 canvas.line(x, t["terms"][:, k], UNITS)
         if self.target_parts and self.knots is not None:
             const, parts = curves.hard_sigmoid_parts(*self.knots, x)
+            parts = parts[:, np.abs(parts).max(0) > 0]  # a flat piece adds nothing
             legend.append(f"  ⠒ target = {const:.2g} + {parts.shape[1]} hard sigmoids", style=PARTS)
             canvas.line(x, np.full_like(x, const), PARTS)
             for k in range(parts.shape[1]):

@@ -91,9 +91,10 @@ class PiecewiseLinear:
 
     xs: np.ndarray
     ys: np.ndarray
+    exact: Callable[[np.ndarray], np.ndarray] | None = None  # the same curve as a formula (its own rounding)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.interp(x, self.xs, self.ys)
+        return self.exact(x) if self.exact is not None else np.interp(x, self.xs, self.ys)
 
 
 @generator("piecewise", "regression")
@@ -124,7 +125,8 @@ def step(rng, n_samples: int = 256, position: float = 0.0, noise: float = 0.05,
     """A hard sigmoid: 0, a straight ramp of the given width centred on position, then 1 (width 0: a step)."""
     if width > 0:
         # clip((x - position) / width + 0.5, 0, 1), as a curve that knows its one hard sigmoid
-        ramp = PiecewiseLinear(np.array([position - width / 2, position + width / 2]), np.array([0.0, 1.0]))
+        ramp = PiecewiseLinear(np.array([position - width / 2, position + width / 2]), np.array([0.0, 1.0]),
+                               lambda x: np.clip((x - position) / width + 0.5, 0.0, 1.0))
         return _curve(rng, n_samples, x_min, x_max, noise, ramp)
     return _curve(rng, n_samples, x_min, x_max, noise, lambda x: (x > position).astype(float))
 

@@ -73,7 +73,7 @@ class ShapePlot(Widget):
         legend.append("▀▄ model = bias + Σ units", style=MODEL)
         legend.append(f"  ⠒ this unit c·{self.activations[self.unit[0]]}", style=SELECTED)
         legend.append(f"  ⠒ bias {t['bias']:.2g}", style=BIAS)
-        if self.target is not None:
+        if self.target is not None and not (self.target_parts and self.knots is not None):
             legend.append("  ⠒ target", style=TARGET)
         canvas = Canvas(*_plot_area(w, h), (float(x[0]), float(x[-1])), self.y_range)
         for k in range(t["terms"].shape[1]):

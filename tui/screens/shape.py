@@ -146,8 +146,8 @@ class ShapeScreen(Screen):
         """Add ``delta`` to the unit's w, b, c or the output bias; '' or why it cannot."""
         if self.params is None:
             return "no weights yet"
-        if not self.run.controls & Control.SET_PARAMS or not self.run.active:
-            return "this run cannot take new weights (it has ended, or is another process's)"
+        if not self.run.controls & Control.SET_PARAMS:
+            return "this run cannot take new weights (it is another process's)"
         layer, j = self.unit
         W, b = self.params[layer]
         if what == "w" and W.shape[1] != 1:
@@ -165,7 +165,7 @@ class ShapeScreen(Screen):
         else:
             self.params[-1][1][0] += delta
         self.run.set_params(self.params)
-        return ""
+        return "" if self.run.active else "the run has ended: the network takes the weights; r restarts training"
 
     def action_nudge(self, what: str, sign: int) -> None:
         self.message = self.nudge(what, sign * self.step)

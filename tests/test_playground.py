@@ -459,3 +459,21 @@ def test_a_ramp_target_is_one_hard_sigmoid_and_knows_it():
     const, parts = curves.hard_sigmoid_parts(g.target_fn.xs, g.target_fn.ys, x)
     assert const == 0 and parts.shape[1] == 1
     np.testing.assert_allclose(const + parts.sum(1), g.target_fn(x), atol=1e-12)
+
+
+@sync
+async def test_a_finished_runs_unit_can_be_shaped_and_the_network_takes_it():
+    app = app_for("piecewise-sigmoid", **{"training.epochs": 1})
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await pilot.press("space")
+        await wait_for(pilot, lambda: scr.run.view.state == "finished", what="the end of the run")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ShapeScreen) and app.screen.params is not None,
+                       what="the unit view")
+        sh = app.screen
+        await pilot.press("k")
+        assert "the run has ended" in str(sh.query_one("#shape-msg").render())
+        be = scr.run.trainer.backend
+        await wait_for(pilot, lambda: np.allclose(be.get_params()[-1][1], sh.params[-1][1], atol=1e-6),
+                       what="the network to take the output bias")

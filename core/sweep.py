@@ -79,10 +79,16 @@ def parse_grid(item: str) -> tuple[str, list[Any]]:
         raise SpecError(f"--grid {item!r}: expected section.key=value1,value2,..., "
                         "e.g. --grid model.hidden=[8,8,8],[56].")
     key, text = item.split("=", 1)
-    values = [parse_override(f"{key}={v}")[1] for v in split_values(text)]
+    key = key.strip()
+    if key.count(".") != 1 or not all(key.split(".")):
+        raise SpecError(f"--grid {item!r}: the key must be section.key, e.g. --grid model.hidden=[8,8,8],[56].")
+    try:
+        values = [parse_override(f"{key}={v}")[1] for v in split_values(text)]
+    except SpecError as e:
+        raise SpecError(str(e).replace("--set ", "--grid ")) from None
     if not values:
-        raise SpecError(f"--grid {item!r}: no values after '='; give at least one, e.g. {key.strip()}=1,2.")
-    return key.strip(), values
+        raise SpecError(f"--grid {item!r}: no values after '='; give at least one, e.g. {key}=1,2.")
+    return key, values
 
 
 def label_of(setting: dict[str, Any]) -> str:
@@ -112,9 +118,20 @@ def plan(preset: str, grid: list[tuple[str, list[Any]]], seeds, out: str | Path,
     for row, setting in enumerate(settings(grid)):
         for seed in seeds:
             overrides = {**(base or {}), **{k: seed for k in seed_keys}, **setting}
-            load_preset(preset, overrides)  # validate now: a SpecError names the key and the value
+            _check(preset, overrides, setting)  # validate now: a SpecError names the key and the value
             tasks.append(Task(preset, overrides, str(out / f"r{row}-s{seed}"), row, seed, label_of(setting)))
     return tasks
+
+
+def _check(preset: str, overrides: dict, setting: dict) -> None:
+    """Load the run's preset; an error about a grid key says --grid, as the user typed it."""
+    try:
+        load_preset(preset, overrides)
+    except SpecError as e:
+        msg = str(e)
+        for k in setting:
+            msg = msg.replace(f"--set {k}", f"--grid {k}")
+        raise SpecError(msg) from None
 
 
 # ---------------------------------------------------------------- one run

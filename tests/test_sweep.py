@@ -145,6 +145,8 @@ def test_cli_sweep_prints_the_table_writes_json_and_csv(tmp_path, capsys):
     (["--gpus", "a,b"], "GPU indices"),
     (["--grid", "optimizer.lr=0.1,0.2", "--ref", "2"], "--ref 2: the sweep has rows 0-1"),
     (["--seed-keys", "seed"], "seed is not a section.key"),
+    (["--grid", "=1,2"], "--grid '=1,2': the key must be section.key"),
+    (["--metric", "val_acc"], "--metric val_acc: this sweep's runs are regression"),
 ])
 def test_cli_sweep_bad_input_is_a_clear_error(argv, words, tmp_path, capsys):
     assert main(["sweep", "piecewise-relu", "--out", str(tmp_path / "x"), *argv]) == 2
@@ -211,3 +213,32 @@ def test_small_weights_is_the_first_layers_fraction_near_zero():
     w1 = np.array([[0.001, 0.5], [0.0, -0.005]], dtype=np.float32)
     assert weight_figures([(w1, np.zeros(2)), (np.ones((1, 2)), np.zeros(1))]) == {"small_weights": 0.75}
     assert weight_figures([]) == {}
+
+
+def test_grid_errors_name_grid_not_set(tmp_path, capsys):
+    assert main(["sweep", "piecewise-relu", "--out", str(tmp_path / "x"), "--grid", "model.hidden=a,b"]) == 2
+    err = capsys.readouterr().err
+    assert "--grid model.hidden" in err and "--set" not in err
+
+
+def test_a_different_sweep_into_the_same_out_is_refused_unless_overwrite(tmp_path, capsys):
+    out = tmp_path / "sw"
+    argv = ["sweep", "xor", "--seeds", "1", "--jobs", "1", "--out", str(out)]
+    assert main([*argv, "--epochs", "3"]) == 0
+    assert main([*argv, "--epochs", "3"]) == 0  # the same sweep: reused
+    capsys.readouterr()
+    assert main([*argv, "--epochs", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a different sweep" in err and "--overwrite" in err
+    assert main([*argv, "--grid", "optimizer.lr=0.1,0.2", "--epochs", "3"]) == 2
+    assert main([*argv, "--epochs", "4", "--overwrite", "--json"]) == 0
+    assert json.loads((out / "sweep.json").read_text())["runs"][0]["epochs_run"] == 4
+
+
+def test_sweep_help_is_short_wrapped_paragraphs(capsys):
+    try:
+        main(["sweep", "--help"])
+    except SystemExit:
+        pass
+    text = capsys.readouterr().out
+    assert max(map(len, text.splitlines())) <= 100 and "examples:" in text

@@ -226,25 +226,24 @@ def trained_part(preset_toml: str) -> dict:
     return {k: v for k, v in values.items() if k not in ("about", "claim")}
 
 
-_IN_TASK = False
+_IN_TASK = False  # a worker is running a task (its stop signal ends the task, not the worker)
+_TRAINER = None  # the trainer a worker is running, for its signal handler
+_STOP = False  # a worker saw a stop signal: the runs still queued for it are not started
 
 
 def run_task(task: Task) -> dict:
-    """Train one run into its folder (or reuse it) and return its summary. Runs in a worker."""
+    """Train one run into its folder (or reuse it) and return its summary. Runs in a worker. A run
+    folder gets what `dltui train` writes, layers.jsonl (the layer log) included."""
     global _IN_TASK
-    from .trainer import Trainer
-
     _IN_TASK = True
     try:
+        if _STOP:
+            return {"reason": "stopped"}
         spec = load_preset(task.preset, task.overrides)
         done = finished_summary(task.out_dir, spec.to_toml())
         if done is not None:
             return {**done, "reused": True}
-        trainer = Trainer(spec, out_dir=task.out_dir)
-        result = trainer.fit()
-        baseline = write_baseline(task.out_dir, trainer.data)
-        weights = weight_figures(trainer.backend.get_params())  # the best epoch's, restored by fit
-        return {**summarize([asdict(h) for h in trainer.history], result.reason), **baseline, **weights}
+        return _train(spec, task.out_dir)
     except KeyboardInterrupt:
         return {"reason": "stopped"}
     except Exception as e:  # noqa: BLE001 - a failed run is a result of the sweep, not its end
@@ -253,19 +252,71 @@ def run_task(task: Task) -> dict:
         _IN_TASK = False
 
 
+def _train(spec, out_dir: str) -> dict:
+    global _TRAINER
+    from .layerlog import LayerLog
+    from .trainer import Trainer
+
+    trainer = Trainer(spec, out_dir=out_dir)
+    _TRAINER = trainer
+    try:
+        if _STOP:  # the signal came while the trainer was being made
+            trainer.stop()
+        result = trainer.fit(callbacks=[LayerLog(trainer, out_dir)])
+    finally:
+        _TRAINER = None
+    baseline = write_baseline(out_dir, trainer.data)
+    weights = weight_figures(trainer.backend.get_params())  # the best epoch's, restored by fit
+    return {**summarize([asdict(h) for h in trainer.history], result.reason), **baseline, **weights}
+
+
+def on_stop_signal(signum, frame) -> None:
+    """In a worker, Ctrl-C or SIGTERM (from the terminal, or the sweep passing it on) stops the run
+    after its batch, as `dltui train` does: the trainer writes ``last`` and marks the run stopped.
+    A worker with no run (idle) ignores Ctrl-C and ends on SIGTERM or SIGHUP."""
+    global _STOP
+    _STOP = True
+    trainer = _TRAINER
+    if trainer is not None:
+        trainer.stop()
+    elif not _IN_TASK and signum != signal.SIGINT:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
 def worker_init(cuda_device: str | None = None) -> None:
-    """In each worker process: one BLAS thread, the GPU it owns, and Ctrl-C that stops the run
-    being trained (the trainer keeps its checkpoints) but never kills an idle worker."""
+    """In each worker process: one BLAS thread, the GPU it owns, and Ctrl-C / SIGTERM that stop the
+    run being trained (the trainer keeps its checkpoints) but never kill an idle worker."""
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
     if cuda_device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = cuda_device
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_stop_signal)
 
-    def on_sigint(signum, frame):
-        if _IN_TASK:
-            raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, on_sigint)
+def mark_abandoned(tasks: list[Task]) -> list[str]:
+    """After the workers are gone: a run folder whose status still says running with a dead pid (a
+    worker killed mid-run) is marked finished, stopped, as `dltui train` marks a stopped run."""
+    from .rundir import RunDir, read_metrics
+    from .runlist import pid_alive
+
+    marked = []
+    for t in tasks:
+        run = RunDir(t.out_dir)
+        st = run.read_status()
+        if st.get("state") != "running" or pid_alive(st.get("pid")):
+            continue
+        rows, _ = read_metrics(run.metrics) if run.metrics.exists() else ([], 0)
+        st = {k: v for k, v in st.items() if k not in ("updated", "pid")}
+        try:
+            run.write_status(**{**st, "state": "finished", "end": {"reason": "stopped", "epochs_run": len(rows)},
+                                "signal": "worker ended"})
+            marked.append(t.out_dir)
+        except OSError:
+            pass
+    return marked
 
 
 # ---------------------------------------------------------------- many runs

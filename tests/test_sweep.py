@@ -176,6 +176,12 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(tmp_path):
     # a run may finish on disk just as Ctrl-C comes: the rerun reuses exactly what the folders hold
     on_disk = sum('"finished"' in p.read_text() and '"stopped"' not in p.read_text() for p in out.glob("*/status.json"))
     assert len(done) <= on_disk <= len(done) + 1
+    for p in out.glob("*/status.json"):  # the run in flight was stopped as `dltui train` stops one
+        st = json.loads(p.read_text())
+        assert st["state"] == "finished", (p, st)
+        if st["end"]["reason"] == "stopped" and st["end"]["epochs_run"]:
+            assert (p.parent / "last.safetensors").exists()
+    assert any(json.loads(p.read_text())["end"]["reason"] == "stopped" for p in out.glob("*/status.json"))
     again = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0
     assert again.stderr.count(": reused") == on_disk
@@ -242,3 +248,29 @@ def test_sweep_help_is_short_wrapped_paragraphs(capsys):
         pass
     text = capsys.readouterr().out
     assert max(map(len, text.splitlines())) <= 100 and "examples:" in text
+
+
+def test_sweep_runs_write_the_layer_log_like_train(tmp_path):
+    from dltui.core.layerlog import read_layer_stats
+
+    tasks = plan("piecewise-relu", [], [1], tmp_path, {"training.epochs": 5})
+    with local_executor(1) as ex:
+        run_tasks(tasks, ex)
+    assert read_layer_stats(tasks[0].out_dir)
+
+
+def test_a_run_left_running_by_a_dead_worker_is_marked_stopped(tmp_path):
+    from dltui.core.rundir import RunDir
+    from dltui.core.sweep import mark_abandoned
+
+    tasks = plan("piecewise-relu", [], [1, 2], tmp_path, SMALL)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    RunDir(tasks[0].out_dir).path.mkdir(parents=True)
+    RunDir(tasks[0].out_dir).write_status(state="running", started=1.0, epoch=3)
+    st = json.loads(RunDir(tasks[0].out_dir).status.read_text())
+    st["pid"] = dead.pid
+    RunDir(tasks[0].out_dir).status.write_text(json.dumps(st))
+    assert mark_abandoned(tasks) == [tasks[0].out_dir]
+    st = RunDir(tasks[0].out_dir).read_status()
+    assert st["state"] == "finished" and st["end"]["reason"] == "stopped"

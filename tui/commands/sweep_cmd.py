@@ -233,7 +233,7 @@ class Progress:
 
 def run(args) -> int:
     from dltui.core.executors import ClusterError
-    from dltui.core.sweep import SweepInterrupted, run_tasks
+    from dltui.core.sweep import SweepInterrupted, mark_abandoned, run_tasks
     from dltui.tui.cli import UserError
 
     tasks, grid, base, keys, seeds, out = make_plan(args)
@@ -253,6 +253,8 @@ def run(args) -> int:
     finally:
         if progress is not None:
             progress.close()
+        if not args.cluster:  # the workers are gone: a run one of them left "running" is marked stopped
+            mark_abandoned(tasks)
     report(args, tasks, results, grid, base, keys, seeds, out, time.perf_counter() - t0)
     if interrupted:
         kept = sum(r is not None for r in results)

@@ -274,3 +274,16 @@ def test_a_run_left_running_by_a_dead_worker_is_marked_stopped(tmp_path):
     assert mark_abandoned(tasks) == [tasks[0].out_dir]
     st = RunDir(tasks[0].out_dir).read_status()
     assert st["state"] == "finished" and st["end"]["reason"] == "stopped"
+
+
+@pytest.mark.parametrize("width", [120, 100, 80])
+def test_the_table_fits_the_terminal_width_and_keeps_full_detail_without_one(width):
+    runs = [{"row": r, "seed": s, "reason": "completed", "best_val_loss": 0.123456 * (r + s),
+             "train_loss": 1.0 / (s + 1), "baseline_val_loss": 1.1234} for r in range(3) for s in range(1, 5)]
+    labels = ["hidden=[8,8,8] lr=0.001", "hidden=[56] lr=0.001", "hidden=[56] lr=0.01 activation=sigmoid"]
+    table = build(labels, runs)
+    full = format_table(table)
+    assert max(map(len, full.splitlines())) > 120 and "[" in full.splitlines()[2] and "better than row 0" in full
+    fitted = format_table(table, width)
+    assert max(map(len, fitted.splitlines())) <= width
+    assert "±" in fitted and "beats #0" in fitted

@@ -267,6 +267,13 @@ def run(args) -> int:
     return 1 if failed else 0
 
 
+def table_width() -> int | None:
+    """The terminal's width on a terminal (the table fits it); None in a pipe or a file (full detail)."""
+    import shutil
+
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
 def report(args, tasks, results, grid, base, keys, seeds, out: Path, seconds: float) -> dict:
     from dltui.core.sweep import label_of, settings, write_summary
     from dltui.core.sweep_table import build, format_table, table_csv
@@ -289,6 +296,6 @@ def report(args, tasks, results, grid, base, keys, seeds, out: Path, seconds: fl
         metric = args.metric.replace("_", " ")
         print(f"{args.preset}: {len(seeds)} seeds ({', '.join(keys)} = {seeds[0]}..{seeds[-1]}); "
               f"'better' compares {metric}, paired by seed")
-        print(format_table(table))
+        print(format_table(table, table_width()))
         print(f"sweep folder: {out} (sweep.json, table.csv)")
     return doc

@@ -120,10 +120,12 @@ def differing_line(diff: dict[str, list], width: int = 200) -> str:
     """'hidden [4] | [16]; seed 1 | 2' (each key's distinct values, short; of many, the first two and
     the last), cut to ``width``."""
     parts = []
+    short = [k.split(".")[-1] for k in diff]
     for k, v in diff.items():
         vals = list(dict.fromkeys(short_value(x) for x in v if x is not None))
         vals = vals if len(vals) <= 4 else [*vals[:2], "…", vals[-1]]  # many values: the first and the last
-        parts.append(f"{k.split('.')[-1]} " + " | ".join(vals))
+        name = k.split(".")[-1] if short.count(k.split(".")[-1]) == 1 else k  # data.seed, training.seed
+        parts.append(f"{name} " + " | ".join(vals))
     text = "; ".join(parts) if parts else "none (the same preset)"
     return text if len(text) <= width else text[:width - 1] + "…"
 

@@ -27,7 +27,7 @@ X_WORDS = {"epoch": "by epoch", "updates": "by update", "seconds": "by time (s)"
 COLUMNS = [("run", "run", None), ("best_val_loss", "best val", ".4g"), ("train_loss", "train@best", ".4g"),
            ("val_acc", "val acc", ".3f"), ("baseline", "linear", ".4g"), ("epochs", "epochs", "d"),
            ("state", "state", None), ("best_epoch", "@epoch", "d"), ("final_train_loss", "final train", ".4g"),
-           ("seconds", "sec", ".0f")]
+           ("seconds", "sec", ".3g")]
 
 
 def _f(v, spec: str | None = ".4g") -> str:

@@ -161,9 +161,14 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(tmp_path):
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not any(
-            '"finished"' in p.read_text() for p in out.glob("*/status.json") if p.exists()):
-        time.sleep(0.1)
+
+    def states() -> list[str]:
+        return [p.read_text() for p in out.glob("*/status.json") if p.exists()]
+
+    # a run finished and the next one training (its first epoch done): Ctrl-C stops that one mid-run
+    while time.monotonic() < deadline and not (any('"finished"' in t for t in states())
+                                               and any('"running"' in t and '"epoch": 0' not in t for t in states())):
+        time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr

@@ -65,7 +65,8 @@ class CompareScreen(Screen):
     DEFAULT_CSS = """
     CompareScreen #cmp-title { height: 1; padding: 0 1; text-style: bold; }
     CompareScreen #cmp-legend { height: auto; max-height: 3; padding: 0 1; }
-    CompareScreen #cmp-table { height: auto; max-height: 12; }
+    CompareScreen #cmp-table { height: auto; max-height: 30%; }
+    CompareScreen ComparePlot { min-height: 10; }
     CompareScreen #cmp-diff { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
     """
 

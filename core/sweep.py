@@ -17,7 +17,7 @@ import itertools
 import json
 import os
 import signal
-from concurrent.futures import Executor, Future, as_completed, wait
+from concurrent.futures import BrokenExecutor, Executor, Future, as_completed, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,11 +41,12 @@ class Task:
 
 
 class SweepInterrupted(Exception):
-    """Ctrl-C during a sweep: ``results`` holds the runs that finished (None for the rest)."""
+    """Ctrl-C during a sweep: ``results`` holds the runs that finished (None for the rest).
+    ``worker_lost``: not Ctrl-C, a worker process ended abruptly (killed, out of memory)."""
 
-    def __init__(self, results: list):
+    def __init__(self, results: list, worker_lost: bool = False):
         super().__init__("interrupted")
-        self.results = results
+        self.results, self.worker_lost = results, worker_lost
 
 
 # ---------------------------------------------------------------- the grid
@@ -352,6 +353,9 @@ def run_tasks(tasks: list[Task], executor: Executor | None, on_done=None, reuse:
     except (KeyboardInterrupt, SweepInterrupted):
         _interrupt(executor, futures, results)
         raise SweepInterrupted(results) from None
+    except BrokenExecutor:  # a worker was killed: the pool cannot run the rest
+        _interrupt(executor, futures, results)
+        raise SweepInterrupted(results, worker_lost=True) from None
     return results
 
 
@@ -372,7 +376,7 @@ def _interrupt(executor: Executor, futures: dict[Future, int], results: list) ->
     running = [f for f in futures if not f.cancelled()]
     wait(running, timeout=30)  # local runs stop after their batch; a cluster's may take longer: not waited for
     for fut in running:
-        if not fut.done() or fut.cancelled() or fut.exception() is not None:
+        if not fut.done() or fut.cancelled() or fut.exception(timeout=0) is not None:
             continue
         summary = fut.result()
         if summary.get("reason") not in ("stopped", "failed"):

@@ -292,3 +292,26 @@ def test_the_table_fits_the_terminal_width_and_keeps_full_detail_without_one(wid
     fitted = format_table(table, width)
     assert max(map(len, fitted.splitlines())) <= width
     assert "±" in fitted and "beats #0" in fitted
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_a_worker_stopped_or_killed_leaves_no_run_marked_running(how, tmp_path):
+    out = tmp_path / "sw"
+    proc = subprocess.Popen([sys.executable, "-m", "dltui.tui.cli", "sweep", "piecewise-relu", "--seeds", "4",
+                             "--jobs", "2", "--epochs", "100000", "--set", "training.patience=0", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline, running = time.monotonic() + 120, []
+    while time.monotonic() < deadline and not running:
+        sts = [json.loads(p.read_text() or "{}") for p in out.glob("*/status.json")]
+        running = [s for s in sts if s.get("state") == "running" and s.get("epoch", 0) >= 1]
+        time.sleep(0.05)
+    os.kill(running[0]["pid"], getattr(signal, how))
+    if how == "SIGKILL":
+        time.sleep(1)
+        os.killpg(proc.pid, signal.SIGINT)  # whatever the parent noticed, the person presses Ctrl-C
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode in ((130,) if how == "SIGTERM" else (1, 130)) and "Traceback" not in stderr, stderr
+    assert "rerun the same command" in stderr
+    for p in out.glob("*/status.json"):
+        st = json.loads(p.read_text())
+        assert st["state"] == "finished" and st["end"]["reason"] == "stopped", (p, st)

@@ -241,13 +241,13 @@ def run(args) -> int:
     print(f"sweep {args.preset}: {len(tasks) // len(seeds)} setting(s) x {len(seeds)} seeds = {len(tasks)} runs "
           f"on {where}, in {out}", file=sys.stderr, flush=True)
     progress = None
-    t0, interrupted = time.perf_counter(), False
+    t0, interrupted, lost = time.perf_counter(), False, False
     try:
         with ctx as executor:  # the bar starts after the workers (its thread is not forked with them)
             progress = Progress(tasks, sys.stderr.isatty())
             results = run_tasks(tasks, executor, on_done=progress)
     except SweepInterrupted as e:
-        results, interrupted = e.results, True
+        results, interrupted, lost = e.results, True, e.worker_lost
     except ClusterError as e:
         raise UserError(str(e)) from None
     finally:
@@ -258,9 +258,10 @@ def run(args) -> int:
     report(args, tasks, results, grid, base, keys, seeds, out, time.perf_counter() - t0)
     if interrupted:
         kept = sum(r is not None for r in results)
-        print(f"\nstopped: {kept}/{len(tasks)} runs finished and are kept in {out}; "
+        why = "a worker process ended abruptly (killed, or out of memory)" if lost else "stopped"
+        print(f"\n{why}: {kept}/{len(tasks)} runs finished and are kept in {out}; "
               "rerun the same command to do the rest.", file=sys.stderr)
-        return 130
+        return 1 if lost else 130
     failed = [r for r in results if r and r.get("reason") == "failed"]
     for r in failed[:3]:
         print(f"a run failed: {r.get('error')}", file=sys.stderr)

@@ -150,6 +150,10 @@ class CompareScreen(Screen):
             f"{what} {X_WORDS[self.x]}{mode}")
 
     # ------------------------------------------------------------ keys
+    def check_action(self, action: str, parameters) -> bool | None:
+        """b (band / lines) only where there are a sweep's settings."""
+        return self.grouped or action != "toggle_band"
+
     def action_next_x(self) -> None:
         self.x = X_ORDER[(X_ORDER.index(self.x) + 1) % len(X_ORDER)]
         self.redraw()

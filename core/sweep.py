@@ -46,7 +46,7 @@ class SweepInterrupted(Exception):
 
     def __init__(self, results: list, worker_lost: bool = False):
         super().__init__("interrupted")
-        self.results, self.worker_lost = results, worker_lost
+        self.results, self.worker_lost, self.signum = results, worker_lost, None
 
 
 # ---------------------------------------------------------------- the grid
@@ -350,9 +350,11 @@ def run_tasks(tasks: list[Task], executor: Executor | None, on_done=None, reuse:
             results[i] = _stopped_is_interrupt(fut.result(), results)
             if on_done:
                 on_done(i, results[i])
-    except (KeyboardInterrupt, SweepInterrupted):
+    except (KeyboardInterrupt, SweepInterrupted) as e:
         _interrupt(executor, futures, results)
-        raise SweepInterrupted(results) from None
+        err = SweepInterrupted(results)
+        err.signum = getattr(e, "signum", None)  # SIGTERM to the sweep: signals.Stopped(SIGTERM)
+        raise err from None
     except BrokenExecutor:  # a worker was killed: the pool cannot run the rest
         _interrupt(executor, futures, results)
         raise SweepInterrupted(results, worker_lost=True) from None

@@ -294,7 +294,7 @@ def test_the_table_fits_the_terminal_width_and_keeps_full_detail_without_one(wid
     assert "±" in fitted and "beats #0" in fitted
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL", "sweep-SIGTERM"])
 def test_a_worker_stopped_or_killed_leaves_no_run_marked_running(how, tmp_path):
     out = tmp_path / "sw"
     proc = subprocess.Popen([sys.executable, "-m", "dltui.tui.cli", "sweep", "piecewise-relu", "--seeds", "4",
@@ -305,12 +305,16 @@ def test_a_worker_stopped_or_killed_leaves_no_run_marked_running(how, tmp_path):
         sts = [json.loads(p.read_text() or "{}") for p in out.glob("*/status.json")]
         running = [s for s in sts if s.get("state") == "running" and s.get("epoch", 0) >= 1]
         time.sleep(0.05)
-    os.kill(running[0]["pid"], getattr(signal, how))
+    if how == "sweep-SIGTERM":  # the sweep itself is told to end (a job scheduler): it stops its workers
+        os.kill(proc.pid, signal.SIGTERM)
+    else:
+        os.kill(running[0]["pid"], getattr(signal, how))
     if how == "SIGKILL":
         time.sleep(1)
         os.killpg(proc.pid, signal.SIGINT)  # whatever the parent noticed, the person presses Ctrl-C
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode in ((130,) if how == "SIGTERM" else (1, 130)) and "Traceback" not in stderr, stderr
+    want = {"SIGTERM": (130,), "SIGKILL": (1, 130), "sweep-SIGTERM": (143,)}[how]
+    assert proc.returncode in want and "Traceback" not in stderr, stderr
     assert "rerun the same command" in stderr
     for p in out.glob("*/status.json"):
         st = json.loads(p.read_text())

@@ -241,13 +241,13 @@ def run(args) -> int:
     print(f"sweep {args.preset}: {len(tasks) // len(seeds)} setting(s) x {len(seeds)} seeds = {len(tasks)} runs "
           f"on {where}, in {out}", file=sys.stderr, flush=True)
     progress = None
-    t0, interrupted, lost = time.perf_counter(), False, False
+    t0, interrupted, lost, signum = time.perf_counter(), False, False, None
     try:
         with ctx as executor:  # the bar starts after the workers (its thread is not forked with them)
             progress = Progress(tasks, sys.stderr.isatty())
             results = run_tasks(tasks, executor, on_done=progress)
     except SweepInterrupted as e:
-        results, interrupted, lost = e.results, True, e.worker_lost
+        results, interrupted, lost, signum = e.results, True, e.worker_lost, e.signum
     except ClusterError as e:
         raise UserError(str(e)) from None
     finally:
@@ -261,7 +261,7 @@ def run(args) -> int:
         why = "a worker process ended abruptly (killed, or out of memory)" if lost else "stopped"
         print(f"\n{why}: {kept}/{len(tasks)} runs finished and are kept in {out}; "
               "rerun the same command to do the rest.", file=sys.stderr)
-        return 1 if lost else 130
+        return 1 if lost else 128 + int(signum or 2)  # 130 Ctrl-C, 143 SIGTERM
     failed = [r for r in results if r and r.get("reason") == "failed"]
     for r in failed[:3]:
         print(f"a run failed: {r.get('error')}", file=sys.stderr)

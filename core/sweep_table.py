@@ -85,7 +85,8 @@ DETAIL = ((4, True, True), (4, False, True), (4, False, False), (3, False, False
 
 def _rows(table: list[dict], digits: int, ranges: bool, long: bool) -> list[list[str]]:
     cols = columns(table)
-    head = ["#", "setting", "runs", *(c[1] if long else c[2] for c in cols), "vs ref"]
+    head = ["#", table[0].get("_setting_head", "setting") if table else "setting", "runs",
+            *(c[1] if long else c[2] for c in cols), "vs ref"]
     body = []
     for e in table:
         b = e.get("better_than")
@@ -117,13 +118,29 @@ def _lines(rows: list[list[str]], width: int | None, shortest: int = 7, strict: 
 
 def format_table(table: list[dict], width: int | None = None) -> str:
     """Plain text, one line per setting, columns padded (no colour, no escape bytes). With ``width``,
-    less detail until it fits: min-max left out, shorter words, long settings' labels cut, fewer
-    digits (--json and table.csv keep every figure)."""
-    for level, shortest in [*((d, 24) for d in DETAIL), (DETAIL[-1], 12)]:
-        lines = _lines(_rows(table, *level), width, shortest)
+    less detail until it fits: min-max left out, shorter words, settings' labels as their values,
+    fewer digits, labels cut (--json and table.csv keep every figure)."""
+    short = values_only(table)
+    uncut = 10 ** 6  # no label cut at all
+    tries = [*((table, d, 24) for d in DETAIL), *((short, d, uncut) for d in (*DETAIL[2:], (2, False, False))),
+             (short, DETAIL[-1], 12)]
+    for t, level, shortest in tries:
+        lines = _lines(_rows(t, *level), width, shortest)
         if lines is not None:
             return "\n".join(lines)
-    return "\n".join(_lines(_rows(table, 2, False, False), width, strict=False))
+    return "\n".join(_lines(_rows(short, 2, False, False), width, strict=False))
+
+
+def values_only(table: list[dict]) -> list[dict]:
+    """The settings' labels without their keys ('hidden=[4] lr=0.01' -> '[4] 0.01'), the keys named
+    once in the header, for narrow terminals."""
+    keys = [[tok.split("=", 1)[0] for tok in e["setting"].split(" ")] for e in table]
+    if not table or "=" not in table[0]["setting"] or any(k != keys[0] for k in keys):
+        return table
+    keys = keys[0]
+    out = [{**e, "setting": " ".join(tok.split("=", 1)[-1] for tok in e["setting"].split(" "))} for e in table]
+    out[0]["_setting_head"] = " ".join(keys)
+    return out
 
 
 def table_csv(table: list[dict]) -> str:

@@ -319,3 +319,12 @@ def test_a_worker_stopped_or_killed_leaves_no_run_marked_running(how, tmp_path):
     for p in out.glob("*/status.json"):
         st = json.loads(p.read_text())
         assert st["state"] == "finished" and st["end"]["reason"] == "stopped", (p, st)
+
+
+def test_a_narrow_table_keeps_the_settings_apart_by_their_values():
+    labels = [f"hidden={h} lr={lr}" for h in ("[4]", "[8,8,8]") for lr in ("0.01", "0.003")]
+    runs = [{"row": r, "seed": s, "reason": "completed", "best_val_loss": 0.1234567 * (r + s),
+             "train_loss": 0.2345678 / s, "baseline_val_loss": 0.25632} for r in range(4) for s in (1, 2)]
+    lines = format_table(build(labels, runs), 80).splitlines()
+    assert max(map(len, lines)) <= 80 and lines[0].startswith("#  hidden lr")
+    assert [line.split("  ")[1] for line in lines[2:]] == ["[4] 0.01", "[4] 0.003", "[8,8,8] 0.01", "[8,8,8] 0.003"]

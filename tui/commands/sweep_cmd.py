@@ -294,9 +294,12 @@ def report(args, tasks, results, grid, base, keys, seeds, out: Path, seconds: fl
     if args.json:
         print(json.dumps({"out": str(out), "table": table}, indent=1))
     else:
-        metric = args.metric.replace("_", " ")
-        print(f"{args.preset}: {len(seeds)} seeds ({', '.join(keys)} = {seeds[0]}..{seeds[-1]}); "
-              f"'better' compares {metric}, paired by seed")
-        print(format_table(table, table_width()))
+        import textwrap
+
+        metric, width = args.metric.replace("_", " "), table_width()
+        head = (f"{args.preset}: {len(seeds)} seeds ({', '.join(keys)} = {seeds[0]}..{seeds[-1]}); "
+                f"'better' compares {metric}, paired by seed")
+        print(textwrap.fill(head, width) if width else head)
+        print(format_table(table, width))
         print(f"sweep folder: {out} (sweep.json, table.csv)")
     return doc

@@ -195,6 +195,10 @@ class RunFromCompare(DashboardScreen):
     def on_mount(self) -> None:  # Textual calls the dashboard's on_mount too (and first)
         self.notify("read-only view of a finished run: escape goes back to the comparison")
 
+    def check_action(self, action: str, parameters) -> bool | None:
+        """No 'back to the presets' here: escape goes back to the comparison."""
+        return False if action == "presets" else super().check_action(action, parameters)
+
     def action_back_to_compare(self) -> None:
         self.app.pop_screen()  # the dashboard closes its run when it is unmounted
 

@@ -20,6 +20,7 @@ from typing import Any
 from . import nn
 from .errors import SpecError
 from .fields import Field
+from .pacing import parse_pace
 from .tomlread import tomllib
 
 ACTIVATIONS = (*(a for a in nn.ACTIVATIONS if a != "identity"), "identity")  # the names nn.py defines
@@ -67,6 +68,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "backend": Field("str", "numpy", choices=("numpy", "torch")),
         "device": Field("str", "auto", help="auto | cpu | cuda | cuda:N | mps (torch backend)"),
         "graph": Field("bool", False, help="torch on CUDA: capture the training step in a CUDA graph"),
+        "pace": Field("pace", "auto", help="updates per second in the app: 'max', a number, or 'auto' (generated "
+                      "data: about 20 s a run; CSV: max); `dltui train` runs at max unless --pace"),
     },
 }
 
@@ -234,7 +237,8 @@ def _describe(f: Field) -> str:
         rng = f" <= {num(f.max)}"
     kinds = {"int": "a whole number", "float": "a number", "str": "a string", "bool": "true or false",
              "list[int]": "a list of whole numbers", "list[str]": "a list of strings",
-             "list[float]": "a list of numbers", "str|list[str]": "a string or a list of strings"}
+             "list[float]": "a list of numbers", "str|list[str]": "a string or a list of strings",
+             "pace": "'auto', 'max' or a number of updates per second > 0"}
     return kinds.get(f.kind, f.kind) + rng
 
 
@@ -274,6 +278,14 @@ def _check(source: str, section: str, key: str, value: Any, f: Field, from_set: 
                 raise bad()
         return v
 
+    if f.kind == "pace":
+        if value in ("auto", "max"):
+            return value
+        try:
+            rate = parse_pace(value)
+        except (ValueError, TypeError):
+            raise bad() from None
+        return rate if rate else "max"
     if f.kind.startswith("list["):
         inner = f.kind[5:-1]
         if not isinstance(value, list):

@@ -21,12 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from . import events as ev
+from . import trainer_facts as facts
 from .backends import Backend, make_backend
-from .backends.base import CHEAP_LOSS, layer_sizes
+from .backends.base import CHEAP_LOSS
 from .batching import batch_size_for
 from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
 from .early_stopping import EarlyStopping
+from .pacing import YIELD_EVERY, Pacer
 from .rundir import MetricsLog, RunDir
 from .spec import Spec
 
@@ -52,7 +54,7 @@ def _finite(x) -> bool:
 class Trainer:
     def __init__(self, spec: Spec, backend: str | Backend | None = None, *, data: Dataset | None = None,
                  out_dir: str | Path | None = None, start_paused: bool = False, batch_losses: bool = False,
-                 device: str | None = None, params=None):
+                 device: str | None = None, params=None, pace: float = 0.0, yield_every: int = 0):
         self.spec = spec
         self.data = data if data is not None else load_dataset(spec)
         d = self.data
@@ -85,6 +87,8 @@ class Trainer:
         self._step_waiters: list[tuple[int, Future]] = []
         self._step_target = 0
         self._stats_requested = False
+        self.pacer = Pacer(pace)  # updates per second while running freely (0: max); set_pace
+        self.yield_every = yield_every or (YIELD_EVERY if pace else 0)  # unpaced: sleep(0) every N steps
         self._last_ratio: dict[int, float] = {}
         self._rng = np.random.default_rng([spec.values["training"]["seed"], 1])  # the epochs' shuffles
         self._perm: np.ndarray | None = None  # this epoch's order of the training rows
@@ -147,6 +151,16 @@ class Trainer:
             else:
                 waiting.append((target, fut))
         self._step_waiters = waiting
+
+    def set_pace(self, rate: float) -> None:
+        """Updates per second while running (0: as fast as it can); wakes a loop sleeping between steps."""
+        with self._cond:
+            self.pacer.set(rate)
+            self._cond.notify_all()
+
+    @property
+    def pace(self) -> float:
+        return self.pacer.rate
 
     def step_epoch(self) -> None:
         with self._cond:
@@ -253,6 +267,7 @@ class Trainer:
                         return True
                 if not announced:
                     announced = True
+                    self.pacer.reset()
                     self.state = "paused"
                     self._emit(ev.Paused(self.epoch, self.step))
                 if self._stats_requested:
@@ -266,20 +281,28 @@ class Trainer:
             if announced:
                 self._paused_time += time.perf_counter() - t0
 
-    def _meta(self, epoch: int, metrics: dict) -> dict:
-        d = self.data
-        values = {**self.spec.values, "optimizer": {**self.spec.values["optimizer"], "lr": self.lr}}
-        return {"preset": values, "preset_name": self.spec.name, "epoch": epoch, "metrics": metrics,
-                "features": d.features.to_dict(), "task": d.task, "n_outputs": d.n_outputs,
-                "layer_sizes": layer_sizes(self.spec, d.n_features, d.n_outputs),
-                "activations": self.spec.activations, "backend": self.backend.name,
-                "dtype": self.spec.values["training"]["dtype"]}
+    def _between_steps(self) -> None:
+        """Paced (and running freely): sleep until the next step is due, woken by any control. Unpaced:
+        let the other threads (the UI) take the GIL every ``yield_every`` steps."""
+        if not (self.pacer.rate and self._running):
+            if self.yield_every and self.step % self.yield_every == 0:
+                time.sleep(0)
+            return
+        wait = self.pacer.delay()
+        while wait > 0:
+            with self._cond:
+                if not (self._stop or self._calls or not self._running or not self.pacer.rate):
+                    self._cond.wait(wait)
+            self._run_calls()
+            if self._stop or not self._running or not self.pacer.rate:
+                return
+            wait = self.pacer.remaining()
 
     def _save(self, kind: str, params, epoch: int, metrics: dict) -> None:
         if not self.run:
             return
         path = self.run.best if kind == "best" else self.run.last
-        save_checkpoint(path, params, self._meta(epoch, metrics))
+        save_checkpoint(path, params, facts.checkpoint_meta(self, epoch, metrics))
         self._emit(ev.CheckpointSaved(str(path), kind, epoch))
 
     def fit(self, callbacks: Iterable[Callback] = ()) -> Result:
@@ -308,7 +331,7 @@ class Trainer:
 
     def _loop(self) -> Result:
         """The epochs, each a named step: train its batches, evaluate, checkpoint, early stopping."""
-        self._emit(self._started_event())
+        self._emit(facts.started_event(self))
         self.state = "running"
         self._t_start = time.perf_counter()
         reason, diverged = "completed", None
@@ -330,17 +353,6 @@ class Trainer:
             reason = "stopped"
         return self._finish("diverged" if diverged else reason, diverged)
 
-    def _started_event(self) -> ev.RunStarted:
-        spec, d, be = self.spec, self.data, self.backend
-        sizes = layer_sizes(spec, d.n_features, d.n_outputs)
-        return ev.RunStarted(
-            preset=spec.name, title=spec.values["about"]["title"], backend=be.name, device=be.describe_device(),
-            task=d.task, n_train=len(d.x_train), n_val=len(d.x_val), n_features=d.n_features,
-            n_outputs=d.n_outputs, layer_sizes=tuple(sizes), activations=tuple(spec.activations),
-            n_params=sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])), epochs=self.epochs,
-            batch_size=self.batch_size, batches_per_epoch=self.batches_per_epoch,
-            seed=spec.values["training"]["seed"], out_dir=str(self.run.path) if self.run else None)
-
     def _train_epoch(self, epoch: int) -> tuple[bool, ev.Diverged | None]:
         """The epoch's mini-batches, each after the gate. (stopped, a Diverged event or None)."""
         be = self.backend
@@ -361,13 +373,14 @@ class Trainer:
             self.batch = b + 1
             loss = be.last_loss() if (cheap or self.batch_losses or not self._running) else None
             if loss is not None and not math.isfinite(loss):
-                return False, ev.Diverged(epoch, b + 1, loss, self._diverged_msg(loss, epoch, b + 1))
+                return False, ev.Diverged(epoch, b + 1, loss, facts.diverged_msg(self, loss, epoch, b + 1))
             self._emit(ev.BatchEnded(epoch, b + 1, self.step, loss))
             if self._step_waiters:
                 with self._cond:
                     self._resolve_steps()
             if stats:
                 self._stats_event()
+            self._between_steps()
         with self._cond:
             self._epoch_budget = False
         return False, None
@@ -381,7 +394,7 @@ class Trainer:
         train_metric = be.evaluate("train")[1] if d.task == "classification" else None
         if not (_finite(train_loss) and _finite(val_loss)):
             bad = train_loss if not _finite(train_loss) else val_loss
-            return ev.Diverged(epoch, self.batch, bad, self._diverged_msg(bad, epoch, self.batch))
+            return ev.Diverged(epoch, self.batch, bad, facts.diverged_msg(self, bad, epoch, self.batch))
         self.early.update(epoch, val_loss if has_val else train_loss, be.get_params)
         now = time.perf_counter()
         active = now - self._t_epoch - (self._paused_time - self._paused_before)
@@ -423,10 +436,3 @@ class Trainer:
         self._emit(ev.Finished(reason, len(self.history), self.step, self.best_epoch, self.best_val,
                                result.final_train_loss, time.perf_counter() - self._t_start - self._paused_time))
         return result
-
-    def _diverged_msg(self, loss: float, epoch: int, batch: int) -> str:
-        lr = self.lr
-        keep = (f" The best weights (epoch {self.best_epoch}) are kept." if self.best_epoch else
-                " No epoch finished, so there is nothing to keep.")
-        return (f"The loss became {loss} at epoch {epoch}, batch {batch}: training diverged. "
-                f"Try a smaller learning rate than {lr:g} (--set optimizer.lr=...).{keep}")

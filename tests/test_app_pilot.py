@@ -208,11 +208,16 @@ def test_dashboard_step_batch_epoch_start_pause_stop_restart():
             await wait_for(pilot, lambda: v.params_step == v.step, what="the final weights")
             assert all((W == W2).all() for (W, _), (W2, _) in zip(v.params, tr.backend.get_params()))
             old = scr.run
-            await pilot.press("r")
+            await pilot.press("R")  # a new seed
             await wait_for(pilot, lambda: scr.run is not old and scr.run.view.state == "paused",
                            what="restart")
             assert scr.run.spec.values["training"]["seed"] == old.spec.values["training"]["seed"] + 1
             assert scr.run.trainer.step == 0 and "epoch 0/5" in status(app)
+            old = scr.run
+            await pilot.press("r")  # the same seed
+            await wait_for(pilot, lambda: scr.run is not old and scr.run.view.state == "paused",
+                           what="restart")
+            assert scr.run.spec.values["training"]["seed"] == old.spec.values["training"]["seed"]
 
     asyncio.run(go())
 

@@ -89,7 +89,7 @@ def main(args) -> int:
         from dltui.core.runs import LiveRun
         from dltui.tui.common import spec_from_args
 
-        run = LiveRun(spec_from_args(args), start=args.start)  # user errors reach cli.main's handler
+        run = LiveRun(spec_from_args(args), start=args.start, pace="preset")  # user errors reach cli.main's handler
     warnings.simplefilter("ignore", RuntimeWarning)  # numpy overflow warnings would print over the screen
     app = DltuiApp(run=run, start=bool(getattr(args, "start", False)),
                    extra_presets=getattr(args, "preset_paths", None) or (),

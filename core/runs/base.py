@@ -57,6 +57,9 @@ class RunView:
     batches_per_epoch: int = 0
     patience: int = 0
     lr: float = 0.0
+    pace: float = 0.0  # updates per second while running (0: as fast as it can)
+    batch_size: int = 0  # as the preset gives it (0: the whole training set)
+    n_train: int = 0
     seed: int = 0
     layer_sizes: tuple[int, ...] = ()
     activations: tuple[str, ...] = ()
@@ -143,6 +146,8 @@ class Run(Protocol):
     def stop(self) -> None: ...
 
     def set_lr(self, lr: float) -> None: ...
+
+    def set_pace(self, rate: float) -> None: ...
 
     def trace(self, rows=None) -> Future: ...
 

@@ -87,6 +87,9 @@ class WatchedRun:
     def set_lr(self, lr: float) -> None:
         pass
 
+    def set_pace(self, rate: float) -> None:
+        pass
+
     def want_stats(self) -> None:
         pass  # the statistics come with each checkpoint read
 

@@ -18,11 +18,13 @@ import numpy as np
 
 from .. import events as ev
 from ..backends.base import DEVICE_INFO, GRADIENTS
+from ..pacing import YIELD_EVERY, preset_pace
 from .base import HEADER, RUN_STATES, STATS, Control, RunView
 from .fold import fold_event
 
 GPU_EVERY = 2.0  # seconds between reads of the GPU's memory for the status line
-LIVE_CONTROLS = Control.START | Control.PAUSE | Control.STEP | Control.EPOCH | Control.STOP | Control.SET_LR
+LIVE_CONTROLS = (Control.START | Control.PAUSE | Control.STEP | Control.EPOCH | Control.STOP | Control.SET_LR
+                 | Control.PACE)
 
 
 class _Rate:
@@ -83,18 +85,21 @@ class LiveRun:
     read_only = False
 
     def __init__(self, spec=None, *, backend: str | None = None, device: str | None = None, start: bool = False,
-                 clock=time.perf_counter, trainer=None):
+                 clock=time.perf_counter, trainer=None, pace: float | str = 0.0):
         from ..trainer import Trainer
 
         tr = trainer if trainer is not None else Trainer(spec, backend=backend, device=device,
-                                                         start_paused=not start)
+                                                         start_paused=not start, yield_every=YIELD_EVERY)
+        if trainer is None:  # a number (0: max), or "preset": the preset's (auto: ~20 s a lesson, max for a CSV)
+            tr.set_pace(preset_pace(tr.spec.values, tr.batches_per_epoch) if pace == "preset" else float(pace))
         self.trainer, self.spec, self.data = tr, tr.spec, tr.data
         self.queue: SimpleQueue = SimpleQueue()
         t = tr.spec.values["training"]
         self.view = RunView(preset=tr.spec.name, title=tr.spec.values["about"]["title"], backend=tr.backend.name,
                             device=tr.backend.describe_device(), task=tr.data.task, epochs_total=tr.epochs,
                             batches_per_epoch=tr.batches_per_epoch, patience=t["patience"], lr=tr.lr,
-                            seed=t["seed"], activations=tuple(tr.spec.activations), epoch=tr.epoch, step=tr.step)
+                            seed=t["seed"], activations=tuple(tr.spec.activations), epoch=tr.epoch, step=tr.step,
+                            pace=tr.pace, batch_size=tr.batch_size, n_train=len(tr.data.x_train))
         self._rate = _Rate(clock)
         self._params_future: Future | None = None
         self._stats_pending = self._stats_fresh = False
@@ -205,6 +210,11 @@ class LiveRun:
     def set_lr(self, lr: float) -> None:
         self.trainer.set_lr(lr)
         self.view.lr = lr
+
+    def set_pace(self, rate: float) -> None:
+        """Updates per second while running (0: max); takes effect before the next step."""
+        self.trainer.set_pace(rate)
+        self.view.pace = rate
 
     def trace(self, rows=None) -> Future:
         """A future of the trace of these training rows (None: the batch the next step trains), taken on

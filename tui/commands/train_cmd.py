@@ -135,7 +135,7 @@ def run(args) -> int:
     spec = spec_from_args(args)
     out = args.out or str(default_run_dir(spec.name))
     check_out_dir(Path(out), args.overwrite)
-    trainer = Trainer(spec, out_dir=out)
+    trainer = Trainer(spec, out_dir=out, pace=headless_pace(args))
     ensure_writable(Path(out))
     warned = trainer.backend.warning
     if warned:
@@ -163,6 +163,19 @@ def run(args) -> int:
         print(f"note: {late}", file=sys.stderr)
     say(summary(result, spec, out))
     return 1 if result.reason == "diverged" else 0
+
+
+def headless_pace(args) -> float:
+    """Headless runs go at max unless --pace asks (the preset's pace is the app's)."""
+    from dltui.core.pacing import parse_pace
+    from dltui.tui.common import UserError
+
+    if getattr(args, "pace", None) is None:
+        return 0.0
+    try:
+        return parse_pace(args.pace)
+    except ValueError as e:
+        raise UserError(f"--pace {args.pace}: {e}") from None
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:

@@ -42,7 +42,12 @@ class DashboardScreen(Screen):
         Binding("n", "step_batch", "batch", tooltip="one batch (one optimizer step)"),
         Binding("e", "step_epoch", "epoch", tooltip="one epoch"),
         Binding("s", "stop", "stop", tooltip="stop (keeps the best weights)"),
-        Binding("r", "restart", "restart", tooltip="restart with a new seed"),
+        Binding("r", "restart(0)", "restart", tooltip="restart with the same seed (R: with a new seed)"),
+        Binding("R", "restart(1)", "new seed", show=False, tooltip="restart with a new seed"),
+        Binding("minus", "pace(-1)", "slower", key_display="-", tooltip="slower pace (updates per second)"),
+        Binding("plus", "pace(1)", "faster", key_display="+", show=False, tooltip="faster pace (towards max)"),
+        Binding("equals_sign", "pace_max", "max", key_display="=", show=False,
+                tooltip="pace: max / back to the lesson's pace"),
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
         Binding("o", "settings", "settings", tooltip="settings: learning rate, batch size, epochs, backend/device"),
         Binding("l", "log_scale", "log", show=False, tooltip="loss plot: log / linear scale"),
@@ -55,7 +60,8 @@ class DashboardScreen(Screen):
     ]
     # the help screen's lines, in order: an action bound above (its keys, its tooltip), actions sharing
     # the first one's tooltip, or (keys, text) for keys a widget binds
-    HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart", "backprop", "settings",
+    HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart(0)", "restart(1)",
+                 ("pace(-1)", "pace(1)"), "pace_max", "backprop", "settings",
                  ("lr(0.5)", "lr(2.0)"), "log_scale", "view",
                  ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"), "presets"]
 
@@ -71,6 +77,8 @@ class DashboardScreen(Screen):
         self._selected = 0  # index into the layer list (0-based)
         self._show_right = False
         self._user_nav = -1e9  # when the person last moved in the layer table
+        self._pace: float | None = None  # the pace the person chose (None: the preset's)
+        self._lesson_pace: float | None = None  # the pace `=` goes back to from max
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -121,7 +129,7 @@ class DashboardScreen(Screen):
         from dltui.tui.common import user_errors
 
         try:
-            run = rn.LiveRun(spec, start=start)
+            run = rn.LiveRun(spec, start=start, pace="preset" if self._pace is None else self._pace)
         except user_errors() as e:
             self._say(str(e), "error")
             return False
@@ -200,6 +208,11 @@ class DashboardScreen(Screen):
         sizes = f"{W.shape[1]}→{W.shape[0]}"
         self.w_matrix.show(f"layer {i + 1} ({sizes}) · {v.params_label}", W, dW)
 
+    def _note(self, text: str, severity: str = "information") -> None:
+        """A short notice that replaces the one before (notices never stack)."""
+        self.app.clear_notifications()
+        self.notify(text, severity=severity)
+
     def _say(self, text: str, kind: str) -> None:
         msg = self.query_one("#message", Static)
         msg.set_class(kind == "error", "-error")
@@ -237,7 +250,8 @@ class DashboardScreen(Screen):
     # ------------------------------------------------------------ actions
     # the control each training key needs; the others need a run with controls at all
     ACTION_CONTROLS = {"toggle": Control.START | Control.PAUSE, "step_batch": Control.STEP,
-                       "step_epoch": Control.EPOCH, "stop": Control.STOP, "lr": Control.SET_LR}
+                       "step_epoch": Control.EPOCH, "stop": Control.STOP, "lr": Control.SET_LR,
+                       "pace": Control.PACE, "pace_max": Control.PACE}
     TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "backprop", "settings"}
 
     @property
@@ -254,13 +268,13 @@ class DashboardScreen(Screen):
 
     def _read_only(self) -> bool:
         if self.run is None or self.read_only:
-            self.notify("read-only: this view follows a run another process is writing", severity="warning")
+            self._note("read-only: this view follows a run another process is writing", severity="warning")
             return True
         return False
 
     def _ended(self) -> bool:
         if not self.run.active:
-            self.notify("the run has ended: r restarts it with a new seed, o changes its settings")
+            self._note("the run has ended: c continues it, r restarts it (R: new seed), o changes its settings")
             return True
         return False
 
@@ -281,18 +295,48 @@ class DashboardScreen(Screen):
         if not (self._read_only() or self._ended()):
             self.run.stop()
 
-    def action_restart(self) -> None:
+    def action_restart(self, new_seed: int = 0) -> None:
+        """Restart: the same seed (the same run again, step for step) or, with ``new_seed``, the next one."""
         if self._read_only() or self.spec is None:
             return
-        seed = self.spec.values["training"]["seed"] + 1
+        seed = self.spec.values["training"]["seed"] + (1 if new_seed else 0)
         running = self.run is not None and self.run.view.state == "running"
         if self._new_run(self.spec.with_overrides({"training.seed": seed}), start=running):
-            self.notify(f"restarted with seed {seed}")
+            self._note(f"restarted with {'a new' if new_seed else 'the same'} seed, {seed}")
 
-    def action_lr(self, factor: float) -> None:
+    def action_pace(self, direction: int) -> None:
+        from dltui.core.pacing import next_level
+
         if self._read_only():
             return
-        self._apply_settings({"optimizer.lr": self.run.view.lr * factor})
+        self._set_pace(next_level(self.run.view.pace, direction))
+
+    def action_pace_max(self) -> None:
+        if self._read_only():
+            return
+        v = self.run.view
+        if v.pace:
+            self._lesson_pace = v.pace
+            self._set_pace(0.0)
+        else:
+            self._set_pace(self._lesson_pace or next_level_default(self.spec, v))
+
+    def _set_pace(self, rate: float) -> None:
+        self._pace = rate
+        self.run.set_pace(rate)
+        self._show_status()
+
+    def action_lr(self, factor: float) -> None:
+        from dltui.core.spec import SCHEMA
+
+        if self._read_only():
+            return
+        top = SCHEMA["optimizer"]["lr"].max
+        lr = min(self.run.view.lr * factor, top)
+        if lr == self.run.view.lr:
+            self._note(f"the learning rate is at its largest allowed value, {top:g}")
+            return
+        self._apply_settings({"optimizer.lr": lr})
 
     def action_log_scale(self) -> None:
         self.query_one(LossPlot).toggle_log()
@@ -339,8 +383,7 @@ class DashboardScreen(Screen):
                 self.spec = self.spec.with_overrides({"optimizer.lr": lr})
                 if self.run.active:
                     self.run.set_lr(lr)
-                    self._show_status()
-                self.notify(f"learning rate {lr:.4g}")
+                    self._show_status()  # the status line shows it; no notice to stack
             cur = self.spec.values["training"]
             changes = {k: v for k, v in changes.items() if cur.get(k.split(".", 1)[1]) != v}
             if not changes:
@@ -351,10 +394,17 @@ class DashboardScreen(Screen):
             return
         if self.run.active and self.run.started_training:
             self.spec = spec
-            self.notify("batch size, epochs and backend apply to the next run: press r to restart")
+            self._note("batch size, epochs and backend apply to the next run: press r to restart")
         elif self._new_run(spec, start=False):
-            self.notify("new settings: " + ", ".join(f"{k.split('.')[-1]} {v}" for k, v in changes.items()))
+            self._note("new settings: " + ", ".join(f"{k.split('.')[-1]} {v}" for k, v in changes.items()))
 
     def on_unmount(self) -> None:
         if self.run is not None:
             self.run.close()
+
+
+def next_level_default(spec, view) -> float:
+    """The pace `=` goes back to from max when none was chosen: the preset's, or 30 updates/s if that is max."""
+    from dltui.core.pacing import preset_pace
+
+    return preset_pace(spec.values, view.batches_per_epoch) or 30.0 if spec is not None else 30.0

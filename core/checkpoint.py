@@ -104,8 +104,10 @@ def loads_safetensors(raw: bytes, where: str = "checkpoint") -> tuple[dict[str, 
     return tensors, meta
 
 
-def save_checkpoint(path: str | Path, params: list[tuple[np.ndarray, np.ndarray]], meta: dict) -> Path:
-    tensors = {}
+def save_checkpoint(path: str | Path, params: list[tuple[np.ndarray, np.ndarray]], meta: dict,
+                    extra: dict[str, np.ndarray] | None = None) -> Path:
+    """``extra``: more named tensors (a resumable checkpoint's optimizer state, ``optim.*``/``trainer.*``)."""
+    tensors = dict(extra or {})
     for i, (W, b) in enumerate(params):
         tensors[f"layers.{i}.weight"] = np.asarray(W)
         tensors[f"layers.{i}.bias"] = np.asarray(b)
@@ -136,3 +138,9 @@ def load_checkpoint(path: str | Path) -> tuple[list[tuple[np.ndarray, np.ndarray
         if W1.shape[0] != W2.shape[1]:
             raise CheckpointError(f"{path}: layer shapes do not chain ({W1.shape} then {W2.shape}).")
     return params, info
+
+
+def load_extra(path: str | Path, prefixes: tuple[str, ...] = ("optim.", "trainer.")) -> dict[str, np.ndarray]:
+    """The extra named tensors of a checkpoint (optimizer state, the epoch's shuffle), by name."""
+    tensors, _ = loads_safetensors(Path(path).read_bytes(), str(path))
+    return {k: v for k, v in tensors.items() if k.startswith(prefixes)}

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,26 +29,13 @@ from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
 from .early_stopping import EarlyStopping
 from .pacing import YIELD_EVERY, Pacer
+from .resume import continue_run, resume_state
 from .rundir import MetricsLog, RunDir
 from .spec import Spec
+from .trainer_facts import Result, finite
 
 Callback = Callable[[ev.Event], None]
 BEST_SAVE_INTERVAL = 1.0  # seconds between best-checkpoint writes while improving fast
-
-
-@dataclass
-class Result:
-    reason: str
-    epochs_run: int
-    steps: int
-    best_epoch: int
-    best_val_loss: float | None
-    final_train_loss: float | None
-    history: list[ev.EpochEnded] = field(default_factory=list)
-
-
-def _finite(x) -> bool:
-    return x is None or math.isfinite(x)
 
 
 class Trainer:
@@ -101,6 +88,9 @@ class Trainer:
         self.history: list[ev.EpochEnded] = []
         self._paused_time = 0.0
         self._callbacks: list[Callback] = []
+        self.resumed = False  # resume.restore put it back where a run folder's last checkpoint stopped
+        self._elapsed_before = 0.0  # seconds of training before this fit() (a resumed or continued run)
+        self._last_params = None  # the weights the run ended with (the best are put back): `continue` starts here
 
     # ------------------------------------------------------------ control (any thread)
     def pause(self) -> None:
@@ -302,13 +292,17 @@ class Trainer:
         if not self.run:
             return
         path = self.run.best if kind == "best" else self.run.last
-        save_checkpoint(path, params, facts.checkpoint_meta(self, epoch, metrics))
+        meta, extra = facts.checkpoint_meta(self, epoch, metrics), None
+        if kind == "last":  # what a resumed run needs: optimizer state, shuffles, counters
+            extra, meta["resume"] = resume_state(self)
+        save_checkpoint(path, params, meta, extra)
         self._emit(ev.CheckpointSaved(str(path), kind, epoch))
 
     def fit(self, callbacks: Iterable[Callback] = ()) -> Result:
         self._callbacks = list(callbacks)
         if self.run:
-            self.run.create(self.spec.to_toml())
+            if not self.resumed:
+                self.run.create(self.spec.to_toml())
             self._callbacks.append(MetricsLog(self.run))
         try:
             return self._fit()
@@ -335,9 +329,10 @@ class Trainer:
         self.state = "running"
         self._t_start = time.perf_counter()
         reason, diverged = "completed", None
+        first, start = (self.epoch, self.batch) if 0 < self.batch < self.batches_per_epoch else (self.epoch + 1, 0)
         try:
-            for epoch in range(1, self.epochs + 1):
-                stopped, diverged = self._train_epoch(epoch)
+            for epoch in range(first, self.epochs + 1):
+                stopped, diverged = self._train_epoch(epoch, start if epoch == first else 0)
                 if stopped or diverged:
                     reason = "stopped" if stopped else reason
                     break
@@ -353,16 +348,19 @@ class Trainer:
             reason = "stopped"
         return self._finish("diverged" if diverged else reason, diverged)
 
-    def _train_epoch(self, epoch: int) -> tuple[bool, ev.Diverged | None]:
-        """The epoch's mini-batches, each after the gate. (stopped, a Diverged event or None)."""
+    def _train_epoch(self, epoch: int, start: int = 0) -> tuple[bool, ev.Diverged | None]:
+        """The epoch's mini-batches from ``start`` (a resumed run: where it stopped), each after the gate.
+        (stopped, a Diverged event or None)."""
         be = self.backend
-        self.epoch, self.batch = epoch, 0
-        perm = self._next_perm if self._next_perm is not None else self._rng.permutation(len(self.data.x_train))
-        self._perm, self._next_perm = perm, None
+        self.epoch, self.batch = epoch, start
+        if not start or self._perm is None:
+            perm = self._next_perm if self._next_perm is not None else self._rng.permutation(len(self.data.x_train))
+            self._perm, self._next_perm = perm, None
+        perm = self._perm
         be.begin_epoch(perm)
         self._t_epoch, self._paused_before, self._steps_before = time.perf_counter(), self._paused_time, self.step
         cheap = CHEAP_LOSS in be.capabilities
-        for b in range(self.batches_per_epoch):
+        for b in range(start, self.batches_per_epoch):
             if not self._gate():
                 return True, None
             stats = self._stats_requested
@@ -392,8 +390,8 @@ class Trainer:
         train_loss = be.epoch_loss()
         val_loss, val_metric = be.evaluate("val") if has_val else (None, None)
         train_metric = be.evaluate("train")[1] if d.task == "classification" else None
-        if not (_finite(train_loss) and _finite(val_loss)):
-            bad = train_loss if not _finite(train_loss) else val_loss
+        if not (finite(train_loss) and finite(val_loss)):
+            bad = train_loss if not finite(train_loss) else val_loss
             return ev.Diverged(epoch, self.batch, bad, facts.diverged_msg(self, bad, epoch, self.batch))
         self.early.update(epoch, val_loss if has_val else train_loss, be.get_params)
         now = time.perf_counter()
@@ -402,12 +400,21 @@ class Trainer:
             epoch=epoch, step=self.step, train_loss=train_loss, val_loss=val_loss,
             train_metric=train_metric, val_metric=val_metric, best_epoch=self.best_epoch,
             best_val_loss=self.best_val, patience_left=self.early.patience_left, lr=self.lr,
-            elapsed=now - self._t_start - self._paused_time,
+            elapsed=self.elapsed(now),
             steps_per_second=(self.step - self._steps_before) / active if active > 0 else 0.0)
         self.history.append(row)
         self._last_row = {"train_loss": train_loss, "val_loss": val_loss, "val_metric": val_metric}
         self._emit(row)
         return None
+
+    def elapsed(self, now: float | None = None) -> float:
+        """Seconds of training (pauses excluded), earlier fits of this run included."""
+        now = time.perf_counter() if now is None else now
+        return self._elapsed_before + now - self._t_start - self._paused_time
+
+    def prepare_continue(self, epochs: int) -> None:
+        """Before another ``fit()``: go on from where the run ended, up to ``epochs`` in all (resume.py)."""
+        continue_run(self, epochs)
 
     def _checkpoint_best(self, final: bool = False) -> None:
         """Write the best weights when they changed, at most every BEST_SAVE_INTERVAL seconds while
@@ -422,10 +429,12 @@ class Trainer:
         be = self.backend
         if diverged:
             self._emit(diverged)
-        elif self.run and self.history:
-            partial = self.batch < self.batches_per_epoch and reason == "stopped"
-            self._save("last", be.get_params(), self.history[-1].epoch,
-                       {**self._last_row, "step": self.step, "partial_epoch": partial})
+        else:
+            self._last_params = be.get_params()
+            if self.run and self.history:
+                partial = self.batch < self.batches_per_epoch and reason == "stopped"
+                self._save("last", self._last_params, self.history[-1].epoch,
+                           {**self._last_row, "step": self.step, "partial_epoch": partial})
         if self.early.best_weights is not None:
             be.set_params(self.early.best_weights)
             self._checkpoint_best(final=True)
@@ -434,5 +443,5 @@ class Trainer:
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,
                         self.history)
         self._emit(ev.Finished(reason, len(self.history), self.step, self.best_epoch, self.best_val,
-                               result.final_train_loss, time.perf_counter() - self._t_start - self._paused_time))
+                               result.final_train_loss, self.elapsed()))
         return result

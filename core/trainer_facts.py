@@ -3,8 +3,26 @@ a diverged run. Plain functions of a Trainer, kept out of the loop's module."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+
 from . import events as ev
 from .backends.base import layer_sizes
+
+
+@dataclass
+class Result:
+    reason: str
+    epochs_run: int
+    steps: int
+    best_epoch: int
+    best_val_loss: float | None
+    final_train_loss: float | None
+    history: list[ev.EpochEnded] = field(default_factory=list)
+
+
+def finite(x) -> bool:
+    return x is None or math.isfinite(x)
 
 
 def started_event(tr) -> ev.RunStarted:

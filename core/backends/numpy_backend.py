@@ -85,6 +85,12 @@ class NumpyBackend(Backend):
     def set_lr(self, lr):
         self.opt.lr = self.opt_cfg["lr"] = lr
 
+    def get_opt_state(self):
+        return self.opt.export_state()
+
+    def set_opt_state(self, tensors, facts):
+        self.opt.import_state(tensors, facts)
+
     def mark(self):
         self._marked = [lin.W.astype(np.float64) for lin in self.net.linears]
 

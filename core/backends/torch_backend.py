@@ -339,6 +339,41 @@ class TorchBackend(Backend):
             g["lr"] = lr
         self._graph = None  # the learning rate is baked into a captured graph: capture again
 
+    TORCH_STATE = {"exp_avg": "m", "exp_avg_sq": "v", "momentum_buffer": "momentum_buffer"}
+
+    def get_opt_state(self):
+        tensors, t = {}, 0
+        for i, p in enumerate(self.params):
+            st = self.opt.state.get(p, {})
+            for k, name in self.TORCH_STATE.items():
+                if st.get(k) is not None:
+                    tensors[f"optim.{name}.{i}"] = st[k].detach().to("cpu").numpy().copy()
+            if "step" in st:
+                t = int(float(st["step"]))
+        return tensors, {"name": self.opt_cfg["name"], "t": t}
+
+    def set_opt_state(self, tensors, facts):
+        if facts.get("name") != self.opt_cfg["name"]:
+            raise ValueError(f"the checkpoint's optimizer is {facts.get('name')!r}, this run's is "
+                             f"{self.opt_cfg['name']!r}")
+        adam = self.opt_cfg["name"] != "sgd"
+        for i, p in enumerate(self.params):
+            st = {}
+            for k, name in self.TORCH_STATE.items():
+                a = tensors.get(f"optim.{name}.{i}")
+                if a is not None:
+                    if tuple(a.shape) != tuple(p.shape):
+                        raise ValueError(f"optimizer state optim.{name}.{i} has shape {a.shape}, the parameter "
+                                         f"{tuple(p.shape)}")
+                    st[k] = torch.as_tensor(a, dtype=self.dtype, device=self.device).clone()
+            if adam and st:
+                on_dev = self._graph_ok
+                st["step"] = torch.tensor(float(facts.get("t", 0)), dtype=torch.float64 if self.dtype ==
+                                          torch.float64 else torch.float32, device=self.device if on_dev else "cpu")
+            if st:
+                self.opt.state[p] = st
+        self._graph = None  # a captured graph holds the old state buffers
+
     def mark(self):
         self._marked = [lin.weight.detach().to("cpu", torch.float64).numpy().copy() for lin in self.linears]
         self._record = True

@@ -22,7 +22,9 @@ def add_parser(sub) -> None:
         "train", help="train a preset without the app",
         description="Train a preset headless and write a run folder (preset.toml, metrics.jsonl, "
                     "best.safetensors, last.safetensors). Ctrl-C stops cleanly and keeps the best checkpoint.")
-    add_run_options(sp)
+    add_run_options(sp, preset_help="a preset name (see `dltui list`) or a path to a .toml file")
+    sp.add_argument("--resume", metavar="RUN", help="go on with the run in folder RUN from its last checkpoint "
+                    "(weights, optimizer state, shuffles); --epochs N sets the new total")
     sp.add_argument("--out", metavar="DIR", help="run folder (default runs/PRESET-YYYYmmdd-HHMMSS)")
     sp.add_argument("--overwrite", action="store_true",
                     help="replace the run already in --out DIR (otherwise dltui refuses to touch it)")
@@ -130,12 +132,17 @@ class RichPrinter:
 def run(args) -> int:
     from dltui.core.rundir import default_run_dir
     from dltui.core.trainer import Trainer
-    from dltui.tui.common import spec_from_args
+    from dltui.tui.common import UserError, spec_from_args
 
-    spec = spec_from_args(args)
-    out = args.out or str(default_run_dir(spec.name))
-    check_out_dir(Path(out), args.overwrite)
-    trainer = Trainer(spec, out_dir=out, pace=headless_pace(args))
+    if args.resume:
+        trainer, spec, out = resumed(args)
+    else:
+        if not args.preset:
+            raise UserError("dltui train: name a preset (see `dltui list`), or --resume RUN_FOLDER.")
+        spec = spec_from_args(args)
+        out = args.out or str(default_run_dir(spec.name))
+        check_out_dir(Path(out), args.overwrite)
+        trainer = Trainer(spec, out_dir=out, pace=headless_pace(args))
     ensure_writable(Path(out))
     warned = trainer.backend.warning
     if warned:
@@ -163,6 +170,26 @@ def run(args) -> int:
         print(f"note: {late}", file=sys.stderr)
     say(summary(result, spec, out))
     return 1 if result.reason == "diverged" else 0
+
+
+def resumed(args):
+    """(trainer, spec, folder) going on with ``--resume RUN``: its preset, with --epochs N (the new total)
+    and --set overrides; a preset name, --data, --seed, --backend or --out do not apply."""
+    from dltui.core.resume_run import resume_trainer
+    from dltui.core.spec import parse_override
+    from dltui.tui.common import UserError
+
+    if args.preset or args.out or args.seed is not None or args.data:
+        raise UserError("--resume RUN goes on with that run's own preset, data, seed and folder: give only "
+                        "--epochs N (the new total), --set KEY=VALUE or --pace with it.")
+    overrides = dict(parse_override(o) for o in args.overrides)
+    if args.epochs is not None:
+        overrides["training.epochs"] = args.epochs
+    trainer = resume_trainer(args.resume, overrides, pace=headless_pace(args))
+    if trainer.epoch >= trainer.epochs and trainer.batch >= trainer.batches_per_epoch:
+        raise UserError(f"--resume {args.resume}: the run already reached epoch {trainer.epoch} of "
+                        f"{trainer.epochs}; add --epochs N with a larger total to train further.")
+    return trainer, trainer.spec, args.resume
 
 
 def headless_pace(args) -> float:

@@ -18,6 +18,7 @@ from async_helpers import wait_for  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
+from dltui.tui.screens.confirm import ConfirmScreen  # noqa: E402
 from dltui.tui.screens.dashboard import DashboardScreen  # noqa: E402
 from dltui.tui.screens.help import HelpScreen  # noqa: E402
 from dltui.tui.screens.picker import PickerScreen  # noqa: E402
@@ -208,7 +209,15 @@ def test_dashboard_step_batch_epoch_start_pause_stop_restart():
             await wait_for(pilot, lambda: v.params_step == v.step, what="the final weights")
             assert all((W == W2).all() for (W, _), (W2, _) in zip(v.params, tr.backend.get_params()))
             old = scr.run
-            await pilot.press("R")  # a new seed
+            await pilot.press("R")  # a new seed; the trained run is saved nowhere: it asks first
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+            assert "saved nowhere" in str(app.screen.query_one("#confirm-text", Static).render())
+            await pilot.press("n")  # no: nothing happens
+            await wait_for(pilot, lambda: app.screen is scr, what="the dashboard")
+            assert scr.run is old
+            await pilot.press("R")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+            await pilot.press("y")
             await wait_for(pilot, lambda: scr.run is not old and scr.run.view.state == "paused",
                            what="restart")
             assert scr.run.spec.values["training"]["seed"] == old.spec.values["training"]["seed"] + 1

@@ -58,6 +58,7 @@ class RunView:
     patience: int = 0
     lr: float = 0.0
     pace: float = 0.0  # updates per second while running (0: as fast as it can)
+    out_dir: str = ""  # the run folder it writes ("" when none)
     batch_size: int = 0  # as the preset gives it (0: the whole training set)
     n_train: int = 0
     seed: int = 0

@@ -24,7 +24,7 @@ from .fold import fold_event
 
 GPU_EVERY = 2.0  # seconds between reads of the GPU's memory for the status line
 LIVE_CONTROLS = (Control.START | Control.PAUSE | Control.STEP | Control.EPOCH | Control.STOP | Control.SET_LR
-                 | Control.PACE)
+                 | Control.PACE | Control.CONTINUE)
 
 
 class _Rate:
@@ -85,11 +85,12 @@ class LiveRun:
     read_only = False
 
     def __init__(self, spec=None, *, backend: str | None = None, device: str | None = None, start: bool = False,
-                 clock=time.perf_counter, trainer=None, pace: float | str = 0.0):
+                 clock=time.perf_counter, trainer=None, pace: float | str = 0.0, out_dir=None):
         from ..trainer import Trainer
 
         tr = trainer if trainer is not None else Trainer(spec, backend=backend, device=device,
-                                                         start_paused=not start, yield_every=YIELD_EVERY)
+                                                         start_paused=not start, yield_every=YIELD_EVERY,
+                                                         out_dir=out_dir)
         if trainer is None:  # a number (0: max), or "preset": the preset's (auto: ~20 s a lesson, max for a CSV)
             tr.set_pace(preset_pace(tr.spec.values, tr.batches_per_epoch) if pace == "preset" else float(pace))
         self.trainer, self.spec, self.data = tr, tr.spec, tr.data
@@ -109,7 +110,9 @@ class LiveRun:
         self._latest_batch: ev.BatchEnded | None = None
         self._seen_batch: ev.BatchEnded | None = None
         self._tracer: ThreadPoolExecutor | None = None
+        self._spawn: Callable | None = None
         self.opened = False
+        self.view.out_dir = str(tr.run.path) if tr.run else ""
         if tr.backend.warning:  # declared on the Backend interface: a setting this run ignores
             self.view.message = tr.backend.warning
 
@@ -126,10 +129,36 @@ class LiveRun:
         if self.opened:
             return
         self.opened = True
-        if spawn is None:
+        self._spawn = spawn
+        self._start_thread()
+
+    def _start_thread(self) -> None:
+        if self._spawn is None:
             threading.Thread(target=self._fit, name="dltui-trainer", daemon=True).start()
         else:
-            spawn(self._fit)
+            self._spawn(self._fit)
+
+    @property
+    def can_continue(self) -> bool:
+        """The run ended (finished, stopped, early stop) without diverging: ``continue_run`` goes on."""
+        return self.trainer.state == "finished" and self.trainer._last_params is not None \
+            and self.view.state == "finished"
+
+    def continue_run(self, epochs: int | None = None) -> int | None:
+        """Go on training from where the run ended, with its optimizer state, up to ``epochs`` in all
+        (default: the epochs left, or as many again as the preset asks when it reached its last). The new
+        total, or None when the run cannot continue."""
+        tr, v = self.trainer, self.view
+        if not self.can_continue:
+            return None
+        if epochs is None:
+            done = tr.epoch >= tr.epochs and tr.batch >= tr.batches_per_epoch
+            epochs = tr.epochs + tr.spec.values["training"]["epochs"] if done else tr.epochs
+        tr.prepare_continue(epochs)
+        v.epochs_total, v.end_reason, v.state, v.message = epochs, None, "running", ""
+        v.params_step = v.stats_step = -1
+        self._start_thread()
+        return epochs
 
     def close(self) -> None:
         """Stop the trainer and let the helper thread go (a later request starts a new one)."""

@@ -12,6 +12,7 @@ import time
 import numpy as np
 from dltui.core import runs as rn
 from dltui.core.runs import Control
+from dltui.tui.screens.run_actions import RunActions
 from dltui.tui.widgets.key_hints import KeyHints
 from dltui.tui.widgets.layer_table import LayerTable
 from dltui.tui.widgets.learned_plot import LearnedPlot
@@ -36,7 +37,7 @@ STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(RunActions, Screen):
     BINDINGS = [
         Binding("space", "toggle", "start/pause", key_display="space", tooltip="start / pause"),
         Binding("n", "step_batch", "batch", tooltip="one batch (one optimizer step)"),
@@ -48,6 +49,7 @@ class DashboardScreen(Screen):
         Binding("plus", "pace(1)", "faster", key_display="+", show=False, tooltip="faster pace (towards max)"),
         Binding("equals_sign", "pace_max", "max", key_display="=", show=False,
                 tooltip="pace: max / back to the lesson's pace"),
+        Binding("c", "continue", "continue", tooltip="continue a run that ended, keeping the optimizer's state"),
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
         Binding("o", "settings", "settings", tooltip="settings: learning rate, batch size, epochs, backend/device"),
         Binding("l", "log_scale", "log", show=False, tooltip="loss plot: log / linear scale"),
@@ -56,14 +58,17 @@ class DashboardScreen(Screen):
         Binding("right_square_bracket", "lr(2.0)", "lr×2", show=False),
         Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False,
                 tooltip="halve / double the learning rate (live)"),
+        Binding("x", "predict", "predict", show=False,
+                tooltip="CSV presets: write pred.csv for a test CSV with the best checkpoint (as dltui predict)"),
         Binding("p", "presets", "presets", tooltip="back to the presets (stops the run)"),
     ]
     # the help screen's lines, in order: an action bound above (its keys, its tooltip), actions sharing
     # the first one's tooltip, or (keys, text) for keys a widget binds
     HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart(0)", "restart(1)",
-                 ("pace(-1)", "pace(1)"), "pace_max", "backprop", "settings",
+                 ("pace(-1)", "pace(1)"), "pace_max", "continue", "backprop", "settings",
                  ("lr(0.5)", "lr(2.0)"), "log_scale", "view",
-                 ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"), "presets"]
+                 ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"), "predict",
+                 "presets"]
 
     def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
         super().__init__()
@@ -77,8 +82,6 @@ class DashboardScreen(Screen):
         self._selected = 0  # index into the layer list (0-based)
         self._show_right = False
         self._user_nav = -1e9  # when the person last moved in the layer table
-        self._pace: float | None = None  # the pace the person chose (None: the preset's)
-        self._lesson_pace: float | None = None  # the pace `=` goes back to from max
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -129,7 +132,8 @@ class DashboardScreen(Screen):
         from dltui.tui.common import user_errors
 
         try:
-            run = rn.LiveRun(spec, start=start, pace="preset" if self._pace is None else self._pace)
+            run = rn.LiveRun(spec, start=start, pace="preset" if self._pace is None else self._pace,
+                             out_dir=new_run_dir(self.app, spec))
         except user_errors() as e:
             self._say(str(e), "error")
             return False
@@ -251,8 +255,8 @@ class DashboardScreen(Screen):
     # the control each training key needs; the others need a run with controls at all
     ACTION_CONTROLS = {"toggle": Control.START | Control.PAUSE, "step_batch": Control.STEP,
                        "step_epoch": Control.EPOCH, "stop": Control.STOP, "lr": Control.SET_LR,
-                       "pace": Control.PACE, "pace_max": Control.PACE}
-    TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "backprop", "settings"}
+                       "pace": Control.PACE, "pace_max": Control.PACE, "continue": Control.CONTINUE}
+    TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "backprop", "settings", "predict"}
 
     @property
     def read_only(self) -> bool:
@@ -295,37 +299,6 @@ class DashboardScreen(Screen):
         if not (self._read_only() or self._ended()):
             self.run.stop()
 
-    def action_restart(self, new_seed: int = 0) -> None:
-        """Restart: the same seed (the same run again, step for step) or, with ``new_seed``, the next one."""
-        if self._read_only() or self.spec is None:
-            return
-        seed = self.spec.values["training"]["seed"] + (1 if new_seed else 0)
-        running = self.run is not None and self.run.view.state == "running"
-        if self._new_run(self.spec.with_overrides({"training.seed": seed}), start=running):
-            self._note(f"restarted with {'a new' if new_seed else 'the same'} seed, {seed}")
-
-    def action_pace(self, direction: int) -> None:
-        from dltui.core.pacing import next_level
-
-        if self._read_only():
-            return
-        self._set_pace(next_level(self.run.view.pace, direction))
-
-    def action_pace_max(self) -> None:
-        if self._read_only():
-            return
-        v = self.run.view
-        if v.pace:
-            self._lesson_pace = v.pace
-            self._set_pace(0.0)
-        else:
-            self._set_pace(self._lesson_pace or next_level_default(self.spec, v))
-
-    def _set_pace(self, rate: float) -> None:
-        self._pace = rate
-        self.run.set_pace(rate)
-        self._show_status()
-
     def action_lr(self, factor: float) -> None:
         from dltui.core.spec import SCHEMA
 
@@ -350,11 +323,6 @@ class DashboardScreen(Screen):
             tabs.active = "tab-weights" if tabs.active == "tab-learned" else "tab-learned"
         if self.run is not None:
             self.run.want_params()
-
-    def action_presets(self) -> None:
-        if self.run is not None:
-            self.run.close()
-        self.app.show_presets()
 
     def action_backprop(self) -> None:
         if self._read_only():
@@ -403,8 +371,11 @@ class DashboardScreen(Screen):
             self.run.close()
 
 
-def next_level_default(spec, view) -> float:
-    """The pace `=` goes back to from max when none was chosen: the preset's, or 30 updates/s if that is max."""
-    from dltui.core.pacing import preset_pace
 
-    return preset_pace(spec.values, view.batches_per_epoch) or 30.0 if spec is not None else 30.0
+def new_run_dir(app, spec):
+    """Where a run started in the app writes (``runs/NAME-time``, as `dltui train`), or None when the app
+    keeps no folders (tests, library use)."""
+    from dltui.core.rundir import default_run_dir
+
+    root = getattr(app, "runs_dir", None)
+    return str(default_run_dir(spec.name, root)) if root else None

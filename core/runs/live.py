@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Empty, SimpleQueue
@@ -19,7 +20,7 @@ import numpy as np
 from .. import events as ev
 from ..backends.base import DEVICE_INFO, GRADIENTS
 from ..pacing import YIELD_EVERY, preset_pace
-from .base import HEADER, RUN_STATES, STATS, Control, RunView
+from .base import BATCH_HISTORY, HEADER, RUN_STATES, STATS, Control, RunView
 from .fold import fold_event
 
 GPU_EVERY = 2.0  # seconds between reads of the GPU's memory for the status line
@@ -108,6 +109,7 @@ class LiveRun:
         self._gpu = str(tr.backend.device).startswith("cuda") and DEVICE_INFO in tr.backend.capabilities
         self._gpu_at = -1e9
         self._latest_batch: ev.BatchEnded | None = None
+        self._batch_losses: deque = deque(maxlen=BATCH_HISTORY)  # every batch's (step, loss), appended there
         self._seen_batch: ev.BatchEnded | None = None
         self._tracer: ThreadPoolExecutor | None = None
         self._spawn: Callable | None = None
@@ -179,6 +181,8 @@ class LiveRun:
         atomic), every other event to the queue."""
         if type(e) is ev.BatchEnded:
             self._latest_batch = e
+            if e.loss is not None:
+                self._batch_losses.append((e.step, e.loss))  # deque.append: atomic, no lock
         else:
             self.queue.put(e)
 
@@ -302,7 +306,9 @@ class LiveRun:
 
     def _drain(self, changed: set[str]) -> int:
         """Fold the latest batch and every queued event; how many there were."""
-        n = 0
+        n, log, batches = 0, self._batch_losses, self.view.batches
+        while log:
+            batches.append(log.popleft())
         while True:
             b = self._latest_batch  # the latest batch first: a Paused or EpochEnded queued after it is newer
             if b is not None and b is not self._seen_batch:

@@ -53,6 +53,14 @@ class DashboardScreen(RunActions, Screen):
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
         Binding("o", "settings", "settings", tooltip="settings: learning rate, batch size, epochs, backend/device"),
         Binding("l", "log_scale", "log", show=False, tooltip="loss plot: log / linear scale"),
+        Binding("k", "plot('batches')", "batch losses", show=False,
+                tooltip="loss plot: show / hide each mini-batch's own loss (faint dots)"),
+        Binding("a", "plot('axis')", "x-axis", show=False,
+                tooltip="loss plot x-axis: epochs / updates / seconds (updates and seconds compare batch sizes)"),
+        Binding("m", "plot('smoothing')", "smooth", show=False,
+                tooltip="loss plot smoothing (TensorBoard's moving average): off / 0.6 / 0.9 / 0.99"),
+        Binding("z", "plot('window')", "window", show=False,
+                tooltip="loss plot: the whole run / the last 100, 1000, 10000 epochs"),
         Binding("v", "view", "view",
                 tooltip="switch the right panel (learned / weights); on small terminals, show it"),
         Binding("right_square_bracket", "lr(2.0)", "lr×2", show=False),
@@ -66,7 +74,8 @@ class DashboardScreen(RunActions, Screen):
     # the first one's tooltip, or (keys, text) for keys a widget binds
     HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart(0)", "restart(1)",
                  ("pace(-1)", "pace(1)"), "pace_max", "continue", "backprop", "settings",
-                 ("lr(0.5)", "lr(2.0)"), "log_scale", "view",
+                 ("lr(0.5)", "lr(2.0)"), "log_scale", "plot('batches')", "plot('axis')", "plot('smoothing')",
+                 "plot('window')", "view",
                  ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"), "predict",
                  "presets"]
 
@@ -157,7 +166,7 @@ class DashboardScreen(RunActions, Screen):
     def _refresh_all(self) -> None:
         v = self.run.view
         self._show_status()
-        self.w_loss.show_history(v.history, v.task, v.patience)
+        self._show_loss()
         if v.stats is not None:
             self.w_layers.show_stats(v.stats)
         self._show_params()
@@ -178,7 +187,7 @@ class DashboardScreen(RunActions, Screen):
             self._loss_dirty = True
         if self._loss_dirty and (now - self._last_plot >= PLOT_EVERY or v.state != "running"):
             self._loss_dirty, self._last_plot = False, now
-            self.w_loss.show_history(v.history, v.task, v.patience)
+            self._show_loss()
         if rn.STATS in changed and v.stats is not None:
             self.w_layers.show_stats(v.stats)
         if rn.PARAMS in changed:
@@ -196,6 +205,10 @@ class DashboardScreen(RunActions, Screen):
     def shows_part(self, selector: str) -> bool:
         w = self.w_layers if selector == "#layers" else self.w_right
         return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right)
+
+    def _show_loss(self) -> None:
+        v = self.run.view
+        self.w_loss.show_history(v.history, v.task, v.patience, v.batches, v.batches_per_epoch)
 
     def _show_status(self) -> None:
         self.w_status.show(self.run.view, frozen=self.frozen, read_only=self.read_only)
@@ -313,6 +326,19 @@ class DashboardScreen(RunActions, Screen):
 
     def action_log_scale(self) -> None:
         self.query_one(LossPlot).toggle_log()
+
+    def action_plot(self, what: str) -> None:
+        plot = self.w_loss
+        if what == "batches":
+            self._note("batch losses " + ("shown (faint dots)" if plot.toggle_batches() else "hidden"))
+        elif what == "axis":
+            self._note(f"loss plot x-axis: {plot.cycle_axis()}")
+        elif what == "smoothing":
+            w = plot.cycle_smoothing()
+            self._note(f"smoothing {w:g}" if w else "smoothing off")
+        else:
+            n = plot.cycle_window()
+            self._note(f"the last {n} epochs" if n else "the whole run")
 
     def action_view(self) -> None:
         if self.has_class("-narrow"):

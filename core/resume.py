@@ -16,6 +16,7 @@ import numpy as np
 from . import events as ev
 from .checkpoint import load_checkpoint, load_extra
 from .errors import CheckpointError
+from .history import History
 
 
 def resume_state(tr) -> tuple[dict[str, np.ndarray], dict]:
@@ -60,8 +61,8 @@ def restore(tr, run_dir: str | Path) -> None:
         tr.backend.set_lr(tr.lr)
     _restore_early(tr, run, facts)
     rows, _ = read_metrics(run.metrics)
-    tr.history = [ev.EpochEnded(**{k: r.get(k) for k in ev.EpochEnded.__dataclass_fields__})
-                  for r in rows if r.get("epoch", 0) <= tr.epoch]
+    tr.history = History(ev.EpochEnded(**{k: r.get(k) for k in ev.EpochEnded.__dataclass_fields__})
+                         for r in rows if r.get("epoch", 0) <= tr.epoch)
     tr._elapsed_before = float(facts.get("elapsed") or 0.0)
     tr.resumed = True
 

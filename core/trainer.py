@@ -28,6 +28,7 @@ from .batching import batch_size_for
 from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
 from .early_stopping import EarlyStopping
+from .history import History
 from .pacing import YIELD_EVERY, Pacer
 from .resume import continue_run, resume_state
 from .rundir import MetricsLog, RunDir
@@ -85,7 +86,7 @@ class Trainer:
         self.epoch = 0
         self.batch = 0
         self.step = 0
-        self.history: list[ev.EpochEnded] = []
+        self.history = History()  # bounded memory: a 1M-epoch run keeps a few thousand rows
         self._paused_time = 0.0
         self._callbacks: list[Callback] = []
         self.resumed = False  # resume.restore put it back where a run folder's last checkpoint stopped
@@ -439,9 +440,9 @@ class Trainer:
             be.set_params(self.early.best_weights)
             self._checkpoint_best(final=True)
         self.state = "finished"
-        result = Result(reason, self.epoch if reason != "stopped" else len(self.history), self.step,
+        result = Result(reason, self.epoch if reason != "stopped" else self.history.total, self.step,
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,
                         self.history)
-        self._emit(ev.Finished(reason, len(self.history), self.step, self.best_epoch, self.best_val,
+        self._emit(ev.Finished(reason, self.history.total, self.step, self.best_epoch, self.best_val,
                                result.final_train_loss, self.elapsed()))
         return result

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .. import events as ev
+from ..history import History
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -68,7 +69,7 @@ class RunView:
     batch: int = 0
     step: int = 0
     state: str = "ready"  # ready | running | paused | finished | failed | diverged
-    history: list[ev.EpochEnded] = field(default_factory=list)
+    history: History = field(default_factory=History)  # bounded: recent epochs all, older ones sampled
     last_batch: ev.BatchEnded | None = None  # batches are coalesced: the latest one folded
     # (step, loss) of the batches folded that carried a loss: a sample of the batch curve, at the drain's
     # rate (every batch while stepping by hand), the last BATCH_HISTORY of them

@@ -62,7 +62,7 @@ def settings_parts(v, read_only: bool = False) -> list[tuple[str, str]]:
     return out
 
 
-DROP_ORDER = ["gpu", "app", "eta", "elapsed", "watch", "folder", "rate", "step", "batch", "preset"]
+DROP_ORDER = ["gpu", "app", "eta", "elapsed", "folder", "rate", "step", "batch", "watch", "preset"]
 
 
 def fit_line(parts: list[tuple[str, Text]], width: int) -> Text:

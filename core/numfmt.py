@@ -47,3 +47,22 @@ def short(x, width: int = 7) -> str:
         mant, exp = s.split("e")
         return f"{mant}e{int(exp)}"
     return s
+
+
+def compact(x: float | None, sig: int = 2) -> str:
+    """A compact number for tables: 0.81, -0.021, 12, 340, 1.2e-3, 4.5e4, nan; never more than
+    ``sig`` + 6 characters and never cut (the exponent is always whole)."""
+    if x is None:
+        return "–"
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if x == 0:
+        return "0"
+    a = abs(x)
+    if 1e-2 <= a < 10**sig:
+        s = f"{x:.{sig}g}"
+        return s if "e" not in s else f"{x:.0f}"
+    if 10**sig <= a < 1e4:
+        return f"{x:.0f}"
+    mant, exp = f"{x:.{max(sig - 1, 0)}e}".split("e")
+    return f"{mant}e{int(exp)}"

@@ -23,7 +23,7 @@ import numpy as np
 from . import events as ev
 from . import trainer_facts as facts
 from .backends import Backend, make_backend
-from .backends.base import CHEAP_LOSS
+from .backends.base import CHEAP_LOSS, GRADIENTS
 from .batching import batch_size_for
 from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
@@ -439,6 +439,8 @@ class Trainer:
         if self.early.best_weights is not None:
             be.set_params(self.early.best_weights)
             self._checkpoint_best(final=True)
+        if not diverged and GRADIENTS in be.capabilities:
+            be.refresh_grads()  # gradients and statistics now describe the weights the run ends with
         self.state = "finished"
         result = Result(reason, self.epoch if reason != "stopped" else self.history.total, self.step,
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,

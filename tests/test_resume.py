@@ -118,3 +118,44 @@ def test_train_resume_cli(tmp_path, capsys):
 def test_resume_refuses_a_folder_without_a_checkpoint(tmp_path):
     with pytest.raises(CheckpointError):
         resume_trainer(tmp_path)
+
+
+def test_after_a_run_ends_the_gradients_are_those_of_the_best_weights():
+    from dltui.core.backends.numpy_backend import NumpyBackend
+    from dltui.core.runs import LiveRun
+
+    spec = spec_for("piecewise-relu", **{"training.epochs": 30, "training.patience": 0})
+    run = LiveRun(spec, start=True)
+    run.open()
+    import time
+    deadline = time.monotonic() + 60
+    while run.trainer.state != "finished" and time.monotonic() < deadline:
+        time.sleep(0.02)
+        run.poll()
+    run.poll()
+    run.want_stats()
+    stats = run.view.stats
+    tr = run.trainer
+    best = tr.early.best_weights
+    assert same(tr.backend.get_params(), best)
+    twin = NumpyBackend(spec, tr.data.n_features, tr.data.n_outputs, params=best)
+    twin.set_data(tr.data.x_train, tr.data.y_train, tr.data.x_val, tr.data.y_val, 32)
+    twin.loss.forward(twin.net.forward(tr.data.x_train), tr.data.y_train)
+    twin.net.backward(twin.loss.backward())
+    for s, lin in zip(stats, twin.net.linears):
+        assert s.g_norm == pytest.approx(float(np.linalg.norm(lin.dW)), rel=1e-12)
+        assert s.update_ratio is not None and s.update_ratio > 0
+
+
+def test_ratio_columns_follow_their_definitions_on_a_hand_built_case():
+    pytest.importorskip("textual")
+    from dltui.core.backends.base import make_layer_stats
+    from dltui.tui.widgets.layer_table import cells
+
+    W = np.array([[3.0, 0.0], [0.0, 4.0]])  # ‖W‖ = 5
+    dW = np.array([[0.3, 0.0], [0.0, 0.4]])  # ‖∇W‖ = 0.5
+    prev = W - np.array([[0.003, 0.0], [0.0, 0.004]])  # the last update: ‖ΔW‖ = 0.005
+    s = make_layer_stats(1, "relu", W, np.zeros(2), dW, prev, None)
+    assert s.update_ratio == pytest.approx(0.005 / 5) and s.g_norm / s.w_norm == pytest.approx(0.1)
+    c = cells(s)
+    assert c["ratio"].plain == "1e-3" and c["g_ratio"].plain == "0.1"

@@ -94,6 +94,10 @@ class Backend(ABC):
     def set_lr(self, lr: float) -> None: ...
 
     @abstractmethod
+    def refresh_grads(self) -> None:
+        """Recompute the gradients of the whole training set at the current weights (after a run ends,
+        on the best weights), so layer statistics describe the weights shown. Default: nothing."""
+
     def get_opt_state(self) -> tuple[dict[str, np.ndarray], dict]:
         """The optimizer's state as named arrays ``optim.{m|v|momentum_buffer}.{i}`` (i: W1, b1, W2, ...)
         and facts (``name``, step count ``t``), the same names on every backend (checkpoints hold them)."""

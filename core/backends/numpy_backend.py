@@ -85,6 +85,15 @@ class NumpyBackend(Backend):
     def set_lr(self, lr):
         self.opt.lr = self.opt_cfg["lr"] = lr
 
+    def refresh_grads(self):
+        """Gradients (and activations) of the whole training set at the current weights, and as the
+        update ratio the step the optimizer would take from them: numbers of this one moment."""
+        net = self.net
+        self.loss.forward(net.forward(self.x_train), self.y_train)
+        net.backward(self.loss.backward())
+        updates, _ = self.opt.preview()
+        self._marked = [(lin.W + updates[2 * i]).astype(np.float64) for i, lin in enumerate(net.linears)]
+
     def get_opt_state(self):
         return self.opt.export_state()
 

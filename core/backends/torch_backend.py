@@ -339,6 +339,14 @@ class TorchBackend(Backend):
             g["lr"] = lr
         self._graph = None  # the learning rate is baked into a captured graph: capture again
 
+    def refresh_grads(self):
+        """Gradients of the whole training set at the current weights (no update ratio: none is known)."""
+        with self._guard("computing gradients"):
+            for p in self.params:
+                p.grad = None
+            self._loss_fn(self.model(self.x_train), self.y_train).backward()
+        self._marked = None
+
     TORCH_STATE = {"exp_avg": "m", "exp_avg_sq": "v", "momentum_buffer": "momentum_buffer"}
 
     def get_opt_state(self):

@@ -168,7 +168,7 @@ class DashboardScreen(RunActions, Screen):
         self._show_status()
         self._show_loss()
         if v.stats is not None:
-            self.w_layers.show_stats(v.stats)
+            self._show_stats()
         self._show_params()
 
     # ------------------------------------------------------------ the timer
@@ -189,7 +189,7 @@ class DashboardScreen(RunActions, Screen):
             self._loss_dirty, self._last_plot = False, now
             self._show_loss()
         if rn.STATS in changed and v.stats is not None:
-            self.w_layers.show_stats(v.stats)
+            self._show_stats()
         if rn.PARAMS in changed:
             self._show_params()
         if rn.MESSAGE in changed:
@@ -205,6 +205,12 @@ class DashboardScreen(RunActions, Screen):
     def shows_part(self, selector: str) -> bool:
         w = self.w_layers if selector == "#layers" else self.w_right
         return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right)
+
+    def _show_stats(self) -> None:
+        """The layer table, titled with the weights its numbers describe (one moment for all of them)."""
+        v = self.run.view
+        self.w_layers.show_stats(v.stats)
+        self.w_layers.border_title = f"layers · {weights_label(v, self.read_only)}"
 
     def _show_loss(self) -> None:
         v = self.run.view
@@ -405,3 +411,13 @@ def new_run_dir(app, spec):
 
     root = getattr(app, "runs_dir", None)
     return str(default_run_dir(spec.name, root)) if root else None
+
+
+def weights_label(v, read_only: bool = False) -> str:
+    """Which weights the statistics describe: 'live · step 120', 'best @ epoch 40' (a run that ended, whose
+    best weights were put back; gradients recomputed on them) or the checkpoint a watched run shows."""
+    if read_only:
+        return v.params_label or "checkpoint"
+    if v.ended and v.history and v.history[-1].best_epoch:
+        return f"best @ epoch {v.history[-1].best_epoch} · ∇ on the whole training set"
+    return f"live · step {v.stats_step}"

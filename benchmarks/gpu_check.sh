@@ -6,8 +6,10 @@
 #
 # It makes `import dltui.core` work through symlinks (nothing is fetched or installed), then runs
 # the gpu-marked tests, the CPU parity tests (on this machine's torch version), a short headless
-# training run on CUDA (eager and CUDA graph), `dltui devices`, and the benchmark. About 2-3 minutes;
-# each part has its own time limit so the whole stays under 4. Without a GPU it still runs
+# training run on CUDA (eager and CUDA graph), `dltui devices`, and the benchmark; then (issue 15) the
+# system panel against nvidia-smi, `dltui bench` and `--backend auto` with the real probe (a tiny net
+# and a wide one), and the monitor's overhead. About 4-5 minutes; each part has its own time limit so
+# the whole stays under 9. Without a GPU it still runs
 # (the gpu tests skip and the benchmark measures the CPU), which is how it was checked.
 set -u
 cd "$(dirname "$0")/.."
@@ -55,6 +57,16 @@ step train_graph 30 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit
   "--backend", "torch", "--device", "auto", "--epochs", "30", "--every", "10", "--set", "training.graph=true",
   "--out", "/tmp/dltui-run-graph", "--overwrite"]))'
 step bench 75 $PY benchmarks/bench_torch.py --repeats 15
+# issue 15: the system panel (NVML) against nvidia-smi, auto selection by the real probe, the graph path
+step panel 30 $PY benchmarks/panel_check.py
+step panel_top 20 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["top", "--once"]))'
+step gpubox_tests 90 $PY -m pytest -q -p no:cacheprovider tests/test_sysinfo.py tests/test_autodevice.py \
+  tests/test_layerlog.py tests/test_monitor.py tests/test_tboard.py -rs
+step bench_cmd 40 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["bench", "spiral"]))'
+step auto_probe 90 $PY benchmarks/auto_check.py
+step train_auto 40 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
+  "--backend", "auto", "--epochs", "30", "--every", "10", "--out", "/tmp/dltui-run-auto", "--overwrite"]))'
+step bench_monitor 120 $PY benchmarks/bench_monitor.py --repeats 9 --epochs 60
 
 rm -rf "$PKG"
 echo "gpu_check: $([ $status -eq 0 ] && echo all parts passed || echo SOME PARTS FAILED); logs in $LOG" \

@@ -99,3 +99,21 @@ def preset_pace(values: dict, batches_per_epoch: int) -> float:
             return MAX
         return auto_pace(values["training"]["epochs"] * max(batches_per_epoch, 1))
     return float(pace)
+
+
+def between_steps(tr) -> None:
+    """Paced (and running freely): sleep until the next step is due, woken by any control. Unpaced:
+    let the other threads (the UI) take the GIL every ``yield_every`` steps."""
+    if not (tr.pacer.rate and tr._running):
+        if tr.yield_every and tr.step % tr.yield_every == 0:
+            time.sleep(0)
+        return
+    wait = tr.pacer.delay()
+    while wait > 0:
+        with tr._cond:
+            if not (tr._stop or tr._calls or not tr._running or not tr.pacer.rate):
+                tr._cond.wait(wait)
+        tr._run_calls()
+        if tr._stop or not tr._running or not tr.pacer.rate:
+            return
+        wait = tr.pacer.remaining()

@@ -65,7 +65,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
                           "validation loss; 0 turns it off"),
         "seed": Field("int", 0, min=0, max=2**32 - 1),
         "dtype": Field("str", "float32", choices=("float32", "float64")),
-        "backend": Field("str", "numpy", choices=("numpy", "torch")),
+        "backend": Field("str", "numpy", choices=("numpy", "torch", "auto"),
+                         help="auto: the fastest of numpy / torch CPU / CUDA, by a short measured probe"),
         "device": Field("str", "auto", help="auto | cpu | cuda | cuda:N | mps (torch backend)"),
         "graph": Field("bool", False, help="torch on CUDA: capture the training step in a CUDA graph"),
         "pace": Field("pace", "auto", help="updates per second in the app: 'max', a number, or 'auto' (generated "

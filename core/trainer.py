@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
 from .early_stopping import EarlyStopping
 from .history import History
-from .pacing import YIELD_EVERY, Pacer
+from .pacing import YIELD_EVERY, Pacer, between_steps
 from .resume import continue_run, resume_state
 from .rundir import MetricsLog, RunDir
 from .spec import Spec
@@ -51,7 +52,11 @@ class Trainer:
         else:
             name = backend or spec.values["training"]["backend"]
             device = device or spec.values["training"]["device"]
-            self.backend = make_backend(name, spec, d.n_features, d.n_outputs, params=params, device=device)
+            if name == "auto":  # chosen by a short measured probe (core/autodevice.py)
+                from .autodevice import make_chosen_backend as make
+            else:
+                make = partial(make_backend, name)
+            self.backend = make(spec, d.n_features, d.n_outputs, params=params, device=device)
         self.batch_size = spec.values["training"]["batch_size"]
         self.backend.set_data(d.x_train, d.y_train, d.x_val, d.y_val, self.batch_size)
         self.run = RunDir(out_dir) if out_dir else None
@@ -273,21 +278,7 @@ class Trainer:
                 self._paused_time += time.perf_counter() - t0
 
     def _between_steps(self) -> None:
-        """Paced (and running freely): sleep until the next step is due, woken by any control. Unpaced:
-        let the other threads (the UI) take the GIL every ``yield_every`` steps."""
-        if not (self.pacer.rate and self._running):
-            if self.yield_every and self.step % self.yield_every == 0:
-                time.sleep(0)
-            return
-        wait = self.pacer.delay()
-        while wait > 0:
-            with self._cond:
-                if not (self._stop or self._calls or not self._running or not self.pacer.rate):
-                    self._cond.wait(wait)
-            self._run_calls()
-            if self._stop or not self._running or not self.pacer.rate:
-                return
-            wait = self.pacer.remaining()
+        between_steps(self)  # pacing.py: sleep until the next step is due, or let the UI take the GIL
 
     def _save(self, kind: str, params, epoch: int, metrics: dict) -> None:
         if not self.run:

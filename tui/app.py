@@ -21,9 +21,11 @@ class DltuiApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
         Binding("q", "quit", "quit", tooltip="quit"),
+        Binding("g", "system_panel", "system", show=False,
+                tooltip="system panel: GPUs, host CPU/RAM, this run's speed"),
     ]
     # the help screen's "everywhere" lines: an action bound above, or (keys, text) for keys Textual binds
-    HELP_KEYS = ["help", "quit", ("ctrl+p", "command palette")]
+    HELP_KEYS = ["help", "quit", "system_panel", ("ctrl+p", "command palette")]
 
     def __init__(self, *, run=None, spec=None, start: bool = False, watch_dir: str | Path | None = None,
                  extra_presets=(), scan_dir: str | Path | None = ".", data_path: str | None = None,
@@ -67,6 +69,13 @@ class DltuiApp(App):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_system_panel(self) -> None:
+        """`g`: the system panel (GPUs, host, this run's speed) over the dashboard or a watched run."""
+        from dltui.tui.screens.system import SystemScreen, run_line_for
+
+        if not isinstance(self.screen, SystemScreen):
+            self.push_screen(SystemScreen(run_line=run_line_for(self.screen)))
 
     async def action_quit(self) -> None:
         """Quit; first ask when a run's training is saved nowhere. Runs that write a folder are stopped and

@@ -27,6 +27,8 @@ COMMANDS = [
     "dltui.tui.commands.trace_cmd",
     "dltui.tui.commands.devices_cmd",
     "dltui.tui.commands.watch_cmd",
+    "dltui.tui.commands.top_cmd",
+    "dltui.tui.commands.bench_cmd",
 ]
 
 EPILOG = """\

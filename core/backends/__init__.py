@@ -26,7 +26,7 @@ def make_backend(name: str, spec, n_in: int, n_out: int, params=None, device: st
         from .torch_backend import TorchBackend
 
         return TorchBackend(spec, n_in, n_out, params, device=device or spec.values["training"]["device"])
-    raise BackendError(f"Unknown backend '{name}': use numpy or torch.")
+    raise BackendError(f"Unknown backend '{name}': use numpy or torch (or auto, which the trainer resolves).")
 
 
 __all__ = ["Backend", "BackendError", "make_backend"]

@@ -55,6 +55,7 @@ class Backend(ABC):
     device = "cpu"
     capabilities: frozenset[str] = frozenset()  # a subset of CAPABILITIES
     warning: str | None = None  # something the person should know about this run (a setting ignored)
+    auto_reason: str | None = None  # why `--backend auto` chose this backend (set by make_backend)
 
     @abstractmethod
     def set_data(self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,

@@ -32,6 +32,10 @@ class WatchedRun:
         self._status_at = self._ckpt_at = -1e9
         self._ckpt_mtime = None
         self._tracer: ThreadPoolExecutor | None = None
+        from ..layerlog import LayerLogReader
+
+        self._layers = LayerLogReader(run_dir)  # per-layer stats the run logs every few seconds
+        self._logged_stats = False
         self._load_preset()
 
     def _load_preset(self) -> None:
@@ -107,7 +111,7 @@ class WatchedRun:
 
     # ------------------------------------------------------------ reading the folder
     def poll(self) -> set[str]:
-        changed = self._read_metrics()
+        changed = self._read_metrics() | self._read_layer_log()
         now = self.clock()
         if now - self._status_at >= self.STATUS_EVERY:
             self._status_at = now
@@ -127,6 +131,15 @@ class WatchedRun:
             v.steps_per_s = e.steps_per_second
             v.batch = v.batches_per_epoch
         return {LOSS, HEADER} if rows else set()
+
+    def _read_layer_log(self) -> set[str]:
+        """The newest per-layer stats the run logged (layers.jsonl): gradients and update ratios too."""
+        recs = self._layers.poll()
+        if not recs:
+            return set()
+        self._logged_stats = True
+        self.view.stats, self.view.stats_step = tuple(recs[-1].layers), recs[-1].step
+        return {STATS}
 
     def _read_status(self) -> set[str]:
         v, st = self.view, self.run.read_status()
@@ -192,6 +205,8 @@ class WatchedRun:
         acts = list(v.activations) + ["identity"]
         v.params, v.grads, v.params_step = params, None, int(meta.get("epoch", 0))
         v.params_label = f"best checkpoint, epoch {v.params_step}"
+        if self._logged_stats:  # the run's own logged stats (with gradients) stay in the table
+            return {PARAMS}
         v.stats = tuple(make_layer_stats(i + 1, acts[i] if i < len(acts) else "identity", W, b,
                                          None, None, None) for i, (W, b) in enumerate(params))
         v.stats_step = v.params_step

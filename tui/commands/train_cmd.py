@@ -31,6 +31,12 @@ def add_parser(sub) -> None:
     sp.add_argument("--every", type=int, default=1, metavar="N",
                     help="without a terminal, print every N-th epoch (default 1)")
     sp.add_argument("--quiet", action="store_true", help="print only the summary")
+    sp.add_argument("--layers-every", type=float, default=2.0, metavar="S",
+                    help="write per-layer stats (weights, gradients) to layers.jsonl every S seconds, for "
+                         "`dltui watch` (default 2; 0 turns it off)")
+    sp.add_argument("--tensorboard", metavar="DIR",
+                    help="also write TensorBoard event files to DIR: losses, accuracy, lr every epoch; weight and "
+                         'gradient histograms every 2 s (needs pip install "dltui[tensorboard]")')
     sp.set_defaults(run=run)
 
 
@@ -144,9 +150,12 @@ def run(args) -> int:
         check_out_dir(Path(out), args.overwrite)
         trainer = Trainer(spec, out_dir=out, pace=headless_pace(args))
     ensure_writable(Path(out))
+    if trainer.backend.auto_reason:
+        print(f"auto: {trainer.backend.auto_reason}", file=sys.stderr)
     warned = trainer.backend.warning
     if warned:
         print(f"note: {warned}", file=sys.stderr)
+    extras = extra_callbacks(args, trainer, out)
     tty = sys.stdout.isatty() and not args.quiet
     printer = RichPrinter() if tty else PlainPrinter(args.every, args.quiet)
 
@@ -158,7 +167,7 @@ def run(args) -> int:
 
     old = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = trainer.fit(callbacks=[printer])
+        result = trainer.fit(callbacks=[printer, *extras])
     except Exception as e:  # a failure inside the run (device lost, out of memory): the checkpoints stay
         print(f"dltui: the run failed: {type(e).__name__}: {e}\nCheckpoints written so far are in {out}.",
               file=sys.stderr)
@@ -203,6 +212,31 @@ def headless_pace(args) -> float:
         return parse_pace(args.pace)
     except ValueError as e:
         raise UserError(f"--pace {args.pace}: {e}") from None
+
+
+def extra_callbacks(args, trainer, out: str) -> list:
+    """Layer stats for `dltui watch` (layers.jsonl) and, with --tensorboard, TensorBoard event files."""
+    from dltui.core.layerlog import FILENAME, LayerLog
+    from dltui.tui.common import UserError
+
+    out_cbs = []
+    every = getattr(args, "layers_every", 2.0)
+    if not every >= 0:
+        raise UserError(f"--layers-every {every}: give seconds between layer-stat records (0 turns them off).")
+    if every > 0:
+        out_cbs.append(LayerLog(trainer, out, every=every))
+    else:
+        (Path(out) / FILENAME).unlink(missing_ok=True)
+    if getattr(args, "tensorboard", None):
+        from dltui.core.tboard import TensorBoardLog, TensorBoardMissing
+
+        try:
+            out_cbs.append(TensorBoardLog(trainer, args.tensorboard))
+        except TensorBoardMissing as e:
+            raise UserError(str(e)) from None
+        except OSError as e:
+            raise UserError(f"--tensorboard {args.tensorboard}: cannot write there ({e.strerror or e}).") from None
+    return out_cbs
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:

@@ -141,8 +141,9 @@ class DashboardScreen(RunActions, Screen):
         from dltui.tui.common import user_errors
 
         try:
-            run = rn.LiveRun(spec, start=start, pace="preset" if self._pace is None else self._pace,
-                             out_dir=new_run_dir(self.app, spec))
+            # the pace on screen carries over to a restart; a first run takes the preset's
+            pace = self._pace if self._pace is not None else self.run.view.pace if self.run is not None else "preset"
+            run = rn.LiveRun(spec, start=start, pace=pace, out_dir=new_run_dir(self.app, spec))
         except user_errors() as e:
             self._say(str(e), "error")
             return False

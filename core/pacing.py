@@ -14,6 +14,7 @@ PACE_LEVELS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0)
 MAX = 0.0  # no pacing
 AUTO_SECONDS = 20.0  # generated-data lessons default to a pace at which a run takes about this long
 YIELD_EVERY = 20  # unpaced, the training thread lets other threads (the UI) run every this many steps
+MIN_SLEEP = 0.001  # shorter waits are saved up (a sleep costs about as much as a small step)
 LATE_RESET = 0.25  # a loop this late (a slow step, a pause) starts a fresh schedule: no burst to catch up
 
 
@@ -104,11 +105,11 @@ def preset_pace(values: dict, batches_per_epoch: int) -> float:
 def between_steps(tr) -> None:
     """Paced (and running freely): sleep until the next step is due, woken by any control. Unpaced:
     let the other threads (the UI) take the GIL every ``yield_every`` steps."""
-    if not (tr.pacer.rate and tr._running):
-        if tr.yield_every and tr.step % tr.yield_every == 0:
+    wait = tr.pacer.delay() if tr.pacer.rate and tr._running else 0.0
+    if wait < MIN_SLEEP:  # unpaced, or a pace faster than a millisecond a step: the schedule runs ahead
+        if tr.yield_every and tr.step % tr.yield_every == 0:  # until a sleep is worth it
             time.sleep(0)
         return
-    wait = tr.pacer.delay()
     while wait > 0:
         with tr._cond:
             if not (tr._stop or tr._calls or not tr._running or not tr.pacer.rate):

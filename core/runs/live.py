@@ -345,3 +345,5 @@ class LiveRun:
                 self.step_epoch()
         elif isinstance(e, (ev.LayerStatsReady, ev.Failed, ev.Finished)):
             self._stats_pending = False
+        if isinstance(e, ev.Finished) and self.view.out_dir and self.view.message_kind != "error":
+            self.view.message += f" · kept in {self.view.out_dir}"

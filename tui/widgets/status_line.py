@@ -37,6 +37,8 @@ def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list
         parts.append(("gpu", Text(f" ({v.device_note})")))
     if read_only:
         parts.append(("watch", Text(" · watching", "italic")))
+    elif v.out_dir:  # the run folder it writes (as `dltui train`): predict, trace, watch, resume it later
+        parts.append(("folder", Text(f" · {v.out_dir}", "dim")))
     right = [("epoch", f"epoch {v.epoch}/{v.epochs_total}")]
     if v.batches_per_epoch:
         right.append(("batch", f"batch {v.batch}/{v.batches_per_epoch}"))

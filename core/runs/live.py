@@ -8,6 +8,7 @@ are asked for only when a visible view wants them; traces come back as futures.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -57,6 +58,15 @@ class _Rate:
         return (s1 - s0) / (t1 - t0) if t1 > t0 else None
 
 
+def yield_every() -> int:
+    """Steps between the training thread's GIL yields in the app (``DLTUI_YIELD_EVERY``: a benchmark knob;
+    0 turns the yields off to measure what they cost and what they fix)."""
+    try:
+        return max(0, int(os.environ.get("DLTUI_YIELD_EVERY", YIELD_EVERY)))
+    except ValueError:
+        return YIELD_EVERY
+
+
 def gpu_note(backend) -> str:
     """'NVIDIA H100 80GB HBM3 · 1.2/79 GB' from the backend's device_info(), or '' if it has none."""
     if DEVICE_INFO not in backend.capabilities:
@@ -90,7 +100,7 @@ class LiveRun:
         from ..trainer import Trainer
 
         tr = trainer if trainer is not None else Trainer(spec, backend=backend, device=device,
-                                                         start_paused=not start, yield_every=YIELD_EVERY,
+                                                         start_paused=not start, yield_every=yield_every(),
                                                          out_dir=out_dir)
         if trainer is None:  # a number (0: max), or "preset": the preset's (auto: ~20 s a lesson, max for a CSV)
             tr.set_pace(preset_pace(tr.spec.values, tr.batches_per_epoch) if pace == "preset" else float(pace))

@@ -181,7 +181,7 @@ class DashboardScreen(RunActions, Screen):
         v = run.view
         now = time.monotonic()
         if rn.RUN in changed or (rn.HEADER in changed and (v.state != "running" or
-                                                            now - self._last_status >= STATUS_EVERY)):
+                                                            now - self._last_status >= STATUS_EVERY - TICK / 2)):
             self._last_status = now
             self._show_status()
         if rn.LOSS in changed:

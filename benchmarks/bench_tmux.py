@@ -8,7 +8,7 @@
 it trains and records how long it stood still (the app redraws it every 0.2 s while running, so a gap
 over 0.5 s - a redraw late by more than 0.3 s - is a stall: the UI thread did not get to run). Reports
 per run the worst gap and the share of time in stalls; then the median and range over runs.
-``DLTUI_YIELD_EVERY=0`` in the environment turns the training thread's GIL yields off, for comparison.
+``DLTUI_YIELD_MS=0`` in the environment turns the training thread's GIL yields off, for comparison.
 ``rss``: one long run at max pace; the app's resident memory read (psutil) against the epoch on screen,
 from epoch 10k to the end: flat memory means bounded history.
 ``screen``: the default (preset) pace: the screen still changes after 10 s and the run is not over.

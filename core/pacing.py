@@ -13,7 +13,7 @@ import time
 PACE_LEVELS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0)
 MAX = 0.0  # no pacing
 AUTO_SECONDS = 20.0  # generated-data lessons default to a pace at which a run takes about this long
-YIELD_EVERY = 20  # unpaced, the training thread lets other threads (the UI) run every this many steps
+YIELD_EVERY = 0.01  # seconds: in the app, the training thread lets the UI thread take the GIL this often
 MIN_SLEEP = 0.001  # shorter waits are saved up (a sleep costs about as much as a small step)
 LATE_RESET = 0.25  # a loop this late (a slow step, a pause) starts a fresh schedule: no burst to catch up
 
@@ -104,11 +104,15 @@ def preset_pace(values: dict, batches_per_epoch: int) -> float:
 
 def between_steps(tr) -> None:
     """Paced (and running freely): sleep until the next step is due, woken by any control. Unpaced:
-    let the other threads (the UI) take the GIL every ``yield_every`` steps."""
+    let the other threads (the UI) take the GIL every ``yield_every`` seconds (a clock read a step: cheaper
+    than a sleep(0) every few steps, which on a busy machine hands the CPU to other processes too)."""
     wait = tr.pacer.delay() if tr.pacer.rate and tr._running else 0.0
     if wait < MIN_SLEEP:  # unpaced, or a pace faster than a millisecond a step: the schedule runs ahead
-        if tr.yield_every and tr.step % tr.yield_every == 0:  # until a sleep is worth it
-            time.sleep(0)
+        if tr.yield_every:  # until a sleep is worth it
+            now = time.perf_counter()
+            if now >= tr._yield_at:
+                time.sleep(0)
+                tr._yield_at = now + tr.yield_every
         return
     while wait > 0:
         with tr._cond:

@@ -43,7 +43,7 @@ BEST_SAVE_INTERVAL = 1.0  # seconds between best-checkpoint writes while improvi
 class Trainer:
     def __init__(self, spec: Spec, backend: str | Backend | None = None, *, data: Dataset | None = None,
                  out_dir: str | Path | None = None, start_paused: bool = False, batch_losses: bool = False,
-                 device: str | None = None, params=None, pace: float = 0.0, yield_every: int = 0):
+                 device: str | None = None, params=None, pace: float = 0.0, yield_every: float = 0.0):
         self.spec = spec
         self.data = data if data is not None else load_dataset(spec)
         d = self.data
@@ -81,7 +81,8 @@ class Trainer:
         self._step_target = 0
         self._stats_requested = False
         self.pacer = Pacer(pace)  # updates per second while running freely (0: max); set_pace
-        self.yield_every = yield_every or (YIELD_EVERY if pace else 0)  # unpaced: sleep(0) every N steps
+        self.yield_every = yield_every or (YIELD_EVERY if pace else 0.0)  # seconds between GIL yields
+        self._yield_at = 0.0
         self._last_ratio: dict[int, float] = {}
         self._rng = np.random.default_rng([spec.values["training"]["seed"], 1])  # the epochs' shuffles
         self._perm: np.ndarray | None = None  # this epoch's order of the training rows

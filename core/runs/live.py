@@ -58,11 +58,11 @@ class _Rate:
         return (s1 - s0) / (t1 - t0) if t1 > t0 else None
 
 
-def yield_every() -> int:
-    """Steps between the training thread's GIL yields in the app (``DLTUI_YIELD_EVERY``: a benchmark knob;
+def yield_every() -> float:
+    """Seconds between the training thread's GIL yields in the app (``DLTUI_YIELD_MS``: a benchmark knob;
     0 turns the yields off to measure what they cost and what they fix)."""
     try:
-        return max(0, int(os.environ.get("DLTUI_YIELD_EVERY", YIELD_EVERY)))
+        return max(0.0, float(os.environ.get("DLTUI_YIELD_MS", YIELD_EVERY * 1000)) / 1000)
     except ValueError:
         return YIELD_EVERY
 

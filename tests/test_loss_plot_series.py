@@ -53,3 +53,8 @@ def test_redraw_work_stays_bounded_for_long_runs():
 def test_axis_ticks_are_round_and_short():
     ticks, labels = axis_ticks(0, 20000)
     assert ticks[0] == 0 and labels[-1].endswith("k")
+
+
+def test_before_the_first_epoch_the_batches_are_shown():
+    s = plot_series([], [(1, 0.5), (2, 0.4), (3, 0.3)], 7, log=False)
+    assert [y for _, y in s["batch"]] == [0.5, 0.4, 0.3] and s["train"] == []

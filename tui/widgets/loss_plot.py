@@ -26,7 +26,7 @@ WINDOWS = (0, 100, 1000, 10000)  # 0: the whole run
 
 def loss_title(history, task: str, patience: int) -> str:
     if not history:
-        return "loss · no epoch yet"
+        return "loss · no epoch yet"  # the plot shows the batches' own losses meanwhile
     last = history[-1]
     parts = []
     if last.best_val_loss is not None:
@@ -125,10 +125,12 @@ class LossPlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        series = plot_series(self._history, self._batches if self.show_batches else [], self._bpe, axis=self.axis,
+        # before the first epoch ends, the batches' own losses are all there is to show: show them
+        batches = self._batches if self.show_batches or not self._history else []
+        series = plot_series(self._history, batches, self._bpe, axis=self.axis,
                              smoothing=self.smoothing, window=self.window, log=self.log_scale,
                              points=2 * max(self.size.width, 40))
-        if not series["train"] and not series["val"]:
+        if not series["train"] and not series["val"] and not series["batch"]:
             plt.xlim(0, 1)
             plt.ylim(0, 1)
             plt.yticks([])
@@ -175,7 +177,12 @@ def plot_series(history, batches, bpe: int, *, axis: str = "epoch", smoothing: f
     """What the plot draws, as plain data: {'train', 'val', 'batch': [(x, y)], 'best_x', 'xlim'}."""
     h = list(history)
     out = {"train": [], "val": [], "batch": [], "best_x": None, "xlim": (0, 1)}
-    if not h:
+    if not h:  # the first epoch is under way: only its batches' losses
+        pts = [(s / bpe if axis == "epoch" else float(s), _y(v, log)) for s, v in batches]
+        out["batch"] = thin([p for p in pts if p[1] is not None], 2 * points)
+        if out["batch"]:
+            xs = [x for x, _ in out["batch"]]
+            out["xlim"] = (min(xs), max(max(xs), min(xs) + 1))
         return out
     if window:
         h = [e for e in h if e.epoch > h[-1].epoch - window] or h[-1:]

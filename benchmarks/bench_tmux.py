@@ -23,9 +23,11 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 SOCKET = f"dltui-bench-{os.getpid()}"
+WORKDIR = tempfile.mkdtemp(prefix="dltui-bench-")  # the app's run folders go there
 REDRAW = 0.2  # the status line's redraw interval while running
 STALL = REDRAW + 0.3  # a redraw late by more than 0.3 s
 
@@ -39,7 +41,7 @@ def start(args: str, width: int = 100, height: int = 30) -> None:
     env = {**os.environ, "TERM": "xterm-256color"}
     for _attempt in range(5):  # the previous server may still be going away
         r = subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "b", "-x", str(width), "-y",
-                            str(height), cmd], env=env, timeout=10, capture_output=True)
+                            str(height), "-c", WORKDIR, cmd], env=env, timeout=10, capture_output=True)
         if r.returncode == 0:
             return
         time.sleep(0.5)

@@ -69,6 +69,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
                          help="auto: the fastest of numpy / torch CPU / CUDA, by a short measured probe"),
         "device": Field("str", "auto", help="auto | cpu | cuda | cuda:N | mps (torch backend)"),
         "graph": Field("bool", False, help="torch on CUDA: capture the training step in a CUDA graph"),
+        "exact_train_acc": Field("bool", False, help="classification: measure the training accuracy with an "
+                                 "extra pass over the training set each epoch (default: the epoch's own batches)"),
         "pace": Field("pace", "auto", help="updates per second in the app: 'max', a number, or 'auto' (generated "
                       "data: about 20 s a run; CSV: max); `dltui train` runs at max unless --pace"),
     },

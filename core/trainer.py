@@ -63,6 +63,7 @@ class Trainer:
         self.batch_losses = batch_losses
         self.epochs = spec.values["training"]["epochs"]
         self.patience = spec.values["training"]["patience"]
+        self.exact_train_acc = spec.values["training"].get("exact_train_acc", False)
         self.batches_per_epoch = batches(len(d.x_train), self.batch_size)
         self.lr = spec.values["optimizer"]["lr"]  # the live learning rate (set_lr); the spec stays as given
         self.early = EarlyStopping(self.patience, watching=len(d.x_val) > 0)
@@ -382,7 +383,9 @@ class Trainer:
         has_val = len(d.x_val) > 0
         train_loss = be.epoch_loss()
         val_loss, val_metric = be.evaluate("val") if has_val else (None, None)
-        train_metric = be.evaluate("train")[1] if d.task == "classification" else None
+        train_metric = None if self.exact_train_acc else be.epoch_metric()  # the epoch's own batches
+        if train_metric is None and d.task == "classification":  # or, when asked, a pass over the set
+            train_metric = be.evaluate("train")[1]
         if not (finite(train_loss) and finite(val_loss)):
             bad = train_loss if not finite(train_loss) else val_loss
             return ev.Diverged(epoch, self.batch, bad, facts.diverged_msg(self, bad, epoch, self.batch))

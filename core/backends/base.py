@@ -95,6 +95,11 @@ class Backend(ABC):
     def set_lr(self, lr: float) -> None: ...
 
     @abstractmethod
+    def epoch_metric(self) -> float | None:
+        """Classification: the accuracy of this epoch's own batches (each measured before its update, as
+        Keras reports it): no extra pass over the training set. None when not measured."""
+        return None
+
     def refresh_grads(self) -> None:
         """Recompute the gradients of the whole training set at the current weights (after a run ends,
         on the best weights), so layer statistics describe the weights shown. Default: nothing."""

@@ -31,6 +31,7 @@ class NumpyBackend(Backend):
         self.opt = make_optimizer(self.opt_cfg, self.net.params, self.net.grads, is_weight)
         self._marked: list[np.ndarray] | None = None
         self._last = float("nan")
+        self._classify, self._hits = spec.values["loss"]["name"] == "cross_entropy", 0
         self.warning = ("training.graph applies to the torch backend on a CUDA GPU; the numpy backend ignores it."
                         if spec.values["training"]["graph"] else None)
 
@@ -41,13 +42,16 @@ class NumpyBackend(Backend):
 
     def begin_epoch(self, perm):
         self.xs, self.ys = self.x_train[perm], self.y_train[perm]
-        self._sum, self._n = 0.0, 0
+        self._sum, self._n, self._hits = 0.0, 0, 0
 
     def train_step(self, b):
         s = b * self.bs
         xb, yb = self.xs[s:s + self.bs], self.ys[s:s + self.bs]
         net = self.net
-        loss = self.loss.forward(net.forward(xb), yb)
+        out = net.forward(xb)
+        loss = self.loss.forward(out, yb)
+        if self._classify:  # the epoch's own accuracy, batch by batch, as Keras reports it
+            self._hits += int(np.count_nonzero(out.argmax(axis=1) == yb))
         net.backward(self.loss.backward())
         self.opt.step()
         self._last = loss
@@ -59,6 +63,9 @@ class NumpyBackend(Backend):
 
     def epoch_loss(self):
         return self._sum / max(self._n, 1)
+
+    def epoch_metric(self):
+        return self._hits / self._n if self._classify and self._n else None
 
     def evaluate(self, split="val"):
         x, y = (self.x_val, self.y_val) if split == "val" else (self.x_train, self.y_train)

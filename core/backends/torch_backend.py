@@ -101,6 +101,7 @@ class TorchBackend(Backend):
         self._last: torch.Tensor | None = None
         self._last_slice = (0, 0)
         self._losses: list[torch.Tensor] = []
+        self._hits: list[torch.Tensor] = []  # the epoch's correct predictions, batch by batch (eager steps)
         self._sizes: list[int] = []
         self._n_graph = 0
         self.bs = 0
@@ -184,7 +185,7 @@ class TorchBackend(Backend):
             self.ys = self.y_train.index_select(0, idx)
             if self._graph_ok and hasattr(self, "_g_sum"):
                 self._g_sum.zero_()
-        self._losses, self._sizes, self._n_graph = [], [], 0
+        self._losses, self._sizes, self._n_graph, self._hits = [], [], 0, []
 
     def train_step(self, b):
         s = b * self.bs
@@ -226,6 +227,8 @@ class TorchBackend(Backend):
             self._apply_l1()
         opt.step()
         loss = loss.detach()
+        if self.classify:
+            self._hits.append((out.detach().argmax(dim=1) == yb).sum())
         self._last = loss
         self._losses.append(loss)
         self._sizes.append(len(xb))
@@ -301,6 +304,13 @@ class TorchBackend(Backend):
         if self._n_graph:
             total += float(self._g_sum) * self.bs
         return total / n
+
+    def epoch_metric(self):
+        """The epoch's accuracy from its own batches (one device read); None after CUDA-graph steps (those
+        record no predictions: the trainer then measures the training set)."""
+        if not self.classify or self._n_graph or not self._hits:
+            return None
+        return float(torch.stack(self._hits).sum()) / sum(self._sizes)
 
     def evaluate(self, split="val"):
         x, y = (self.x_val, self.y_val) if split == "val" else (self.x_train, self.y_train)

@@ -8,7 +8,6 @@ Its keyword parameters and their defaults become the keys a preset may set in
 
 from __future__ import annotations
 
-import csv
 import fnmatch
 import inspect
 import math
@@ -20,8 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .batching import batch_count
+from .csvload import CsvFile, column_keys, open_csv
 from .errors import DataError, SpecError
 from .fields import Field
+from .filecheck import check_predict_file, check_training_file
+from .splits import split_rows
 
 if TYPE_CHECKING:
     from .spec import Spec
@@ -45,7 +47,11 @@ class Generator:
 
 GENERATORS: dict[str, Generator] = {}
 SIGNED = ("x_min", "x_max", "position")  # generator parameters that may be negative
-MINIMUM = {"n_samples": 4, "n_features": 1, "window": 1, "periods": 0.0, "kinks": 0}  # the rest: >= 0
+MINIMUM = {"n_samples": 4, "n_features": 1, "window": 1, "history": 1, "periods": 0.0, "kinks": 0}  # the rest: >= 0
+MAXIMUM = {"n_samples": 10_000_000, "n_features": 10_000, "window": 10_000, "history": 10_000, "periods": 1e6,
+           "kinks": 100_000,
+           "noise": 1e6, "trend": 1e6, "weekly": 1.0, "spikes": 1.0, "nonlinearity": 1e6, "position": 1e9,
+           "x_min": 1e9, "x_max": 1e9}  # resource and range limits (issue 14)
 
 
 def generator(name: str, task: str):
@@ -59,7 +65,9 @@ def generator(name: str, task: str):
                     else "float" if isinstance(d, float)
                     else "list[str]" if isinstance(d, (list, tuple)) else "str")
             lo = MINIMUM.get(p.name, 0.0) if kind in ("int", "float") and p.name not in SIGNED else None
-            fields[p.name] = Field(kind, list(d) if isinstance(d, tuple) else d, min=lo)
+            hi = MAXIMUM.get(p.name) if kind in ("int", "float") else None
+            lo = -hi if p.name in SIGNED and hi else lo
+            fields[p.name] = Field(kind, list(d) if isinstance(d, tuple) else d, min=lo, max=hi)
         GENERATORS[name] = Generator(fn, task, fields, (fn.__doc__ or "").strip().splitlines()[0])
         return fn
 
@@ -101,8 +109,11 @@ def sine(rng, n_samples: int = 256, periods: float = 1.0, noise: float = 0.05,
 
 @generator("step", "regression")
 def step(rng, n_samples: int = 256, position: float = 0.0, noise: float = 0.05,
-         x_min: float = -3.0, x_max: float = 3.0) -> Generated:
-    """A step: the hard sigmoid in its limit."""
+         x_min: float = -3.0, x_max: float = 3.0, width: float = 0.0) -> Generated:
+    """A hard sigmoid: 0, a straight ramp of the given width centred on position, then 1 (width 0: a step)."""
+    if width > 0:
+        return _curve(rng, n_samples, x_min, x_max, noise,
+                      lambda x: np.clip((x - position) / width + 0.5, 0.0, 1.0))
     return _curve(rng, n_samples, x_min, x_max, noise, lambda x: (x > position).astype(float))
 
 
@@ -120,18 +131,21 @@ def regression(rng, n_samples: int = 512, n_features: int = 8, nonlinearity: flo
 
 @generator("views", "regression")
 def views(rng, n_samples: int = 1000, window: int = 7, weekly: float = 0.4, trend: float = 1.0,
-          spikes: float = 0.03, noise: float = 0.05) -> Generated:
+          spikes: float = 0.03, noise: float = 0.05, history: int = 56) -> Generated:
     """SYNTHETIC daily views (made up, not a real channel): weekly rhythm x slow trend, plus noise.
 
-    A seeded series of ``n_samples + window`` days, in thousands of views: a level that drifts
+    A seeded series of ``history + n_samples`` days, in thousands of views: a level that drifts
     upwards (``trend``, plus a slow random wander) times a weekly rhythm (weekends low, of depth
     ``weekly``), plus "viral" spikes (on a fraction ``spikes`` of the days) that halve each day
-    after, times (1 + ``noise`` x N(0, 1)) per day. Each sample's inputs are the previous
-    ``window`` days (oldest first, ``day-window`` ... ``day-1``); its target is the next day.
+    after, times (1 + ``noise`` x N(0, 1)) per day. The targets are the last ``n_samples`` days,
+    in time order; each one's inputs are the ``window`` days before it (oldest first,
+    ``day-window`` ... ``day-1``). The series does not depend on ``window`` (at most ``history``),
+    so windows are compared on the same days.
     """
-    if window < 1:
-        raise SpecError("[data] window must be >= 1 (how many previous days the model sees)")
-    n_days = n_samples + window
+    if not 1 <= window <= history:
+        raise SpecError(f"[data] window = {window} must be between 1 and history = {history} (the days "
+                        "before the first target; raise [data] history for a longer window)")
+    n_days = n_samples + history
     t = np.arange(n_days)
     wander = np.cumsum(rng.standard_normal(n_days)) * 0.03
     wander = np.convolve(wander, np.ones(28) / 28, mode="same")
@@ -143,8 +157,8 @@ def views(rng, n_samples: int = 1000, window: int = 7, weekly: float = 0.4, tren
     for i in range(n_days):
         viral[i] = kicks[i] + (0.5 * viral[i - 1] if i else 0.0)
     v = np.maximum((level * rhythm + viral) * (1.0 + noise * rng.standard_normal(n_days)), 0.0)
-    idx = np.arange(n_samples)[:, None] + np.arange(window)[None, :]
-    x, y = v[idx], v[window:window + n_samples]
+    idx = (history - window) + np.arange(n_samples)[:, None] + np.arange(window)[None, :]
+    x, y = v[idx], v[history:]
     return Generated(x, y, None, [f"day-{window - i}" for i in range(window)])
 
 
@@ -280,6 +294,9 @@ class Dataset:
     target_fn: Callable | None = None
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    x_test: np.ndarray | None = None  # the test split ([data] test_ratio), else None
+    y_test: np.ndarray | None = None
+    raw_test: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -288,11 +305,12 @@ class Dataset:
 
 def split_indices(n: int, valid_ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle 0..n-1 with the seed; the first round(n*ratio) are validation."""
-    perm = np.random.default_rng(seed).permutation(n)
-    n_val = int(round(n * valid_ratio))
-    if valid_ratio > 0 and n_val == 0 and n > 1:
-        n_val = 1
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    tr, va, _ = split_rows(n, valid_ratio, seed)
+    return tr, va
+
+
+def _split(d: dict, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return split_rows(n, d["valid_ratio"], seed, d.get("split", "random"), d.get("test_ratio", 0.0))
 
 
 def batches(n: int, batch_size: int) -> int:
@@ -319,11 +337,11 @@ def load_dataset(spec: Spec) -> Dataset:
             g = gen.fn(np.random.default_rng(d["seed"]), **params)
         except (SpecError, DataError) as e:
             raise DataError(f"{spec.source}: {e}") from None
-        except (ValueError, ZeroDivisionError, FloatingPointError) as e:
+        except (ValueError, ArithmeticError, MemoryError) as e:
             shown = ", ".join(f"{k} = {v!r}" for k, v in params.items())
             raise DataError(f"{spec.source}: [data] kind = {d['kind']!r} cannot make data with {shown} "
                             f"({e}). Check these values.") from None
-        tr, va = split_indices(len(g.x), d["valid_ratio"], seed)
+        tr, va, te = _split(d, len(g.x), seed)
         if task == "classification" and len(np.unique(g.y[tr])) < 2:
             raise DataError(f"{spec.source}: the training split ({len(tr)} rows) holds fewer than two classes; "
                             "use more samples ([data] n_samples) or a smaller [data] valid_ratio.")
@@ -340,13 +358,32 @@ def load_dataset(spec: Spec) -> Dataset:
         ds = Dataset(feats.encode(g.x[tr]), y[tr], feats.encode(g.x[va]), y[va], task,
                      int(g.y.max()) + 1 if task == "classification" else 1, feats,
                      g.x[tr], g.x[va], g.target_fn, f"generator '{d['kind']}'")
+        if len(te):
+            ds.x_test, ds.y_test, ds.raw_test = feats.encode(g.x[te]), y[te], g.x[te]
     dtype = np.dtype(spec.values["training"]["dtype"])
     ds.x_train, ds.x_val = ds.x_train.astype(dtype), ds.x_val.astype(dtype)
     if task == "regression":
         ds.y_train, ds.y_val = ds.y_train.astype(dtype), ds.y_val.astype(dtype)
+    if ds.x_test is not None:
+        ds.x_test = ds.x_test.astype(dtype)
+        ds.y_test = ds.y_test.astype(dtype) if task == "regression" else ds.y_test
     if len(ds.x_train) == 0:
         raise DataError(f"{ds.source}: no training rows left after the validation split.")
+    _check_limits(spec, ds)
     return ds
+
+
+def _check_limits(spec: Spec, ds: Dataset) -> None:
+    """The whole network's size, and values too large to train on, before any weight exists (issue 14)."""
+    from .limits import check_magnitude, check_model_size
+
+    dt = spec.values["training"]["dtype"]
+    try:
+        check_model_size(spec.values["model"]["hidden"], ds.n_features, ds.n_outputs, spec.source, dt)
+        y = {"target": ds.y_train} if ds.task == "regression" else {}
+        check_magnitude({"feature": ds.x_train, **y}, ds.features.names, ds.source or spec.source, dt)
+    except SpecError as e:
+        raise DataError(str(e)) from None
 
 
 def _safe_std(x: np.ndarray) -> np.ndarray:
@@ -357,97 +394,15 @@ def _safe_std(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- CSV
 
 
-@dataclass
-class Table:
-    """A CSV file as text cells; columns become numbers only where a model needs them."""
-
-    path: str
-    header: list[str]
-    rows: list[list[str]]
-
-    def text(self, col: int) -> list[str]:
-        return [r[col].strip() for r in self.rows]
-
-    def numeric(self, cols: list[int], role: str = "feature") -> np.ndarray:
-        """The chosen columns as float64; errors name the line, the column and what to do."""
-        try:
-            values = np.array([[r[j] for j in cols] for r in self.rows], dtype=np.float64)
-        except ValueError:
-            for i, r in enumerate(self.rows, start=2):
-                for j in cols:
-                    try:
-                        float(r[j])
-                    except ValueError:
-                        raise DataError(self._bad_cell(i, j, role)) from None
-            raise
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i, k = np.argwhere(bad)[0]
-            raise DataError(f"{self.path}: line {i + 2}, column '{self.header[cols[k]]}' (#{cols[k]}) is "
-                            f"{values[i, k]} (missing or infinite). Every {role} cell must be a finite number.")
-        return values
-
-    def _bad_cell(self, line: int, j: int, role: str) -> str:
-        cell = self.rows[line - 2][j]
-        where = f"{self.path}: line {line}, column '{self.header[j]}' (#{j})"
-        if not cell.strip():
-            return f"{where} is empty. Every {role} cell must be a number; fill or remove that row."
-        if sum(1 for r in self.rows[:50] if _is_number(r[j])) == 0:
-            return (f"{where} = {cell!r}: the column holds text, but it is used as a {role}. Leave it out "
-                    f"(add '{self.header[j]}' to [data] drop, or name the features you want).")
-        return f"{where} = {cell!r} is not a number. Every {role} cell must be numeric; fix or remove that row."
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def read_table(path: str | Path) -> Table:
-    """Read a CSV with a header row as text. Errors name the file and the line."""
-    p = Path(path)
-    if not str(path):
-        raise DataError("No CSV file given: pass one with --data PATH.")
-    if not p.exists():
-        raise DataError(f"{p}: no such file.")
-    if p.is_dir():
-        raise DataError(f"{p}: is a folder, not a CSV file.")
-    try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError:
-        raise DataError(f"{p}: not a text CSV file.") from None
-    except csv.Error as e:
-        raise DataError(f"{p}: not a readable CSV file ({e}).") from None
-    rows = [r for r in rows if r]
-    if not rows:
-        raise DataError(f"{p}: the file is empty.")
-    header = [h.strip() for h in rows[0]]
-    if len(rows) < 2:
-        raise DataError(f"{p}: has a header but no data rows.")
-    for i, r in enumerate(rows[1:], start=2):
-        if len(r) != len(header):
-            raise DataError(f"{p}: line {i} has {len(r)} cells but the header has {len(header)} columns.")
-    return Table(str(p), header, rows[1:])
+def read_table(path: str | Path) -> CsvFile:
+    """Check a CSV with a header row; columns are parsed into floats when asked for (core/csvload.py)."""
+    return open_csv(path)
 
 
 def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
     """Read an all-numeric CSV with a header row: (header, values)."""
     t = read_table(path)
     return t.header, t.numeric(list(range(len(t.header))), "numeric")
-
-
-def column_keys(header: list[str]) -> list[list]:
-    """[name, occurrence] for each column, so repeated names (day 1..5) stay distinct."""
-    seen: dict[str, int] = {}
-    keys = []
-    for h in header:
-        keys.append([h, seen.get(h, 0)])
-        seen[h] = seen.get(h, 0) + 1
-    return keys
 
 
 def _target_index(header: list[str], target: str, path: str) -> int:
@@ -515,11 +470,14 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
         raise DataError(_needs_message(spec))
     table = read_table(d["path"])
     header, path = table.header, d["path"]
+    wrong = check_training_file(header, d, spec.name)
+    if wrong:
+        raise DataError(wrong)
     t = _target_index(header, d["target"], path)
     cols = select_features(header, d["features"], d["drop"], t, path)
     y = table.numeric([t], "target")[:, 0]
     x = table.numeric(cols, "feature")
-    tr, va = split_indices(len(y), d["valid_ratio"], spec.values["training"]["seed"])
+    tr, va, te = _split(d, len(y), spec.values["training"]["seed"])
     if d["top_k"] and d["top_k"] < len(cols):
         keep = sorted(top_k_by_correlation(x[tr], y[tr], d["top_k"]))
         cols, x = [cols[i] for i in keep], x[:, keep]
@@ -531,12 +489,19 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
     if spec.task == "classification":
         if not np.all(y == np.round(y)) or y.min() < 0:
             raise DataError(f"{path}: cross_entropy needs class labels 0..K-1 in '{header[t]}'.")
+        from .limits import MAX_CLASSES
+
+        if y.max() >= MAX_CLASSES:  # before an output layer of that size exists (issue 14)
+            raise DataError(f"{path}: '{header[t]}' holds the class label {y.max():.0f}: an output layer that "
+                            f"large does not fit in memory. dltui allows labels 0..{MAX_CLASSES - 1}.")
         yy: np.ndarray = y.astype(np.int64)
         n_out = int(yy.max()) + 1
     else:
         yy, n_out = y.reshape(-1, 1), 1
     ds = Dataset(feats.encode(x[tr]), yy[tr], feats.encode(x[va]), yy[va], spec.task, n_out, feats,
                  source=str(path))
+    if len(te):
+        ds.x_test, ds.y_test = feats.encode(x[te]), yy[te]
     return ds
 
 
@@ -545,6 +510,9 @@ def read_features_for_predict(path: str, feats: Features) -> tuple[list[str], np
     table = read_table(path)
     header = table.header
     keys = column_keys(header)
+    missing = check_predict_file(header, feats.columns or [], feats.target, str(path))
+    if missing:
+        raise DataError(missing)
     idx = []
     for name, occ in feats.columns or []:
         try:
@@ -554,5 +522,5 @@ def read_features_for_predict(path: str, feats: Features) -> tuple[list[str], np
             raise DataError(f"{path}: the model needs column '{name}'{nth}, which this file does not have. "
                             f"Columns: {_cols(header)}.") from None
     ids = (table.text(header.index(feats.id_column)) if feats.id_column in header
-           else [str(i) for i in range(len(table.rows))])
+           else [str(i) for i in range(table.n_rows)])
     return ids, feats.encode(table.numeric(idx, "feature"))

@@ -29,5 +29,9 @@ class DeviceFailure(RuntimeError):
     """The device failed during training (out of memory, a lost GPU). The message is meant for a person."""
 
 
-# what a person can fix: a bad preset, data file, checkpoint, backend or device
-USER_ERRORS: tuple[type[Exception], ...] = (SpecError, DataError, CheckpointError, BackendError)
+class RunBusy(ValueError):
+    """Another live process holds this run folder. The message is meant for a person."""
+
+
+# what a person can fix: a bad preset, data file, checkpoint, backend or device, a run folder in use
+USER_ERRORS: tuple[type[Exception], ...] = (SpecError, DataError, CheckpointError, BackendError, RunBusy)

@@ -132,6 +132,8 @@ class Finished(Event):
     best_val_loss: float | None
     final_train_loss: float | None
     elapsed: float
+    test_loss: float | None = None  # the best-validation weights on the test split ([data] test_ratio)
+    test_metric: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Optimizers with PyTorch's update rules, so both backends take the same steps.
 
 All update parameters in place. g is the gradient dC/dp; with weight_decay (L2,
-SGD/Adam) g <- g + wd * p; L1 adds l1 * sign(W) to the weights' gradients only.
+SGD/Adam) g <- g + wd * p. L1 is a proximal step after the update, on the weights only (as
+TensorFlow Playground applies it): each weight shrinks by lr * l1 towards zero, and one that
+would cross zero is set to exactly zero, so L1 leaves exact zeros instead of weights that
+oscillate around zero:  W <- sign(W) * max(|W| - lr * l1, 0).
 
   SGD:       b <- momentum * b + g   (b = g on the first step); p <- p - lr * b
   Adam:      m <- m + (1 - beta1)(g - m);  v <- beta2 v + (1 - beta2) g^2
@@ -28,8 +31,6 @@ class Optimizer:
 
     def _grad(self, i: int, decay: bool) -> np.ndarray:
         g = self.grads[i]
-        if self.l1 and self.is_weight[i]:
-            g = g + self.l1 * np.sign(self.params[i])
         if decay and self.weight_decay:
             g = g + self.weight_decay * self.params[i]
         return g
@@ -38,9 +39,19 @@ class Optimizer:
         self.t += 1
         for i, p in enumerate(self.params):
             self._update(i, p)
+        self._shrink()
 
     def _update(self, i: int, p: np.ndarray) -> None:
         raise NotImplementedError
+
+    def _shrink(self) -> None:
+        """L1's proximal step: every weight moves lr * l1 towards zero and stops at exactly zero."""
+        if not self.l1:
+            return
+        t = self.lr * self.l1
+        for p, is_w in zip(self.params, self.is_weight):
+            if is_w:
+                p[...] = np.sign(p) * np.maximum(np.abs(p) - t, 0.0)
 
     def preview(self, grads: list[np.ndarray] | None = None):
         """The update each parameter would get from ``grads`` (default: the current gradients),
@@ -124,6 +135,7 @@ class Adam(Optimizer):
         self._bc2_sqrt = (1.0 - self.beta2**self.t) ** 0.5
         for i, p in enumerate(self.params):
             self._update(i, p)
+        self._shrink()
 
     def _update(self, i, p):
         if self.decoupled and self.weight_decay:

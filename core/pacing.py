@@ -40,6 +40,13 @@ def parse_pace(value) -> float:
     return float(value)
 
 
+def pace_value(value):
+    """A preset's ``[training] pace``: 'auto', 'max' or a rate > 0 (ValueError otherwise)."""
+    if value in ("auto", "max"):
+        return value
+    return parse_pace(value) or "max"
+
+
 def next_level(rate: float, direction: int) -> float:
     """The next pace up (``direction`` 1, towards max) or down (-1, slower) from ``rate``."""
     if direction > 0:

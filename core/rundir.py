@@ -3,18 +3,40 @@
 ``MetricsLog`` is a trainer callback that appends one JSON object per epoch to
 metrics.jsonl (flushed each time, so ``dltui watch`` and ``tail -f`` can follow it) and
 keeps status.json current. ``read_metrics`` reads a log that may still be growing.
+
+One folder holds one run: ``RunDir.lock`` takes an exclusive ``flock`` on ``.lock`` in the
+folder, held for the process's life (the kernel drops it when the process dies, even by kill -9),
+and ``create`` takes it before it touches anything. Default folder names carry the time and the
+process id, so jobs started in the same second get different folders. Readers (``read_metrics``,
+``read_status``) skip malformed rows and fields and say so in ``notes`` instead of failing.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
+import stat
 import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 from . import events as ev
 from .checkpoint import atomic_write
+from .errors import RunBusy  # noqa: F401 - raised here, importable from here
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the exclusive create of the folder still separates runs
+    fcntl = None
+
+
+MAX_STATUS = 1024 * 1024  # bytes of status.json read; a bigger one is not a status
+_HELD: dict[str, int] = {}  # real path of a locked folder -> the lock file's descriptor (-1: no locks there)
+NO_LOCKS = tuple(getattr(errno, n) for n in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "ENOSYS") if hasattr(errno, n))
+RUN_FILES = ("preset.toml", "metrics.jsonl", "status.json", "best.safetensors", "last.safetensors")
 
 
 class RunDir:
@@ -30,23 +52,91 @@ class RunDir:
     def has_run(self) -> bool:
         return any(p.exists() for p in (self.metrics, self.best, self.last))
 
-    def create(self, preset_toml: str) -> None:
-        """Start a fresh run here: the files of an earlier run in this folder are removed."""
+    def lock(self) -> None:
+        """Make the folder if needed and hold it for this process; RunBusy if another process does.
+        Taking it again in the same process is a no-op."""
         self.path.mkdir(parents=True, exist_ok=True)
-        for old in (self.metrics, self.best, self.last, self.status):
+        key = os.path.realpath(self.path)
+        if key in _HELD or fcntl is None:
+            return
+        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in NO_LOCKS:  # a file system without locks (some NFS mounts): run unlocked, as before
+                _HELD[key] = -1
+                return
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            raise RunBusy(f"{self.path}: another dltui process is writing a run in this folder right now "
+                          f"(pid {self._lock_owner()}). Choose another --out folder, or wait for it to "
+                          "end.") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        _HELD[key] = fd
+
+    def unlock(self) -> None:
+        fd = _HELD.pop(os.path.realpath(self.path), None)
+        if fd is not None and fd >= 0:
+            os.close(fd)
+
+    def _lock_owner(self) -> str:
+        try:
+            return (self.path / ".lock").read_text()[:12].strip() or "unknown"
+        except OSError:
+            return "unknown"
+
+    def create(self, preset_toml: str) -> None:
+        """Start a fresh run here, holding the folder's lock. An earlier run's metrics and status are
+        replaced; its checkpoints are kept as previous-*.safetensors until this run writes its own
+        (``MetricsLog`` removes them then), so a run stopped early loses nothing. Orphan temp files
+        of a killed run are removed."""
+        self.lock()
+        self.clean_temp_files()
+        for old in (self.metrics, self.status):
             if old.exists():
                 old.unlink()
+        for old in (self.best, self.last):
+            if old.exists():
+                os.replace(old, self.path / f"previous-{old.name}")
         atomic_write(self.preset, preset_toml)
+
+    def clean_temp_files(self) -> list[str]:
+        """Remove the temp files an atomic write of a run file leaves when its process is killed."""
+        gone = []
+        for name in RUN_FILES:
+            for tmp in self.path.glob(f".{name}.*.tmp"):
+                try:
+                    tmp.unlink()
+                    gone.append(tmp.name)
+                except OSError:
+                    pass
+        return gone
+
+    def drop_previous(self) -> None:
+        for name in ("previous-best.safetensors", "previous-last.safetensors"):
+            try:
+                (self.path / name).unlink()
+            except FileNotFoundError:
+                pass
 
     def write_status(self, **fields) -> None:
         doc = json.dumps({"updated": time.time(), "pid": os.getpid(), **fields}, indent=1)
         atomic_write(self.status, doc, fsync=False)  # a progress note: no need to wait for the disk
 
-    def read_status(self) -> dict:
+    def read_status(self, notes: list[str] | None = None) -> dict:
+        """status.json with every field of the wrong type left out ({} if unreadable)."""
         try:
-            return json.loads(self.status.read_text())
-        except (OSError, json.JSONDecodeError):
+            with _open_regular(self.status) as fh:
+                raw = fh.read(MAX_STATUS) if fh is not None else b""
+            doc = json.loads(raw)
+        except FileNotFoundError:
             return {}
+        except (OSError, ValueError, RecursionError):
+            _note(notes, f"{self.status}: not readable as JSON; ignored")
+            return {}
+        return clean_status(doc, notes, str(self.status))
 
     def checkpoint(self) -> Path:
         """The best checkpoint if there is one, else the last."""
@@ -54,7 +144,74 @@ class RunDir:
 
 
 def default_run_dir(preset_name: str, root: str | Path = "runs") -> Path:
-    return Path(root) / f"{preset_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    """runs/PRESET-YYYYmmdd-HHMMSS-PID: jobs started in the same second (a SLURM array, a sweep) get
+    different folders; a name already taken gets a suffix."""
+    base = Path(root) / f"{preset_name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+@contextmanager
+def _open_regular(path: Path):
+    """The file opened for reading, or None if it is not a regular file. Opened without blocking, so a
+    named pipe put in a run folder cannot hang a reader (``watch``)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            yield None
+            return
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            yield fh
+    finally:
+        os.close(fd)
+
+
+def _note(notes: list[str] | None, text: str) -> None:
+    if notes is not None:
+        notes.append(text)
+
+
+def _num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+STATUS_TYPES = {"updated": _num, "pid": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+                "state": lambda v: isinstance(v, str), "epoch": lambda v: isinstance(v, int),
+                "started": lambda v: isinstance(v, dict), "end": lambda v: isinstance(v, dict),
+                "signal": lambda v: isinstance(v, str)}
+STARTED_TYPES = {"preset": str, "backend": str, "device": str, "epochs": int, "batches_per_epoch": int,
+                 "task": str, "layer_sizes": list}
+END_TYPES = {"reason": str, "message": str, "epochs_run": int, "best_epoch": int}
+
+
+def _typed(d: dict, types: dict, notes, where: str) -> dict:
+    out = {}
+    for k, v in d.items():
+        t = types.get(k)
+        ok = t is None or (isinstance(v, t) and not isinstance(v, bool) if isinstance(t, type) else t(v))
+        if k == "layer_sizes" and ok:
+            ok = all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in v)
+        if ok:
+            out[k] = v
+        else:
+            _note(notes, f"{where}: field '{k}' has the wrong type; ignored")
+    return out
+
+
+def clean_status(doc, notes: list[str] | None = None, where: str = "status.json") -> dict:
+    """A status document with malformed fields left out, so a reader can use what is there."""
+    if not isinstance(doc, dict):
+        _note(notes, f"{where}: not a JSON object; ignored")
+        return {}
+    out = _typed(doc, STATUS_TYPES, notes, where)
+    if "started" in out:
+        out["started"] = _typed(out["started"], STARTED_TYPES, notes, where)
+    if "end" in out:
+        out["end"] = _typed(out["end"], END_TYPES, notes, where)
+    return out
 
 
 STATUS_INTERVAL = 1.0  # seconds between status.json updates while running
@@ -81,28 +238,70 @@ class MetricsLog:
             if event.epoch == 1 or now - self.last_status >= STATUS_INTERVAL:
                 self.last_status = now
                 self.run.write_status(state="running", started=self.started, epoch=event.epoch)
+        elif isinstance(event, ev.CheckpointSaved):
+            self.run.drop_previous()  # this run has a checkpoint now: an overwritten run's can go
         elif isinstance(event, (ev.Finished, ev.Failed)):
             if self.fh:
                 self.fh.close()
                 self.fh = None
             self.run.write_status(state="finished" if isinstance(event, ev.Finished) else "failed",
                                   started=self.started, end=asdict(event))
+            self.run.unlock()
 
 
-def read_metrics(path: str | Path, offset: int = 0) -> tuple[list[dict], int]:
+ROW_INT = ("epoch", "step", "best_epoch")
+ROW_NEEDED = ("train_loss", "lr", "elapsed", "steps_per_second")
+ROW_NUM = ("train_loss", "val_loss", "train_metric", "val_metric", "best_val_loss", "patience_left", "lr",
+           "elapsed", "steps_per_second")
+
+
+def clean_row(row) -> dict | None:
+    """A metrics row if every field an epoch row has is of the right type, else None."""
+    if not isinstance(row, dict):
+        return None
+    for k in ROW_INT:
+        v = row.get(k)
+        if not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**53):
+            return None
+    for k in ROW_NUM:
+        v = row.get(k)
+        if (v is not None or k in ROW_NEEDED) and not _num(v):
+            return None
+        if _num(v) and k in ("elapsed", "steps_per_second", "lr") and not math.isfinite(v):
+            return None
+    return row
+
+
+def read_metrics(path: str | Path, offset: int = 0, notes: list[str] | None = None) -> tuple[list[dict], int]:
     """Complete lines of metrics.jsonl from byte ``offset``; returns (rows, new offset).
-    A half-written last line is left for the next call."""
+    A half-written last line is left for the next call; a malformed row is skipped with a note."""
     p = Path(path)
-    if not p.exists():
+    try:
+        with _open_regular(p) as fh:
+            if fh is None:
+                _note(notes, f"{p}: not a regular file; not read")
+                return [], offset
+            fh.seek(offset)
+            chunk = fh.read(MAX_METRICS_READ)
+    except OSError:  # gone, a folder, unreadable: nothing to read now
         return [], offset
-    with p.open("rb") as fh:
-        fh.seek(offset)
-        chunk = fh.read()
     end = chunk.rfind(b"\n") + 1
+    if end == 0 and len(chunk) == MAX_METRICS_READ:  # one absurdly long line: skip past it
+        _note(notes, f"{p}: a line longer than {MAX_METRICS_READ} bytes; skipped")
+        return [], offset + len(chunk)
     rows = []
-    for line in chunk[:end].splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
+    for n, line in enumerate(chunk[:end].splitlines()):
+        if not line.strip():
             continue
+        try:
+            row = clean_row(json.loads(line))
+        except (ValueError, RecursionError):  # not JSON, or not UTF-8
+            row = None
+        if row is None:
+            _note(notes, f"{p}: a malformed row (the {n + 1}. line read) was skipped")
+            continue
+        rows.append(row)
     return rows, offset + end
+
+
+MAX_METRICS_READ = 64 * 1024 * 1024

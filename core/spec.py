@@ -20,7 +20,8 @@ from typing import Any
 from . import nn
 from .errors import SpecError
 from .fields import Field
-from .pacing import parse_pace
+from .limits import check_model_size, check_nesting, read_preset_text
+from .pacing import pace_value
 from .tomlread import tomllib
 
 ACTIVATIONS = (*(a for a in nn.ACTIVATIONS if a != "identity"), "identity")  # the names nn.py defines
@@ -38,12 +39,17 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "kind": Field("str", required=True, help="a generator name or 'csv'"),
         "valid_ratio": Field("float", 0.2, min=0.0, max=0.9),
         "seed": Field("int", 0, min=0, help="seed of the synthetic data (the split uses training.seed)"),
+        "split": Field("str", "random", choices=("random", "course", "time"),
+                       help="random: NumPy shuffle; course: torch's random_split as the ML2022 course seeds "
+                            "it (training.seed); time: rows in order, train first, then validation, test"),
+        "test_ratio": Field("float", 0.0, min=0.0, max=0.9, help="rows held out as a test split; the summary "
+                            "reports the test loss of the best-validation weights"),
     },
     "model": {
         "hidden": Field("list[int]", [16], min=1, help="hidden layer sizes, e.g. [16, 8]; [] is a linear model"),
         "activation": Field("str|list[str]", "relu", choices=ACTIVATIONS),
         "init": Field("str", "he", choices=("he", "xavier", "torch", "normal")),
-        "init_scale": Field("float", 1.0, min=0.0, help="std for init='normal', a multiplier otherwise"),
+        "init_scale": Field("float", 1.0, min=0.0, max=100.0, help="std for init='normal', a multiplier otherwise"),
     },
     "loss": {
         "name": Field("str", "mse", choices=("mse", "cross_entropy")),
@@ -53,7 +59,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "lr": Field("float", 1e-3, min=0.0, max=100.0),
         "momentum": Field("float", 0.0, min=0.0, max=0.999999),
         "weight_decay": Field("float", 0.0, min=0.0),
-        "l1": Field("float", 0.0, min=0.0, help="L1 penalty on weights (adds l1*sign(W) to dC/dW)"),
+        "l1": Field("float", 0.0, min=0.0, help="L1 penalty on weights: after each step every weight shrinks "
+                    "by lr*l1 towards zero; one that would cross zero becomes exactly 0"),
         "beta1": Field("float", 0.9, min=0.0, max=0.999999),
         "beta2": Field("float", 0.999, min=0.0, max=0.999999999),
         "eps": Field("float", 1e-8, min=0.0),
@@ -76,6 +83,24 @@ SCHEMA: dict[str, dict[str, Field]] = {
     },
 }
 
+# [claim]: what a lesson preset teaches, checked across seeds by `dltui check` (core/claims.py)
+CLAIM_METRICS = ("best_val_loss", "train_loss", "final_train_loss", "min_train_loss", "final_val_loss",
+                 "baseline_val_loss", "val_acc", "train_acc", "best_val_acc", "small_weights")
+CLAIM_FIELDS: dict[str, Field] = {
+    "metric": Field("str", "best_val_loss", choices=CLAIM_METRICS, help="the figure compared, per seed"),
+    "relation": Field("str", required=True, choices=("below", "above")),
+    "than": Field("str", "", help="another preset; empty: this preset with than_set, or the number value"),
+    "than_set": Field("list[str]", [], help="KEY=VALUE overrides of the reference, e.g. ['model.hidden=[56]']"),
+    "than_metric": Field("str", "", choices=("", *CLAIM_METRICS), help="the reference's figure (default: metric)"),
+    "value": Field("float", 0.0, help="a fixed bound, when there is no reference run"),
+    "factor": Field("float", 1.0, min=1.0, help="below: mine*factor < ref; above: mine > ref*factor"),
+    "seeds": Field("int", 5, min=1, max=100),
+    "wins": Field("int", 0, min=0, help="seeds on which it must hold; 0 means all"),
+    "seed_keys": Field("list[str]", ["training.seed", "data.seed"], help="the keys each seed sets"),
+    "text": Field("str", "", help="the claim in words"),
+}
+EXTRA_SECTIONS: dict[str, dict[str, Field]] = {"claim": CLAIM_FIELDS}  # optional: only where given
+
 CSV_FIELDS: dict[str, Field] = {
     "path": Field("str", "", help="the CSV file (give it with --data PATH)"),
     "target": Field("str", "", help="target column name (its last occurrence) or index; default the last column"),
@@ -85,6 +110,8 @@ CSV_FIELDS: dict[str, Field] = {
     "normalize": Field("bool", True, help="z-score features with the training split's mean and std"),
     "id_column": Field("str", "id", help="the id column written by predict"),
     "needs": Field("str", "", help="what to tell a person who did not give --data"),
+    "file": Field("str", "", help="the file this preset trains on, named when another file is given"),
+    "n_columns": Field("list[int]", [], min=1, help="the column counts a valid training file has ([] = any)"),
 }
 
 
@@ -174,11 +201,13 @@ def load_preset(name_or_path: str | Path, overrides: dict[str, Any] | list[str] 
     """Load a shipped preset by name or a TOML file by path, apply overrides, validate."""
     path = resolve_preset_path(name_or_path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_preset_text(path))
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not a text file (expected a TOML preset).") from None
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{path}: not valid TOML: {e}.") from None
+    except RecursionError:
+        raise SpecError(f"{path}: nests brackets or tables too deeply to read.") from None
     given = set()
     if overrides:
         given = apply_overrides(raw, overrides, str(path))
@@ -191,9 +220,10 @@ def parse_override(item: str) -> tuple[str, Any]:
         raise SpecError(f"--set {item!r}: expected section.key=value, e.g. --set optimizer.lr=3e-4.")
     key, text = item.split("=", 1)
     key, text = key.strip(), text.strip()
+    check_nesting(key, text)
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         value = text
     return key, value
 
@@ -257,9 +287,9 @@ def _check(source: str, section: str, key: str, value: Any, f: Field, from_set: 
     def scalar(kind: str, v: Any) -> Any:
         if kind == "int":
             if isinstance(v, bool) or not isinstance(v, int):
-                if isinstance(v, float) and v.is_integer():
-                    return int(v)
-                raise bad()
+                if not (isinstance(v, float) and v.is_integer()):
+                    raise bad()
+                v = int(v)  # 1e3 -> 1000, then the range check below (issue 14: 1e30 slipped past it)
         elif kind == "float":
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise bad()
@@ -282,13 +312,10 @@ def _check(source: str, section: str, key: str, value: Any, f: Field, from_set: 
         return v
 
     if f.kind == "pace":
-        if value in ("auto", "max"):
-            return value
         try:
-            rate = parse_pace(value)
+            return pace_value(value)
         except (ValueError, TypeError):
             raise bad() from None
-        return rate if rate else "max"
     if f.kind.startswith("list["):
         inner = f.kind[5:-1]
         if not isinstance(value, list):
@@ -321,7 +348,7 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
         raise SpecError(f"{source}: a preset must be a TOML table.")
     out: dict[str, dict] = {}
     for section in raw:
-        if section not in SCHEMA:
+        if section not in SCHEMA and section not in EXTRA_SECTIONS:
             raise SpecError(_unknown(source, "section", section, list(SCHEMA)))
         if not isinstance(raw[section], dict):
             raise SpecError(f"{source}: [{section}] must be a table, got {raw[section]!r}.")
@@ -333,31 +360,44 @@ def validate(raw: dict, source: str, from_set: set[str] = frozenset()) -> dict:
     for section, fields in SCHEMA.items():
         if section == "data":
             fields = data_fields(data_raw["kind"], source)
-        given = raw.get(section, {})
-        for key in given:
-            if key not in fields:
-                raise SpecError(_unknown(source, f"key in [{section}]", key, list(fields)))
-        vals = {}
-        for key, f in fields.items():
-            if key in given:
-                vals[key] = _check(source, section, key, given[key], f, f"{section}.{key}" in from_set)
-            elif f.required:
-                raise SpecError(f"{source}: [{section}] {key} is missing: expected {_describe(f)}.")
-            else:
-                vals[key] = copy.deepcopy(f.default)
-        out[section] = vals
+        out[section] = _validate_extra(raw.get(section, {}), section, fields, source, from_set)
+    for section, fields in EXTRA_SECTIONS.items():
+        if section in raw:
+            out[section] = _validate_extra(raw[section], section, fields, source)
     act, hidden = out["model"]["activation"], out["model"]["hidden"]
+    check_model_size(hidden, None, None, source, out["training"]["dtype"])
     if isinstance(act, list) and len(act) != len(hidden):
         raise SpecError(
             f"{source}: [model] activation has {len(act)} names for {len(hidden)} hidden layers "
             f"{hidden}: give one name, or one per hidden layer."
         )
+    if out["data"]["valid_ratio"] + out["data"]["test_ratio"] > 0.9:
+        raise SpecError(f"{source}: [data] valid_ratio + test_ratio = "
+                        f"{out['data']['valid_ratio'] + out['data']['test_ratio']:g} leaves too few training rows: "
+                        "keep the sum at most 0.9.")
     dev = out["training"]["device"]
     if not (dev in ("auto", "cpu", "cuda", "mps") or (dev.startswith("cuda:") and dev[5:].isdigit())):
         raise SpecError(
             f"{source}: [training] device = {dev!r} is not allowed: expected auto, cpu, cuda, cuda:N or mps."
         )
     return out
+
+
+def _validate_extra(given: dict, section: str, fields: dict[str, Field], source: str,
+                    from_set: frozenset | set = frozenset()) -> dict:
+    """One section's values checked against its fields: unknown keys refused, defaults filled in."""
+    for key in given:
+        if key not in fields:
+            raise SpecError(_unknown(source, f"key in [{section}]", key, list(fields)))
+    vals = {}
+    for key, f in fields.items():
+        if key in given:
+            vals[key] = _check(source, section, key, given[key], f, f"{section}.{key}" in from_set)
+        elif f.required:
+            raise SpecError(f"{source}: [{section}] {key} is missing: expected {_describe(f)}.")
+        else:
+            vals[key] = copy.deepcopy(f.default)
+    return vals
 
 
 # ---------------------------------------------------------------- writing

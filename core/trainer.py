@@ -29,6 +29,7 @@ from .batching import batch_size_for
 from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
 from .early_stopping import EarlyStopping
+from .evaluation import test_figures
 from .history import History
 from .pacing import YIELD_EVERY, Pacer, between_steps
 from .resume import continue_run, resume_state
@@ -295,7 +296,9 @@ class Trainer:
     def fit(self, callbacks: Iterable[Callback] = ()) -> Result:
         self._callbacks = list(callbacks)
         if self.run:
-            if not self.resumed:
+            if self.resumed:  # go on in the same folder: its files stay, its lock is taken again
+                self.run.lock()
+            else:
                 self.run.create(self.spec.to_toml())
             self._callbacks.append(MetricsLog(self.run))
         try:
@@ -439,7 +442,8 @@ class Trainer:
         self.state = "finished"
         result = Result(reason, self.epoch if reason != "stopped" else self.history.total, self.step,
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,
-                        self.history)
+                        self.history, *(test_figures(self.backend, self.data, self.spec.values["loss"]["name"])
+                          if self.history and not diverged else (None, None)))
         self._emit(ev.Finished(reason, self.history.total, self.step, self.best_epoch, self.best_val,
-                               result.final_train_loss, self.elapsed()))
+                               result.final_train_loss, self.elapsed(), result.test_loss, result.test_metric))
         return result

@@ -19,6 +19,8 @@ class Result:
     best_val_loss: float | None
     final_train_loss: float | None
     history: list[ev.EpochEnded] = field(default_factory=list)
+    test_loss: float | None = None  # the kept (best-validation) weights on the test split, if any
+    test_metric: float | None = None
 
 
 def finite(x) -> bool:
@@ -48,6 +50,9 @@ def checkpoint_meta(tr, epoch: int, metrics: dict) -> dict:
 
 
 def diverged_msg(tr, loss: float, epoch: int, batch: int) -> str:
+    if tr.step <= 1 and epoch == 1:  # the first forward pass, before any update: not the learning rate
+        return (f"The loss was {loss} on the very first batch, before any update: the data or the initial "
+                "weights (model.init, model.init_scale) give values too large to compute with.")
     lr = tr.lr
     keep = (f" The best weights (epoch {tr.best_epoch}) are kept." if tr.best_epoch else
             " No epoch finished, so there is nothing to keep.")

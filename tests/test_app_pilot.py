@@ -414,8 +414,9 @@ def test_help_lists_every_key():
             await pilot.press("question_mark")
             assert isinstance(app.screen, HelpScreen)
             text = str(app.screen.query_one("#help-keys", Static).render())
-            for word in ("space", "start / pause", "one batch", "one epoch", "restart with a new seed",
-                         "backprop", "quit", "filter", "learning rate"):
+            for word in ("space", "start / pause", "one batch", "end of this epoch", "restart with a new seed",
+                         "restart with the same seed", "continue a run", "pace", "ΔW/W", "backprop", "quit",
+                         "filter", "learning rate"):
                 assert word in text
             await pilot.press("escape")
             assert isinstance(app.screen, DashboardScreen)

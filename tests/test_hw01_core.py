@@ -7,7 +7,8 @@ import csv
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core.data import read_csv, split_indices
+from dltui.core.data import read_csv
+from dltui.core.splits import split_rows
 from dltui.tui.cli import main
 
 
@@ -15,7 +16,7 @@ def ridge_val_mse(train_csv, seed, lambdas=(0.01, 0.1, 1.0, 3.0, 10.0, 30.0)):
     """The best ridge regression on all standardised features (id dropped), on the preset's split."""
     _, v = read_csv(train_csv)
     x, y = v[:, 1:-1], v[:, -1]
-    tr, va = split_indices(len(v), 0.2, seed)
+    tr, va, _ = split_rows(len(v), 0.2, seed, "course")  # the presets' split
     mu, sd = x[tr].mean(0), x[tr].std(0) + 1e-12
     A = np.c_[(x[tr] - mu) / sd, np.ones(len(tr))]
     B = np.c_[(x[va] - mu) / sd, np.ones(len(va))]

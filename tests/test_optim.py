@@ -70,13 +70,13 @@ def test_adam_l2_vs_adamw_decoupled():
     assert not np.allclose(l2, dec)
 
 
-def test_l1_adds_sign_to_weights_only():
-    p0, g1, _ = arrays()
-    w, b = p0.copy(), np.array([1.0, -1.0])
-    gw, gb = g1.copy(), np.array([0.5, 0.5])
+def test_l1_is_a_proximal_step_on_weights_only():
+    w, b = np.array([0.5, -0.5, 0.0005, -0.0005, 0.0]), np.array([1.0, -1.0])
+    gw, gb = np.zeros(5), np.array([0.5, 0.5])
     SGD([w, b], [gw, gb], lr=0.1, l1=0.01, is_weight=[True, False]).step()
-    assert np.allclose(w, p0 - 0.1 * (g1 + 0.01 * np.sign(p0)))
-    assert np.allclose(b, np.array([1.0, -1.0]) - 0.1 * 0.5)
+    # each weight moves lr * l1 = 0.001 towards zero; the ones that would cross zero stop at exactly 0
+    np.testing.assert_array_equal(w, [0.499, -0.499, 0.0, 0.0, 0.0])
+    assert np.allclose(b, np.array([1.0, -1.0]) - 0.1 * 0.5)  # biases: the gradient step only
 
 
 def test_preview_changes_nothing_and_predicts_the_step():

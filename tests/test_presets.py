@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core.data import GENERATORS, load_dataset
+from dltui.core.data import GENERATORS, DataError, load_dataset
 from dltui.core.spec import TOPICS, shipped_presets
 
 PRESETS = sorted(shipped_presets())
@@ -168,6 +168,10 @@ def test_hw1_presets_name_columns_and_fit_both_editions(name, year, tmp_path):
     feats = spec.values["data"]["features"]
     for sel in [feats] if isinstance(feats, str) else feats:
         assert not sel.lstrip("-").isdigit(), f"{name} picks column {sel} by index: the editions differ"
+    if (118 if year == 2022 else 95) not in spec.values["data"]["n_columns"]:  # a one-edition preset
+        with pytest.raises(DataError, match="covid.train.csv"):
+            load_dataset(spec)
+        return
     d = load_dataset(spec)
     names = d.features.names
     assert "tested_positive" in names or spec.values["data"]["top_k"]

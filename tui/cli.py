@@ -29,6 +29,10 @@ COMMANDS = [
     "dltui.tui.commands.watch_cmd",
     "dltui.tui.commands.top_cmd",
     "dltui.tui.commands.bench_cmd",
+    "dltui.tui.commands.sweep_cmd",
+    "dltui.tui.commands.check_cmd",
+    "dltui.tui.commands.compare_cmd",
+    "dltui.tui.commands.export_cmd",
 ]
 
 EPILOG = """\
@@ -41,12 +45,22 @@ examples:
   dltui piecewise-sigmoid --start               open a preset in the app and start training
   dltui train xor --set optimizer.lr=0.1 --set model.hidden=[4]
 
-exit codes: 0 ok, 1 the run failed or diverged, 2 a usage or input error
+exit codes: 0 ok, 1 the run failed or diverged, 2 a usage or input error,
+  130/143/129 stopped by Ctrl-C/SIGTERM/SIGHUP (after the batch, `last` written)
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with the words a person typed made safe for the terminal in its messages."""
+
+    def _print_message(self, message, file=None):
+        from dltui.core.sanitize import safe
+
+        super()._print_message(safe(message) if message else message, file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="dltui",
         description="Watch neural networks learn in your terminal. Without a command, opens the app.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def build_app_parser() -> argparse.ArgumentParser:
     """`dltui [PRESET] [options]`: the app, on the picker or straight on a preset's dashboard."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="dltui", description="Open the app: the preset picker, or with PRESET its dashboard (paused at "
         "epoch 0; --start starts at once). Subcommands: dltui --help.")
     add_run_options(p, preset_help="a preset name or .toml file to open in the dashboard")
@@ -77,8 +91,21 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dltui.tui import safety
+
+    safety.prepare_streams()
+    try:
+        return _main(argv)
+    except BaseException as e:  # noqa: BLE001 - every ending gets a message and an exit code, no traceback
+        return safety.ending(e)
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
+    from dltui.tui import safety
+
+    safety.check_command_name(argv, _command_names(parser))
     # `dltui`, `dltui PRESET ...` and `dltui --preset P`: the app (subparsers would reject a preset name)
     first = argv[0] if argv else None
     if first is None or (first not in _command_names(parser) and first not in ("-h", "--help", "--version")):
@@ -86,18 +113,23 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return open_app(args, parser)
         except user_errors() as e:
-            print(f"dltui: error: {e}", file=sys.stderr)
+            safety.say_error(e)
             return 2
     args = parser.parse_args(argv)
     if not args.command:
         return open_app(args, parser)
+    from dltui.tui import signals
+
+    old = signals.install() if args.command != "watch" else {}  # the app handles its own keys
     try:
         return args.run(args)
     except user_errors() as e:
-        print(f"dltui: error: {e}", file=sys.stderr)
+        safety.say_error(e)
         return 2
     except BrokenPipeError:
         return 0
+    finally:
+        signals.restore(old)
 
 
 def open_app(args, parser) -> int:

@@ -135,11 +135,12 @@ class TorchBackend(Backend):
     def _host(self, t: torch.Tensor) -> np.ndarray:
         return t.detach().cpu().numpy().copy()
 
-    def _apply_l1(self) -> None:
-        """dC/dW += l1 * sign(W) on the weights only (core/optim.py adds it before weight decay)."""
+    def _apply_l1(self, weights=None) -> None:
+        """L1's proximal step after the update, as core/optim.py: W <- sign(W) * max(|W| - lr*l1, 0)."""
+        t = self.opt.param_groups[0]["lr"] * self.l1
         with torch.no_grad():
-            for W in self.weights:
-                W.grad.add_(torch.sign(W), alpha=self.l1)
+            for W in self.weights if weights is None else weights:
+                W.copy_(torch.sign(W) * torch.clamp(W.abs() - t, min=0.0))
 
     def _failure(self, e: RuntimeError, what: str) -> DeviceFailure | None:
         """A DeviceFailure with a clear message for a device failure (out of memory, a lost GPU);
@@ -223,9 +224,9 @@ class TorchBackend(Backend):
             self._rec_grads = [W.grad.detach().clone() for W in self.weights]
             self._rec_step = self.steps + 1
             self._record = False
+        opt.step()
         if self.l1:
             self._apply_l1()
-        opt.step()
         loss = loss.detach()
         if self.classify:
             self._hits.append((out.detach().argmax(dim=1) == yb).sum())
@@ -275,9 +276,9 @@ class TorchBackend(Backend):
         """One training step on the static buffers: what the CUDA graph records."""
         loss = self._loss_fn(self.model(self._static_x), self._static_y)
         loss.backward()
+        self.opt.step()
         if self.l1:
             self._apply_l1()
-        self.opt.step()
         self._static_loss.copy_(loss.detach())
         self._g_sum.add_(loss.detach())
 

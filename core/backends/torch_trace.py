@@ -41,12 +41,11 @@ def trace_step(be, x, y) -> Trace:
             twin.state[q] = {k: v.detach().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)
                              for k, v in be.opt.state[p].items()}
     for j, p in enumerate(twin_params):
-        g = (Ws if j % 2 == 0 else bs)[j // 2].grad.detach().clone()
-        if be.l1 and j % 2 == 0:
-            g.add_(torch.sign(p), alpha=be.l1)
-        p.grad = g
+        p.grad = (Ws if j % 2 == 0 else bs)[j // 2].grad.detach().clone()
     old = [p.clone() for p in twin_params]
     twin.step()
+    if be.l1:  # the proximal L1 step the real update applies after the optimizer's
+        be._apply_l1(twin_params[0::2])
     updates = [be._host(new - o) for new, o in zip(twin_params, old)]
     state_lists: dict[str, list[np.ndarray]] = {}
     for p in twin_params:

@@ -83,6 +83,7 @@ class RunView:
     message: str = ""
     message_kind: str = "info"  # info | error
     end_reason: str | None = None
+    test_loss: float | None = None  # the best-validation weights on the test split ([data] test_ratio)
     elapsed: float = 0.0  # seconds running (pauses excluded)
     steps_per_s: float = 0.0
 

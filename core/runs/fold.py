@@ -52,5 +52,9 @@ def _fold_finished(v: RunView, e: ev.Finished, changed: set[str]) -> None:
     if e.reason in ("completed", "stopped") and v.message_kind != "error":
         best = "" if e.best_val_loss is None else f"; best {e.best_val_loss:.4g} at epoch {e.best_epoch}"
         v.message, v.message_kind = f"{END_WORDS[e.reason]} after {e.epochs_run} epochs{best}", "info"
+    v.test_loss = e.test_loss
+    if v.test_loss is not None and v.message_kind != "error":
+        v.message += f"; test loss of those weights {v.test_loss:.4g}"
+        changed.add(LOSS)
     v.params_step = v.stats_step = -1  # the trainer put the best weights back: show those
     changed.update((MESSAGE, RUN))

@@ -4,12 +4,12 @@ poll); ``FinishedRun`` reads a folder once. Neither has training controls."""
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .. import events as ev
+from ..runlist import pid_alive
 from .base import END_WORDS, HEADER, LOSS, MESSAGE, PARAMS, RUN_STATES, STATS, Control, RunView, done, failed
 
 
@@ -40,13 +40,14 @@ class WatchedRun:
 
     def _load_preset(self) -> None:
         from ..errors import SpecError
+        from ..limits import read_preset_text
         from ..spec import spec_from_dict
         from ..tomlread import tomllib
 
         try:
-            values = tomllib.loads(self.run.preset.read_text(encoding="utf-8"))
+            values = tomllib.loads(read_preset_text(self.run.preset))  # a bounded read
             self.spec = spec_from_dict(values, self.run.path.name, str(self.run.preset))
-        except (OSError, ValueError, SpecError):
+        except (OSError, ValueError, SpecError, RecursionError):
             return
         v, s = self.view, self.spec
         v.title, v.task = s.values["about"]["title"], s.task
@@ -153,7 +154,7 @@ class WatchedRun:
             changed |= self._ended(state, st.get("end") or {})
         elif state == "running" and not v.ended:
             pid = st.get("pid")
-            if isinstance(pid, int) and not _alive(pid) and time.time() - st.get("updated", 0) > 5:
+            if isinstance(pid, int) and not pid_alive(pid) and time.time() - st.get("updated", 0) > 5:
                 v.state = "failed"
                 changed |= self._say(f"the run has ended: its process ({pid}) is gone without a final "
                                      "status.", "error")
@@ -301,12 +302,3 @@ def read_sampled(path: Path, tail: int = TAIL_BYTES, samples: int = SAMPLES) -> 
             out.append(r)
     return out, offset
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True

@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
 def load_model(run: str | Path):
     """(backend, meta) for a run folder or checkpoint file, on the NumPy backend."""
     from dltui.core.backends.numpy_backend import NumpyBackend
-    from dltui.core.checkpoint import CheckpointError, load_checkpoint
+    from dltui.core.checkpoint import RUN_KEYS, CheckpointError, load_checkpoint
     from dltui.core.rundir import RunDir
     from dltui.core.spec import SpecError, spec_from_dict
 
@@ -34,7 +34,7 @@ def load_model(run: str | Path):
         ck = p
     else:
         raise CheckpointError(f"{p}: no such run folder or checkpoint file.")
-    params, meta = load_checkpoint(ck)
+    params, meta = load_checkpoint(ck, require=RUN_KEYS)
     try:
         spec = spec_from_dict(meta["preset"], meta.get("preset_name", "run"), str(ck))
         sizes = meta["layer_sizes"]
@@ -75,7 +75,9 @@ def write_predictions(run_dir, data, out_path) -> str:
 
         raise UserError(f"{out_path}: is a folder; give a file name such as pred.csv.")
     ids, x = read_features_for_predict(data, feats)
-    out = backend.predict(x)
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite output is refused just below
+        out = backend.predict(x)
+    check_finite(out, run_dir, data)
     pred = out.argmax(1) if meta["task"] == "classification" else out[:, 0]
     lines = [f"{feats.id_column},{feats.target}"]
     for i, v in zip(ids, pred):
@@ -86,5 +88,23 @@ def write_predictions(run_dir, data, out_path) -> str:
         from dltui.tui.common import UserError
 
         raise UserError(f"{out_path}: cannot write there ({e.strerror or e}).") from None
-    return (f"wrote {len(pred)} predictions to {out_path} (model from epoch {meta['epoch']}, "
-            f"mean {float(np.mean(pred)):.4g})")
+    from dltui.core.sanitize import safe
+
+    return safe(f"wrote {len(pred)} predictions to {out_path} (model from epoch {meta['epoch']}, "
+                f"mean {float(np.mean(pred)):.4g})")
+
+
+def check_finite(out, run_dir: str, data: str) -> None:
+    """Refuse to write predictions that are not numbers (NaN/inf weights, or rows far outside the
+    training range): nothing is written, the message says which rows."""
+    import numpy as np
+
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        from dltui.tui.common import UserError
+
+        rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:5])
+        raise UserError(f"{run_dir}: the model's output is not a finite number for {int(bad.sum())} of "
+                        f"{len(out)} rows of {data} (lines {rows}{', ...' if bad.sum() > 5 else ''}): its "
+                        "weights hold NaN or inf, or those rows are far outside the training data. Nothing "
+                        "was written.")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+MAX_WIDTH = 1000  # text columns; a wider trace would be lines no terminal shows
+
 
 def add_parser(sub) -> None:
     from dltui.tui.common import add_run_options
@@ -62,6 +64,12 @@ def _source(args):
             raise UserError(f"{e} The run {args.run_dir} was trained on that data; to trace it, give the "
                             "CSV's path with --data CSV.") from None
         params = be.get_params()
+        if data.n_features != params[0][0].shape[1]:
+            raise UserError(f"--data {spec.values['data']['path']}: gives {data.n_features} feature columns, "
+                            f"but the model in {args.run_dir} takes {params[0][0].shape[1]} "
+                            f"({', '.join(meta['features']['names'][:10])}"
+                            f"{', ...' if len(meta['features']['names']) > 10 else ''}). Give the CSV it was "
+                            "trained on, or one with those columns.")
         name = spec.values["training"]["backend"]
         be = make_backend(name, spec, data.n_features, data.n_outputs, params=params, device=args.device)
         note = (f"saved model from {args.run_dir} (epoch {meta.get('epoch')}); the optimizer state is not "
@@ -83,6 +91,9 @@ def run(args) -> int:
     from dltui.core.trace_text import trace_text
     from dltui.tui.common import UserError
 
+    if not 1 <= args.width <= MAX_WIDTH:
+        raise UserError(f"--width {args.width}: give a text width of at most {MAX_WIDTH} columns (narrower "
+                        "than 40 is shown at 40).")
     be, spec, data, note = _source(args)
     if args.batch_size is not None and args.batch_size < 0:
         raise UserError(f"--batch-size {args.batch_size}: give 0 (the whole training set) or more rows.")
@@ -118,5 +129,7 @@ def run(args) -> int:
         for c in rows:
             lines.append(f"  {c.name:<14} backprop {c.backprop: .6e}   {short} {c.other: .6e}   "
                          f"rel. error {c.rel_err:.1e}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    from dltui.core.sanitize import safe
+
+    sys.stdout.write(safe("\n".join(lines)) + "\n")
     return 0

@@ -7,12 +7,12 @@ returns), so logs stay readable. Ctrl-C stops after the current batch and keeps 
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 from dltui.core import events as ev
+from dltui.core.sanitize import safe
 
 
 def add_parser(sub) -> None:
@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
     add_run_options(sp, preset_help="a preset name (see `dltui list`) or a path to a .toml file")
     sp.add_argument("--resume", metavar="RUN", help="go on with the run in folder RUN from its last checkpoint "
                     "(weights, optimizer state, shuffles); --epochs N sets the new total")
-    sp.add_argument("--out", metavar="DIR", help="run folder (default runs/PRESET-YYYYmmdd-HHMMSS)")
+    sp.add_argument("--out", metavar="DIR", help="run folder (default runs/PRESET-YYYYmmdd-HHMMSS-PID)")
     sp.add_argument("--overwrite", action="store_true",
                     help="replace the run already in --out DIR (otherwise dltui refuses to touch it)")
     sp.add_argument("--every", type=int, default=1, metavar="N",
@@ -60,13 +60,34 @@ def epoch_line(e: ev.EpochEnded, epochs: int) -> str:
 
 
 def say(text: str) -> None:
-    """Print a line; if the reader went away (`| head`), keep training and stop printing."""
+    """Print a line; if the reader went away (`| head`, a closed SSH session), keep training and stop
+    printing."""
+    from dltui.core.sanitize import safe
+
     try:
-        print(text, flush=True)
-    except BrokenPipeError:
+        print(safe(text), flush=True)
+    except OSError:  # a broken pipe, or EIO from a terminal that is gone (SIGHUP)
+        stdout_to_devnull()
+
+
+def stdout_to_devnull() -> None:
+    try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def guarded(printer):
+    """The printer as a trainer callback that a lost terminal cannot stop: the run goes on, silent."""
+    def call(event) -> None:
+        try:
+            printer(event)
+        except OSError:
+            stdout_to_devnull()
+
+    return call
 
 
 class PlainPrinter:
@@ -118,7 +139,7 @@ class RichPrinter:
 
     def __call__(self, e: ev.Event) -> None:
         if isinstance(e, ev.RunStarted):
-            self.console.print(started_line(e))
+            self.console.print(safe(started_line(e)), markup=False, highlight=False)
             self.task = self.progress.add_task("epochs", total=e.epochs)
             self.live.start()
         elif isinstance(e, ev.EpochEnded):
@@ -128,7 +149,7 @@ class RichPrinter:
                 self.status.plain = "  " + epoch_line(e, 0).split(" · ", 1)[1]
                 self.progress.update(self.task, completed=e.epoch)
         elif isinstance(e, (ev.EarlyStopped, ev.Diverged)):
-            self.console.print(event_line(e))
+            self.console.print(safe(event_line(e)), markup=False, highlight=False)
         elif isinstance(e, (ev.Finished, ev.Failed)):
             if isinstance(e, ev.Finished) and self.task is not None and e.reason == "completed":
                 self.progress.update(self.task, completed=e.epochs_run)
@@ -138,7 +159,8 @@ class RichPrinter:
 def run(args) -> int:
     from dltui.core.rundir import default_run_dir
     from dltui.core.trainer import Trainer
-    from dltui.tui.common import UserError, spec_from_args
+    from dltui.tui import signals
+    from dltui.tui.common import UserError, spec_from_args, user_errors
 
     if args.resume:
         trainer, spec, out = resumed(args)
@@ -150,34 +172,41 @@ def run(args) -> int:
         check_out_dir(Path(out), args.overwrite)
         trainer = Trainer(spec, out_dir=out, pace=headless_pace(args))
     ensure_writable(Path(out))
+    # again, holding the folder: no run can slip in (a resumed run goes on in its own folder)
+    check_out_dir(Path(out), args.overwrite or bool(args.resume), lock=True)
     if trainer.backend.auto_reason:
         print(f"auto: {trainer.backend.auto_reason}", file=sys.stderr)
     warned = trainer.backend.warning
+    from dltui.core.sweep import write_baseline  # the linear baseline: cheap, saved beside the metrics
+
+    baseline = write_baseline(out, trainer.data).get("baseline_val_loss")
     if warned:
         print(f"note: {warned}", file=sys.stderr)
     extras = extra_callbacks(args, trainer, out)
     tty = sys.stdout.isatty() and not args.quiet
     printer = RichPrinter() if tty else PlainPrinter(args.every, args.quiet)
 
-    def on_sigint(signum, frame):
-        if trainer._stop:  # a second Ctrl-C: give up at once
-            raise KeyboardInterrupt
-        print("\nstopping after this batch (Ctrl-C again to abort)...", file=sys.stderr, flush=True)
-        trainer.stop()
-
-    old = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        result = trainer.fit(callbacks=[printer, *extras])
-    except Exception as e:  # a failure inside the run (device lost, out of memory): the checkpoints stay
-        print(f"dltui: the run failed: {type(e).__name__}: {e}\nCheckpoints written so far are in {out}.",
-              file=sys.stderr)
-        return 1
-    finally:
-        signal.signal(signal.SIGINT, old)
+    with signals.stop_after_batch(trainer.stop, signals.stderr_note) as sig:
+        try:
+            result = trainer.fit(callbacks=[guarded(printer), *extras])
+        except signals.Stopped:  # a second signal, e.g. during the final save: what is written stays
+            if isinstance(printer, RichPrinter):
+                printer.live.stop()  # give the terminal its cursor back
+            mark_stopped(trainer, sig["signum"])
+            raise
+        except user_errors():  # an input problem found while running: exit 2, not "the run failed"
+            raise
+        except Exception as e:  # a failure inside the run (device lost, out of memory): the checkpoints stay
+            print(safe(f"dltui: the run failed: {type(e).__name__}: {e}\nCheckpoints written so far are in "
+                       f"{out}."), file=sys.stderr)
+            return 1
     late = trainer.backend.warning
     if late and late != warned:  # e.g. a CUDA graph that could not be captured mid-run
         print(f"note: {late}", file=sys.stderr)
-    say(summary(result, spec, out))
+    say(summary(result, spec, out, baseline))
+    if sig["signum"] is not None:
+        mark_stopped(trainer, sig["signum"])
+        return signals.exit_code(sig["signum"])
     return 1 if result.reason == "diverged" else 0
 
 
@@ -239,13 +268,38 @@ def extra_callbacks(args, trainer, out: str) -> list:
     return out_cbs
 
 
-def check_out_dir(out: Path, overwrite: bool) -> None:
-    """Refuse a run folder that is a file, cannot be made, or holds another run (unless --overwrite)."""
+def mark_stopped(trainer, signum: int | None) -> None:
+    """Note in status.json which signal stopped the run (the trainer has marked it ended, or, after a
+    second signal, nobody has: then it is marked here)."""
+    from dltui.tui import signals
+
+    run = trainer.run
+    if run is None or not run.path.is_dir():
+        return
+    st = run.read_status()
+    if st.get("state") in (None, "running"):
+        st = {**st, "state": "finished", "end": {"reason": "stopped", "epochs_run": len(trainer.history)}}
+    st.pop("updated", None)
+    st.pop("pid", None)
+    try:
+        run.write_status(**st, signal=signals.NAMES.get(signum, str(signum)))
+    except OSError:
+        pass
+
+
+def check_out_dir(out: Path, overwrite: bool, lock: bool = False) -> None:
+    """Refuse a run folder that is a file, cannot be made, is in use by another process, or holds
+    another run (unless --overwrite). With ``lock``, take the folder's lock first (held until exit)."""
     from dltui.core.rundir import RunDir
     from dltui.tui.common import UserError
 
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: is a file; a run needs a folder.")
+    try:
+        if out.exists() and not out.is_dir():
+            raise UserError(f"--out {out}: is a file; a run needs a folder.")
+        if lock:
+            RunDir(out).lock()
+    except OSError as e:
+        raise UserError(f"--out {out}: cannot use that folder ({e.strerror or e}).") from None
     if RunDir(out).has_run() and not overwrite:
         raise UserError(f"--out {out}: already holds a run (metrics.jsonl or checkpoints). Choose another "
                         "folder, or add --overwrite to replace it.")
@@ -256,14 +310,14 @@ def ensure_writable(out: Path) -> None:
 
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".dltui-write-test"
+        probe = out / f".dltui-write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as e:
         raise UserError(f"--out {out}: cannot write there ({e.strerror or e}).") from None
 
 
-def summary(result, spec, out: str) -> str:
+def summary(result, spec, out: str, baseline: float | None = None) -> str:
     how = {"completed": "finished all epochs", "early_stop": "stopped early", "stopped": "stopped by you",
            "diverged": "diverged"}[result.reason]
     metric = "validation loss" if result.history and result.history[-1].val_loss is not None else "training loss"
@@ -274,7 +328,17 @@ def summary(result, spec, out: str) -> str:
     if result.history and result.history[-1].val_metric is not None:
         best = next((h for h in result.history if h.epoch == result.best_epoch), result.history[-1])
         lines.append(f"validation accuracy at the best epoch: {best.val_metric:.3f}")
+    if baseline is not None and result.best_val_loss is not None:
+        verdict = "beats" if result.best_val_loss < baseline else "does not beat"
+        lines.append(f"linear baseline (least squares, small ridge, same features and split): validation MSE "
+                     f"{baseline:.4g}; the network {verdict} it")
+    if result.test_loss is not None:
+        acc = f", accuracy {result.test_metric:.3f}" if result.test_metric is not None else ""
+        lines.append(f"test loss of the best-validation weights (epoch {result.best_epoch}): "
+                     f"{fmt(result.test_loss)}{acc} (the test rows took no part in choosing it)")
     lines.append(f"run folder: {out}")
+    if any(Path(out).glob("previous-*.safetensors")):  # --overwrite, and this run saved no checkpoint
+        lines.append("the overwritten run's checkpoints are kept there as previous-*.safetensors")
     if spec.values["data"]["kind"] == "csv":
         lines.append(f"next: dltui predict {out} --data TEST.csv --out pred.csv")
     return "\n".join(lines)

@@ -218,7 +218,9 @@ class BackpropScreen(Screen):
             line = " · ".join(t for _, t in parts)
             if len(line) <= width:
                 break
-        return Text(line, no_wrap=True, overflow="ellipsis")
+        from dltui.core.sanitize import safe_line  # the preset's name is a file name
+
+        return Text(safe_line(line), no_wrap=True, overflow="ellipsis")
 
     def strip_text(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")

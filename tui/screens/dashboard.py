@@ -77,7 +77,9 @@ class DashboardScreen(RunActions, Screen):
                  ("pace(-1)", "pace(1)"), "pace_max", "continue", "backprop", "settings",
                  ("lr(0.5)", "lr(2.0)"), "log_scale", "plot('batches')", "plot('axis')", "plot('smoothing')",
                  "plot('window')", "view",
-                 ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"), "predict",
+                 ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"),
+                 ("ΔW/W ∇/W", "layer table: ‖ΔW‖/‖W‖ of the last update (about 1e-3 is healthy), ‖∇W‖/‖W‖"),
+                 "predict",
                  "presets"]
 
     def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
@@ -216,7 +218,7 @@ class DashboardScreen(RunActions, Screen):
 
     def _show_loss(self) -> None:
         v = self.run.view
-        self.w_loss.show_history(v.history, v.task, v.patience, v.batches, v.batches_per_epoch)
+        self.w_loss.show_history(v.history, v.task, v.patience, v.test_loss, v.batches, v.batches_per_epoch)
 
     def _show_status(self) -> None:
         self.w_status.show(self.run.view, frozen=self.frozen, read_only=self.read_only)
@@ -245,7 +247,9 @@ class DashboardScreen(RunActions, Screen):
         if not text:
             msg.update("")
             return
-        msg.update(Text.assemble(("error: " if kind == "error" else "", "bold"), text))
+        from dltui.core.sanitize import safe  # messages quote file names and CSV headers (issue 14)
+
+        msg.update(Text.assemble(("error: " if kind == "error" else "", "bold"), safe(text)))
 
     # ------------------------------------------------------------ messages from widgets
     def on_layer_table_layer_selected(self, message) -> None:

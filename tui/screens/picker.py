@@ -43,7 +43,10 @@ def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = 
             title = f"cannot be loaded: {e}"
         except OSError as e:
             title = f"cannot be read: {e}"
-        out.append({"name": p.stem, "path": str(p), "topic": OWN_TOPIC, "order": 0, "title": title})
+        from dltui.core.sanitize import safe_line  # a user's file: its name and title are data (issue 14)
+
+        out.append({"name": safe_line(p.stem), "path": str(p), "topic": OWN_TOPIC, "order": 0,
+                    "title": safe_line(title)})
     return out
 
 
@@ -82,12 +85,14 @@ def describe(spec) -> Text:
     v = spec.values
     a, d, m, o, t = v["about"], v["data"], v["model"], v["optimizer"], v["training"]
     out = Text()
-    out.append(f"{a['title']}\n", "bold")
+    from dltui.core.sanitize import safe_line
+
+    out.append(f"{safe_line(a['title'])}\n", "bold")
     from dltui.core.spec import preset_dir
 
     shipped = Path(spec.source).parent == preset_dir()
-    out.append(f"{spec.name}" + ("" if shipped else f" · {spec.source}") + "\n\n", "dim")
-    note = " ".join(a.get("note", "").split())
+    out.append(safe_line(f"{spec.name}" + ("" if shipped else f" · {spec.source}")) + "\n\n", "dim")
+    note = safe_line(" ".join(a.get("note", "").split()))
     if note:
         out.append(note + "\n\n")
     acts = spec.activations
@@ -95,16 +100,18 @@ def describe(spec) -> Text:
     out_layer = "softmax classes" if spec.task == "classification" else "1 output"
     rows = [("network", f"inputs → {hidden} → {out_layer} (init {m.get('init', 'default')})"),
             ("loss", f"{v['loss']['name']} ({spec.task})")]
+    split = ("" if d.get("split", "random") == "random" else f" ({d['split']} split)") + (
+        f", {d['test_ratio']:.0%} for test" if d.get("test_ratio") else "")
     if d["kind"] == "csv":
         feats = d.get("features", "all")
         top = f", strongest {d['top_k']} by correlation" if d.get("top_k") else ""
         rows.append(("data", f"CSV, target '{d.get('target')}', features {feats}{top}, "
-                             f"{d['valid_ratio']:.0%} for validation"))
+                             f"{d['valid_ratio']:.0%} for validation{split}"))
     else:
-        skip = {"kind", "valid_ratio", "path", "needs", "seed"}
+        skip = {"kind", "valid_ratio", "path", "needs", "seed", "split", "test_ratio"}
         params = ", ".join(f"{k} {val}" for k, val in d.items()
                            if k not in skip and val not in (None, "", []))
-        rows.append(("data", f"generated '{d['kind']}' ({params}), {d['valid_ratio']:.0%} for validation"))
+        rows.append(("data", f"generated '{d['kind']}' ({params}), {d['valid_ratio']:.0%} for validation{split}"))
     opt = f"{o['name']}, lr {o['lr']:g}"
     if o.get("momentum"):
         opt += f", momentum {o['momentum']:g}"

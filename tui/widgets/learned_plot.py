@@ -6,6 +6,10 @@
 - 2-D classification (a Playground generator): the decision regions on a character grid,
   shaded per predicted class, with the training points over them as o / x markers, so the
   picture reads without colour.
+- A series (the views generator): real and predicted values day by day over the validation
+  period, the lecture's red/blue figure.
+- Two ReLUs on a 1-D curve: each unit in its own colour, so the pair visibly sums to one hard
+  sigmoid.
 - Other data (CSV such as HW1, multi-feature): predicted vs true on the validation split
   (regression) or a confusion matrix (classification).
 
@@ -29,6 +33,8 @@ POINT_MARKS = "ox+*#"
 CLASS_COLORS = ["dodger_blue1", "dark_orange", "green3", "magenta", "yellow"]
 REGION_BG = ["#16304a", "#4a2e10", "#123d1a", "#3d123d", "#3d3d12"]
 MODEL, TARGET, DATA, BIAS, UNITS = "bold cyan", "green", "bright_white", "yellow", "grey50"
+PAIR = ("magenta", "dark_orange")  # the two units of a ReLU pair
+REAL, PREDICTED = "red", "bold dodger_blue1"  # the lecture's colours for the views series
 BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], np.uint8)
 QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"  # index: upper-left 1, upper-right 2, lower-left 4, lower-right 8
 QUAD_BITS = np.array([[1, 2], [4, 8]], np.uint8)
@@ -49,7 +55,7 @@ class LearnedPlot(Widget):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.mode = "none"  # none | curve | regions | scatter | confusion
+        self.mode = "none"  # none | curve | regions | series | scatter | confusion
         self.data: Dataset | None = None
         self.activations: list[str] = []
         self.params: list[tuple[np.ndarray, np.ndarray]] | None = None
@@ -80,6 +86,8 @@ class LearnedPlot(Widget):
             self.mode = "regions"
             self.x1_range = curves.padded_range(raw[:, 0], 0.05)
             self.x2_range = curves.padded_range(raw[:, 1], 0.05)
+        elif data.task == "regression" and spec.values["data"]["kind"] == "views" and len(data.x_val):
+            self.mode = "series"
         elif data.task == "regression":
             self.mode = "scatter" if len(data.x_val) else "none"
             self.message = "no validation rows to compare predictions with"
@@ -118,11 +126,16 @@ class LearnedPlot(Widget):
             legend.append("  ⠒ target", style=TARGET)
         legend.append("  ⠂ data", style=DATA)
         legend.append(f"  ⠒ bias {c.bias:.2g}", style=BIAS)
-        if units:
+        pair = units == 2 and c.activation == "relu"
+        if pair:
+            legend.append("  ⠒ relu 1", style=PAIR[0])
+            legend.append(" + ⠒ relu 2", style=PAIR[1])
+            legend.append(" = hard sigmoid (+ bias)", style="dim")
+        elif units:
             legend.append(f"  ⠒ {units} units c·{c.activation}", style=UNITS)
         canvas = Canvas(*_plot_area(width, height), (float(x[0]), float(x[-1])), self.y_range)
         for j in range(units):
-            canvas.line(x, c.units[:, j], UNITS)
+            canvas.line(x, c.units[:, j], PAIR[j] if pair else UNITS)
         canvas.line(x, np.full_like(x, c.bias), BIAS)
         canvas.points(*self.points, DATA)
         if self.target is not None:
@@ -147,6 +160,23 @@ class LearnedPlot(Widget):
         canvas.marks(true[keep], pred[keep], "•", MODEL)
         return framed(legend, canvas, f"true {d.features.target}", width)
 
+    def series_text(self, width: int, height: int) -> Text:
+        """Real and predicted values, day by day, over the validation period (red real, blue predicted)."""
+        d = self.data
+        pred = curves.predict(self.params, self.activations, d.x_val)[:, 0]
+        real = np.asarray(d.y_val, float).reshape(-1)
+        day = len(d.x_train) + 1 + np.arange(len(real), dtype=float)
+        self.rmse = float(np.sqrt(np.mean((pred - real) ** 2)))
+        legend = Text()
+        legend.append("⠒ real", style=REAL)
+        legend.append("  ▀▄ predicted", style=PREDICTED)
+        legend.append(f"  validation days {int(day[0])}-{int(day[-1])}, RMSE {self.rmse:.3g}", style="dim")
+        ylim = curves.padded_range(np.concatenate([real, pred]), 0.05)
+        canvas = Canvas(*_plot_area(width, height), (float(day[0]), float(day[-1]) + 1e-9), ylim)
+        canvas.line(day, real, REAL)
+        canvas.line(day, pred, PREDICTED, bold=True)
+        return framed(legend, canvas, "day", width)
+
     def render(self) -> Text:
         size = self.content_size
         if self.data is None or self.params is None or self.mode == "none":
@@ -156,6 +186,8 @@ class LearnedPlot(Widget):
             return self.curve_text(w, h)
         if self.mode == "scatter":
             return self.scatter_text(w, h)
+        if self.mode == "series":
+            return self.series_text(w, h)
         if self.mode == "regions":
             return self.regions_text(w, h)
         return self.confusion_text()

@@ -24,13 +24,15 @@ SMOOTHING = (0.0, 0.6, 0.9, 0.99)
 WINDOWS = (0, 100, 1000, 10000)  # 0: the whole run
 
 
-def loss_title(history, task: str, patience: int) -> str:
+def loss_title(history, task: str, patience: int, test_loss: float | None = None,
+               baseline: float | None = None) -> str:
     if not history:
         return "loss · no epoch yet"  # the plot shows the batches' own losses meanwhile
     last = history[-1]
     parts = []
     if last.best_val_loss is not None:
-        parts.append(f"best {last.best_val_loss:.4g} @ {last.best_epoch}")
+        parts.append(f"best {last.best_val_loss:.4g} @ {last.best_epoch}"
+                     + (f", test {test_loss:.4g}" if test_loss is not None else ""))
     if last.patience_left is not None and patience:
         parts.append(f"patience {last.patience_left}/{patience}")
 
@@ -39,6 +41,8 @@ def loss_title(history, task: str, patience: int) -> str:
             parts.append(f"val acc {last.val_metric:.1%}")
         elif last.train_metric is not None:
             parts.append(f"acc {last.train_metric:.1%}")
+    if baseline is not None:
+        parts.append(f"linear baseline {baseline:.4g}")
     return " · ".join(parts)
 
 
@@ -57,15 +61,22 @@ class LossPlot(PlotextPlot):
         self._batches: list = []  # (step, loss) of single mini-batches
         self._bpe = 1
         self._problem, self._patience = "regression", 0
+        self.baseline: float | None = None  # the linear baseline's validation MSE: a horizontal line
+        self.test_loss: float | None = None  # set when a run with a test split ends
 
     def on_mount(self) -> None:
         super().on_mount()
         self._draw()
 
-    def show_history(self, history, task: str = "regression", patience: int = 0, batches=(),
-                     batches_per_epoch: int = 1) -> None:
+    def show_history(self, history, task: str = "regression", patience: int = 0,
+                     test_loss: float | None = None, batches=(), batches_per_epoch: int = 1) -> None:
         self._history, self._problem, self._patience = list(history), task, patience
+        self.test_loss = test_loss
         self._batches, self._bpe = list(batches), max(batches_per_epoch, 1)
+        self._draw()
+
+    def set_baseline(self, value: float | None) -> None:
+        self.baseline = value
         self._draw()
 
     def toggle_log(self) -> bool:
@@ -99,7 +110,7 @@ class LossPlot(PlotextPlot):
 
     @property
     def title_text(self) -> str:
-        return loss_title(self._history, self._problem, self._patience)
+        return loss_title(self._history, self._problem, self._patience, self.test_loss, self.baseline)
 
     def render(self):
         top, bottom = self.fitted_labels(self.size.width - 2)
@@ -115,7 +126,7 @@ class LossPlot(PlotextPlot):
         axis = {"epoch": "epoch", "update": "updates", "seconds": "seconds"}[self.axis]
         extra = ([f"smooth {self.smoothing:g}"] if self.smoothing else []) + \
             ([f"last {self.window}"] if self.window else [])
-        bottom = [axis] + extra + [p for p in parts if p.startswith(("patience", "acc", "val acc"))]
+        bottom = [axis] + extra + [p for p in parts if p.startswith(("patience", "acc", "val acc", "linear"))]
         fit = lambda xs: " · ".join(xs) if len(" · ".join(xs)) <= width else xs[0] + " · " + xs[-1]  # noqa: E731
         return fit(top)[:max(width, 0)] if len(top) > 1 else top[0], fit(bottom)[:max(width, 0)]
 
@@ -143,6 +154,10 @@ class LossPlot(PlotextPlot):
         if series["val"]:
             plt.plot(*zip(*series["val"]), label="val", marker="hd", color="orange")
         ys = [y for _, y in series["train"] + series["val"] + series["batch"]]
+        base = _y(self.baseline, self.log_scale) if self._problem == "regression" else None
+        if base is not None:
+            plt.hline(base, color="magenta")
+            ys.append(base)
         lo, hi_y = min(ys), max(ys)
         if hi_y - lo < 1e-9:
             lo, hi_y = lo - 0.5, hi_y + 0.5

@@ -30,11 +30,13 @@ def rate_text(r: float) -> str:
 
 def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list[tuple[str, Text]]:
     """The line's pieces, as (name, text), left part first; the widget drops some when narrow."""
+    from dltui.core.sanitize import safe_line  # names and fields a watched run's files give (issue 14)
+
     v = view
     dev = f"{v.backend}/{v.device}" if v.backend else "…"
-    parts = [("app", Text("dltui · ", "bold")), ("preset", Text(f"{v.preset} · {dev}"))]
+    parts = [("app", Text("dltui · ", "bold")), ("preset", Text(safe_line(f"{v.preset} · {dev}")))]
     if v.device_note:
-        parts.append(("gpu", Text(f" ({v.device_note})")))
+        parts.append(("gpu", Text(safe_line(f" ({v.device_note})"))))
     if read_only:
         parts.append(("watch", Text(" · watching", "italic")))
     elif v.out_dir:  # the run folder it writes (as `dltui train`): predict, trace, watch, resume it later

@@ -1,0 +1,240 @@
+"""`dltui sweep PRESET --grid KEY=V1,V2 --seeds N`: a grid of settings times N seeds, each an
+ordinary run folder under one sweep folder, run in parallel; prints the lecture-style table."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+EXAMPLES = """\
+examples:
+  dltui sweep deep-8x3 --grid model.hidden=[8,8,8],[56] --seeds 8
+  dltui sweep hw01-boss --data covid.train.csv --seeds 8 --seed-keys training.seed
+  dltui sweep xor --grid optimizer.lr=0.01,0.1 --grid model.hidden=[4],[16] --jobs 2 --json
+  dltui sweep moons --seeds 16 --cluster tcp://scheduler:8786     (pip install 'dltui[cluster]')
+  dltui sweep hw01-boss --data covid.train.csv --gpus 0,1 --backend torch
+
+Rerunning the same command reuses the finished runs in its folder; Ctrl-C stops cleanly and keeps them.
+"""
+
+
+def add_parser(sub) -> None:
+    import argparse
+
+    sp = sub.add_parser(
+        "sweep", help="train a grid of settings x seeds and tabulate them",
+        description="Train every combination of the --grid values, each on --seeds seeds (each an ordinary "
+                    "run folder under one sweep folder), in parallel, and print one row per setting: train and "
+                    "validation loss (and accuracy) as mean ± sd [min-max] over the seeds, and on how many "
+                    "seeds it beats the reference row.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sp.add_argument("preset", help="a preset name (see `dltui list`) or a path to a .toml file")
+    sp.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                    help="values to sweep, e.g. --grid model.hidden=[8,8,8],[56] (repeatable: all combinations)")
+    sp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a preset value for every run (repeatable)")
+    sp.add_argument("--data", metavar="CSV", help="the CSV file for csv presets (sets data.path)")
+    sp.add_argument("--epochs", type=int, metavar="N", help="shorthand for --set training.epochs=N")
+    sp.add_argument("--backend", choices=["numpy", "torch"], help="numpy (default) or torch")
+    sp.add_argument("--seeds", type=int, default=5, metavar="N", help="seeds per setting (default 5)")
+    sp.add_argument("--seed-from", type=int, default=1, metavar="S", help="the first seed (default 1)")
+    sp.add_argument("--seed-keys", default=",".join(_seed_keys()), metavar="KEYS",
+                    help="the preset keys each seed sets (default training.seed,data.seed: the split, the init "
+                         "and the shuffles; the synthetic data). E.g. training.seed to keep one dataset")
+    where = sp.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core)")
+    where.add_argument("--cluster", metavar="ADDRESS", help="send the runs to a Dask scheduler, e.g. tcp://host:8786")
+    where.add_argument("--gpus", metavar="LIST", help="one worker per GPU, e.g. 0,1 (pinned by CUDA_VISIBLE_DEVICES)")
+    sp.add_argument("--out", metavar="DIR", help="sweep folder (default runs/sweep-PRESET-<hash of the sweep>)")
+    sp.add_argument("--ref", type=int, default=0, metavar="R", help="the reference row for 'better than' (default 0)")
+    sp.add_argument("--metric", default="best_val_loss", metavar="NAME",
+                    help="the figure 'better than' compares (default best_val_loss; also train_loss, "
+                         "final_train_loss, min_train_loss, val_acc, best_val_acc, small_weights: the fraction "
+                         "of first-layer weights under 0.01)")
+    sp.add_argument("--json", action="store_true", help="print the table as JSON instead of text")
+    sp.add_argument("--csv", metavar="PATH", help="also write the table as CSV here (always in the sweep folder)")
+    sp.set_defaults(run=run)
+
+
+def _seed_keys():
+    from dltui.core.sweep import DEFAULT_SEED_KEYS
+
+    return DEFAULT_SEED_KEYS
+
+
+def base_overrides(args) -> dict:
+    from dltui.core.spec import parse_override
+
+    base = dict(parse_override(o) for o in args.overrides)
+    if args.data is not None:
+        base["data.path"] = str(Path(args.data).resolve())  # workers may run elsewhere
+    if args.epochs is not None:
+        base["training.epochs"] = args.epochs
+    if args.backend:
+        base["training.backend"] = args.backend
+    if args.gpus:  # one worker per GPU: the runs train there, with the torch backend unless told otherwise
+        base.setdefault("training.backend", "torch")
+        base.setdefault("training.device", "cuda")
+    return base
+
+
+def check_args(args) -> None:
+    from dltui.core.sweep_table import METRICS
+    from dltui.tui.cli import UserError
+
+    if args.seeds < 1:
+        raise UserError(f"--seeds {args.seeds}: give at least 1.")
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"--jobs {args.jobs}: give at least 1 worker.")
+    if args.metric not in METRICS:
+        raise UserError(f"--metric {args.metric!r}: expected one of {', '.join(METRICS)}.")
+
+
+def make_plan(args):
+    from dltui.core.spec import SCHEMA
+    from dltui.core.sweep import parse_grid, plan, settings
+    from dltui.tui.cli import UserError
+
+    check_args(args)
+    grid = [parse_grid(g) for g in args.grid]
+    keys = [k.strip() for k in args.seed_keys.split(",") if k.strip()]
+    bad = [k for k in keys if k.count(".") != 1 or k.split(".")[0] not in SCHEMA]
+    if bad:
+        raise UserError(f"--seed-keys {args.seed_keys!r}: {bad[0]} is not a section.key (e.g. training.seed).")
+    base = base_overrides(args)
+    seeds = list(range(args.seed_from, args.seed_from + args.seeds))
+    ident = json.dumps([args.preset, grid, base, keys], sort_keys=True, default=str)
+    out = Path(args.out or f"runs/sweep-{Path(args.preset).stem}-{hashlib.sha1(ident.encode()).hexdigest()[:8]}")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file; a sweep needs a folder.")
+    rows = len(settings(grid))
+    if not 0 <= args.ref < rows:
+        raise UserError(f"--ref {args.ref}: the sweep has rows 0-{rows - 1} (one per setting).")
+    tasks = plan(args.preset, grid, seeds, out, base, keys)
+    check_data(tasks)
+    return tasks, grid, base, keys, seeds, out
+
+
+def check_data(tasks) -> None:
+    """Load each setting's data once here, so a missing or broken CSV is one clear error (exit 2)
+    before anything trains, not a failure in every worker."""
+    from dltui.core.data import load_dataset
+    from dltui.core.spec import load_preset
+
+    seen = set()
+    for t in tasks:
+        if t.row not in seen:
+            seen.add(t.row)
+            load_dataset(load_preset(t.preset, t.overrides))
+
+
+def executor_for(args):
+    from dltui.core import executors
+    from dltui.tui.cli import UserError
+
+    if args.cluster:
+        return executors.dask_executor(args.cluster), f"Dask scheduler {args.cluster}"
+    if args.gpus:
+        try:
+            gpus = executors.parse_gpus(args.gpus)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        return executors.gpu_executor(gpus), f"{len(gpus)} GPU workers ({','.join(gpus)})"
+    jobs = args.jobs or executors.default_jobs()
+    return executors.local_executor(jobs), f"{jobs} local worker process{'es' if jobs > 1 else ''}"
+
+
+class Progress:
+    """One progress bar on a terminal; otherwise one plain line per finished run (on stderr, so
+    stdout holds only the table or the JSON)."""
+
+    def __init__(self, tasks, tty: bool):
+        self.tasks, self.done, self.tty, self.bar = tasks, 0, tty, None
+        if tty:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("[bold]runs"), MofNCompleteColumn(), BarColumn(bar_width=None),
+                                TextColumn("ETA"), TimeRemainingColumn(), transient=True,
+                                console=Console(stderr=True))
+            self.bar_task = self.bar.add_task("runs", total=len(tasks))
+            self.bar.start()
+
+    def __call__(self, i: int, summary: dict) -> None:
+        self.done += 1
+        t = self.tasks[i]
+        if self.bar is not None:
+            self.bar.update(self.bar_task, completed=self.done)
+            return
+        figures = f"val {summary['best_val_loss']:.4g}" if summary.get("best_val_loss") is not None else ""
+        how = "reused" if summary.get("reused") else summary.get("reason", "")
+        print(f"run {self.done}/{len(self.tasks)}: row {t.row} ({t.label}), seed {t.seed}: {how} {figures}".rstrip(),
+              file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def run(args) -> int:
+    from dltui.core.executors import ClusterError
+    from dltui.core.sweep import SweepInterrupted, run_tasks
+    from dltui.tui.cli import UserError
+
+    tasks, grid, base, keys, seeds, out = make_plan(args)
+    ctx, where = executor_for(args)
+    print(f"sweep {args.preset}: {len(tasks) // len(seeds)} setting(s) x {len(seeds)} seeds = {len(tasks)} runs "
+          f"on {where}, in {out}", file=sys.stderr, flush=True)
+    progress = None
+    t0, interrupted = time.perf_counter(), False
+    try:
+        with ctx as executor:  # the bar starts after the workers (its thread is not forked with them)
+            progress = Progress(tasks, sys.stderr.isatty())
+            results = run_tasks(tasks, executor, on_done=progress)
+    except SweepInterrupted as e:
+        results, interrupted = e.results, True
+    except ClusterError as e:
+        raise UserError(str(e)) from None
+    finally:
+        if progress is not None:
+            progress.close()
+    report(args, tasks, results, grid, base, keys, seeds, out, time.perf_counter() - t0)
+    if interrupted:
+        kept = sum(r is not None for r in results)
+        print(f"\nstopped: {kept}/{len(tasks)} runs finished and are kept in {out}; "
+              "rerun the same command to do the rest.", file=sys.stderr)
+        return 130
+    failed = [r for r in results if r and r.get("reason") == "failed"]
+    for r in failed[:3]:
+        print(f"a run failed: {r.get('error')}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def report(args, tasks, results, grid, base, keys, seeds, out: Path, seconds: float) -> dict:
+    from dltui.core.sweep import label_of, settings, write_summary
+    from dltui.core.sweep_table import build, format_table, table_csv
+
+    labels = [label_of(s) for s in settings(grid)]
+    runs = [{"row": t.row, "seed": t.seed, "dir": t.out_dir, "setting": t.label, **(r or {"reason": "not run"})}
+            for t, r in zip(tasks, results)]
+    table = build(labels, runs, args.ref, args.metric)
+    doc = {"preset": args.preset, "grid": [[k, v] for k, v in grid], "set": base, "seeds": seeds,
+           "seed_keys": keys, "settings": [s for s in settings(grid)], "runs": runs, "table": table,
+           "seconds": seconds}
+    write_summary(out, doc)
+    csv_text = table_csv(table)
+    (out / "table.csv").write_text(csv_text, encoding="utf-8")
+    if args.csv:
+        Path(args.csv).write_text(csv_text, encoding="utf-8")
+    if args.json:
+        print(json.dumps({"out": str(out), "table": table}, indent=1))
+    else:
+        metric = args.metric.replace("_", " ")
+        print(f"{args.preset}: {len(seeds)} seeds ({', '.join(keys)} = {seeds[0]}..{seeds[-1]}); "
+              f"'better' compares {metric}, paired by seed")
+        print(format_table(table))
+        print(f"sweep folder: {out} (sweep.json, table.csv)")
+    return doc

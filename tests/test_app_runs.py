@@ -163,3 +163,17 @@ async def test_predictions_from_the_app_equal_dltui_predict(tmp_path):
     assert main(["predict", str(run_dir), "--data", str(DATA / "covid.test.csv"), "--out",
                  str(tmp_path / "cli.csv")]) == 0
     assert (run_dir / "pred.csv").read_text() == (tmp_path / "cli.csv").read_text()
+
+
+@sync
+async def test_a_run_left_untrained_leaves_no_folder(tmp_path):
+    spec = load_preset("xor", {"training.epochs": 3})
+    folder = tmp_path / "xor-run"
+    app = DltuiApp(run=LiveRun(spec, out_dir=str(folder)), scan_dir=None, freeze_clock=True, runs_dir=str(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await wait_for(pilot, lambda: scr.run.view.state == "paused", what="paused")
+        assert (folder / "preset.toml").exists()
+        await pilot.press("p")
+        await wait_for(pilot, lambda: scr.run.trainer.state == "finished", what="the run to stop")
+        await wait_for(pilot, lambda: not folder.exists(), what="the folder to go")

@@ -67,6 +67,22 @@ def yield_every() -> float:
         return YIELD_EVERY
 
 
+def _remove_untrained(run) -> None:
+    """The files a run that never took a step wrote (its preset, status, an empty log), and its folder
+    when nothing else is in it."""
+    from ..rundir import RUN_FILES
+
+    for name in (*RUN_FILES, ".lock"):
+        try:
+            (run.path / name).unlink()
+        except OSError:
+            pass
+    try:
+        run.path.rmdir()
+    except OSError:
+        pass
+
+
 def gpu_note(backend) -> str:
     """'NVIDIA H100 80GB HBM3 · 1.2/79 GB' from the backend's device_info(), or '' if it has none."""
     if DEVICE_INFO not in backend.capabilities:
@@ -185,6 +201,8 @@ class LiveRun:
                 self.trainer.fit(callbacks=[self.on_event])
         except Exception:  # noqa: BLE001 - the trainer has already emitted Failed with the message
             pass
+        if self.trainer.step == 0 and self.trainer.run is not None:
+            _remove_untrained(self.trainer.run)  # a preset opened and left untrained leaves no folder
 
     def on_event(self, e: ev.Event) -> None:
         """The trainer's callback (training thread): batch ends go to one slot (an attribute store is

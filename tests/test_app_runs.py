@@ -177,3 +177,20 @@ async def test_a_run_left_untrained_leaves_no_folder(tmp_path):
         await pilot.press("p")
         await wait_for(pilot, lambda: scr.run.trainer.state == "finished", what="the run to stop")
         await wait_for(pilot, lambda: not folder.exists(), what="the folder to go")
+
+
+@sync
+async def test_an_app_run_folder_can_be_watched_with_gradients_and_ratios(tmp_path):
+    from dltui.core.runs import WatchedRun
+
+    spec = load_preset("xor", {"training.epochs": 3})
+    folder = tmp_path / "xor-run"
+    app = DltuiApp(run=LiveRun(spec, out_dir=str(folder)), scan_dir=None, freeze_clock=True, runs_dir=str(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await pilot.press("space")
+        await ended(pilot, scr)
+    w = WatchedRun(folder)
+    w.poll()
+    assert [e.epoch for e in w.view.history] == [1, 2, 3] and w.view.ended
+    assert w.view.stats and all(s.g_hist and s.update_ratio is not None for s in w.view.stats)

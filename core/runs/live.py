@@ -70,9 +70,10 @@ def yield_every() -> float:
 def _remove_untrained(run) -> None:
     """The files a run that never took a step wrote (its preset, status, an empty log), and its folder
     when nothing else is in it."""
+    from ..layerlog import FILENAME
     from ..rundir import RUN_FILES
 
-    for name in (*RUN_FILES, ".lock"):
+    for name in (*RUN_FILES, FILENAME, ".lock"):
         try:
             (run.path / name).unlink()
         except OSError:
@@ -198,11 +199,19 @@ class LiveRun:
     def _fit(self) -> None:
         try:
             with np.errstate(all="ignore"):
-                self.trainer.fit(callbacks=[self.on_event])
+                self.trainer.fit(callbacks=self._callbacks())
         except Exception:  # noqa: BLE001 - the trainer has already emitted Failed with the message
             pass
         if self.trainer.step == 0 and self.trainer.run is not None:
             _remove_untrained(self.trainer.run)  # a preset opened and left untrained leaves no folder
+
+    def _callbacks(self) -> list:
+        """This view's, and for a run that writes a folder the layer-stats log `dltui watch` reads."""
+        if self.trainer.run is None:
+            return [self.on_event]
+        from ..layerlog import LayerLog
+
+        return [self.on_event, LayerLog(self.trainer, self.trainer.run.path)]
 
     def on_event(self, e: ev.Event) -> None:
         """The trainer's callback (training thread): batch ends go to one slot (an attribute store is

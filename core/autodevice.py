@@ -232,17 +232,19 @@ def pick(opts: list[Option], table: list, note: str = "") -> Choice:
 
 
 def choose(spec, n_in: int, n_out: int, device: str = "auto", *, timer: Timer | None = None,
-           use_cache: bool = True, refresh: bool = False, seconds: float = PROBE_SECONDS, **present) -> Choice:
+           use_cache: bool = True, refresh: bool = False, seconds: float = PROBE_SECONDS,
+           measure_single: bool = False, **present) -> Choice:
     """The fastest option for this spec's model and batch on ``device`` (auto | cpu | cuda[:N]).
     ``refresh``: measure even when a cached result exists (and cache the new one).
     ``timer(option) -> steps/s`` replaces the real measurement (tests); ``present`` passes
-    ``torch_ok``/``cuda``/``torch_asked`` to ``candidates``."""
+    ``torch_ok``/``cuda``/``torch_asked`` to ``candidates``. ``measure_single``: time the option even when
+    it is the only one (`dltui bench`); otherwise a lone option is chosen unmeasured."""
     opts, note = candidates(device, **present)
     if not opts:
         from .backends import BackendError
 
-        raise BackendError(f"--backend auto: no option can run on device '{device}' here ({note or 'none found'}).")
-    if len(opts) == 1:
+        raise BackendError(f"No backend can run on device '{device}' here ({note or 'none found'}).")
+    if len(opts) == 1 and not measure_single:
         return Choice(opts[0], f"{opts[0].label} (not measured): {note or 'the only option here'}",
                       [(opts[0].label, None, "not measured")])
     path = cache_path()

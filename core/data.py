@@ -369,6 +369,11 @@ def load_dataset(spec: Spec) -> Dataset:
         ds.y_test = ds.y_test.astype(dtype) if task == "regression" else ds.y_test
     if len(ds.x_train) == 0:
         raise DataError(f"{ds.source}: no training rows left after the validation split.")
+    ratio = spec.values["data"]["valid_ratio"]
+    if ratio > 0 and len(ds.x_val) == 0:  # else "best val" would quietly be the training loss
+        n = len(ds.x_train) + len(ds.x_val) + (0 if ds.x_test is None else len(ds.x_test))
+        raise DataError(f"{ds.source}: {n} row(s) leave no validation row at data.valid_ratio = {ratio:g}: "
+                        "give more rows, or --set data.valid_ratio=0 to train without validation.")
     _check_limits(spec, ds)
     return ds
 

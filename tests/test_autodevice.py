@@ -127,6 +127,13 @@ def test_bench_prints_the_table(capsys):
     assert "numpy cpu" in out and "torch cpu" in out and "winner: " in out and out.count("<- winner") == 1
 
 
+def test_bench_of_one_backend_measures_it(capsys):
+    assert main(["bench", "xor", "--backend", "numpy", "--seconds", "0.05"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("numpy cpu"))
+    assert "not measured" not in out and float(row.split()[2].replace(",", "")) > 0
+
+
 def test_bench_bad_seconds_is_a_usage_error(capsys):
     assert main(["bench", "xor", "--seconds", "0"]) == 2
     assert "--seconds" in capsys.readouterr().err

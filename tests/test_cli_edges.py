@@ -98,3 +98,20 @@ def test_resolved_preset_with_odd_text_reads_back(tmp_path):
     spec.values["about"]["title"] = 'quote " back\\slash \x01 tab\t é'
     spec.values["about"]["note"] = "two\nlines"
     assert tomllib.loads(dumps_toml(spec.values)) == spec.values
+
+
+def test_a_misspelt_preset_is_matched_to_a_preset_and_options_are_never_abbreviated(tmp_path, capsys):
+    code, _, err = run(capsys, "xorr")
+    assert code == 2 and "Did you mean the preset `xor`?" in err
+    code, _, err = run(capsys, "train", "xor", "--epoch", "5", "--out", str(tmp_path / "r"))
+    assert code == 2 and "--epoch" in err and not (tmp_path / "r").exists()
+
+
+def test_a_csv_too_small_for_a_validation_row_is_an_input_error(tmp_path, capsys):
+    csv = tmp_path / "one.csv"
+    csv.write_text("a,b\n1,2\n")
+    code, _, err = run(capsys, "train", "csv-regression", "--data", str(csv), "--out", str(tmp_path / "r"))
+    assert code == 2 and "leave no validation row" in err and "data.valid_ratio=0" in err
+    code, _, _ = run(capsys, "train", "csv-regression", "--data", str(csv), "--out", str(tmp_path / "r2"),
+                     "--set", "data.valid_ratio=0", "--epochs", "2")
+    assert code == 0

@@ -114,3 +114,26 @@ def test_a_sweep_with_its_own_status_still_lists_its_runs(tmp_path):
     _train(tmp_path / "sw" / "r0")
     (tmp_path / "sw" / "status.json").write_text(json.dumps({"state": "finished", "end": {"reason": "completed"}}))
     assert {r.name for r in runlist.scan_runs(tmp_path)} == {"sw", "sw/r0"}
+
+
+def test_the_watch_app_on_a_folder_starts_with_its_stylesheet(tmp_path):
+    """`dltui watch FOLDER` runs this very app: it must find the app's CSS (it once looked beside the
+    overview's own file and failed) and list the runs."""
+    import pytest
+
+    pytest.importorskip("textual")
+    from dltui.tui.screens.runs_overview import RunsOverviewScreen, runs_app
+    from textual.widgets import DataTable
+
+    from tests.async_helpers import sync, wait_for
+
+    _train(tmp_path / "one")
+
+    @sync
+    async def go():
+        app = runs_app(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, RunsOverviewScreen)
+                           and app.screen.query_one(DataTable).row_count == 1, what="the overview's row")
+
+    go()

@@ -14,7 +14,9 @@ from textual.binding import Binding
 
 
 class DltuiApp(App):
-    CSS_PATH = "app.tcss"
+    # absolute: Textual resolves a relative CSS_PATH beside the file of the subclass (the runs overview's
+    # and compare's apps live in tui/screens/)
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "dltui"
     ENABLE_COMMAND_PALETTE = True
     NOTIFICATION_TIMEOUT = 2.5  # short notes: they cover the layer table and the key hints

@@ -51,7 +51,12 @@ exit codes: 0 ok, 1 the run failed or diverged, 2 a usage or input error,
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with the words a person typed made safe for the terminal in its messages."""
+    """argparse, with the words a person typed made safe for the terminal in its messages, and no
+    abbreviated options (`--epoch 5` is not silently `--epochs 5`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def _print_message(self, message, file=None):
         from dltui.core.sanitize import safe

@@ -92,12 +92,17 @@ def check_command_name(argv: list[str], commands: set[str]) -> None:
 
     if word in shipped_presets() or os.path.exists(word):
         return
-    close = difflib.get_close_matches(word, sorted(commands), n=1, cutoff=0.6)
     extra = [a for a in argv[1:] if not a.startswith("-")]
+    presets = sorted(shipped_presets())
+    # the nearest of all the words `dltui WORD` takes: a command, or a preset (`dltui xorr` means xor)
+    close = difflib.get_close_matches(word, sorted(commands) + presets, n=1, cutoff=0.6)
     if not close and not extra:
         return  # `dltui NAME`: the app's own message (no such preset) is the right one
     from dltui.tui.common import UserError
 
-    hint = f" Did you mean `dltui {close[0]}`?" if close else ""
+    hint = ""
+    if close:
+        hint = (f" Did you mean `dltui {close[0]}`?" if close[0] in commands else
+                f" Did you mean the preset `{close[0]}`?")
     raise UserError(f"'{word}' is neither a command nor a preset.{hint} Commands: "
                     f"{', '.join(sorted(commands))}; presets: `dltui list`.")

@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
         description="Time a few training steps of PRESET's model and batch (on random data of the same shape) "
                     "on each option present here, print steps/s per option and the winner, and cache the result "
                     "for --backend auto (each bench measures afresh). torch options are measured when torch is "
-                    "installed.")
+                    "installed. --backend auto itself measures only where it has a choice that can win (a GPU, "
+                    "or torch already loaded); on a CPU-only machine it takes the NumPy engine unmeasured.")
     add_run_options(sp)
     sp.add_argument("--seconds", type=float, default=0.5, metavar="S",
                     help="timed seconds per option, after a short warm-up (default 0.5)")
@@ -37,7 +38,8 @@ def run(args) -> int:
           f", batch {t['batch_size'] or 'full'}, {t['dtype']}; {args.seconds:g} s per option ...",
           file=sys.stderr, flush=True)
     choice = autodevice.choose(spec, data.n_features, data.n_outputs, device=device, refresh=True,
-                               seconds=args.seconds, torch_asked=asked != "numpy")
+                               seconds=args.seconds, torch_asked=asked != "numpy",
+                               measure_single=True)
     if asked in ("numpy", "torch"):
         choice.table = [r for r in choice.table if r[0].startswith(asked)] or choice.table
     print(autodevice.format_table(choice))

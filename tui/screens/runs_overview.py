@@ -74,13 +74,19 @@ class RunsOverviewScreen(Screen):
             self.app.push_screen(DashboardScreen(watch_dir=p))
 
 
-def run_app(root: str | Path) -> int:
+def runs_app(root: str | Path):
+    """The app `dltui watch FOLDER` runs: the overview first, enter opens a run over it."""
     from dltui.tui.app import DltuiApp
 
     class RunsApp(DltuiApp):
-        def on_mount(self) -> None:
+        def on_mount(self, event) -> None:
+            event.prevent_default()  # not the watched-run dashboard DltuiApp would open on the folder
             self.push_screen(RunsOverviewScreen(root))
 
-    app = RunsApp(watch_dir=root)
+    return RunsApp()
+
+
+def run_app(root: str | Path) -> int:
+    app = runs_app(root)
     app.run()
     return app.return_code or 0

@@ -68,8 +68,12 @@ def test_dashboard_in_tmux_shows_plot_table_and_rising_epochs(pane):
     held = epoch_of(s)
     time.sleep(0.5)
     assert epoch_of(screen()) == held
-    tmux("send-keys", "-t", "t", "e")
-    wait_screen(lambda s: epoch_of(s) == held + 1, what="one more epoch")
+    tmux("send-keys", "-t", "t", "e")  # finishes the epoch under way (paused mid-epoch: the same number)
+    s = wait_screen(lambda s: epoch_of(s) in (held, held + 1) and "PAUSED" in s, what="the epoch's end")
+    time.sleep(0.5)
+    at_end = epoch_of(screen())
+    tmux("send-keys", "-t", "t", "e")  # now at an epoch's end: one whole epoch more
+    wait_screen(lambda s: epoch_of(s) == at_end + 1, what="one more epoch")
     tmux("send-keys", "-t", "t", "q")
     t0 = time.monotonic()
     while tmux("has-session", "-t", "t") or "t:" in tmux("list-sessions"):

@@ -145,6 +145,13 @@ def test_after_a_run_ends_the_gradients_are_those_of_the_best_weights():
     for s, lin in zip(stats, twin.net.linears):
         assert s.g_norm == pytest.approx(float(np.linalg.norm(lin.dW)), rel=1e-12)
         assert s.update_ratio is not None and s.update_ratio > 0
+    run.want_params()  # the matrix view's weights say which they are, and its gradients are the same
+    deadline = time.monotonic() + 30
+    while run.view.params_step != run.view.step and time.monotonic() < deadline:
+        time.sleep(0.02)
+        run.poll()
+    assert run.view.params_label.startswith(f"best @ epoch {tr.best_epoch}")
+    assert all(np.allclose(g, lin.dW, rtol=1e-12) for g, lin in zip(run.view.grads, twin.net.linears))
 
 
 def test_ratio_columns_follow_their_definitions_on_a_hand_built_case():

@@ -191,4 +191,4 @@ def test_requests_after_close_still_answer(live):
     deadline = time.monotonic() + 20
     while not live.poll() & {"params"} and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert live.view.params is not None and live.view.params_label == "step 0"
+    assert live.view.params is not None and live.view.params_label == "live · step 0"

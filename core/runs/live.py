@@ -369,7 +369,10 @@ class LiveRun:
             return set()
         v = self.view
         v.params_step, v.params, v.grads = f.result()
-        v.params_label = f"step {v.params_step}"
+        best = v.history[-1].best_epoch if v.history else 0
+        ended = self.trainer.state == "finished" and v.state == "finished" and best
+        v.params_label = (f"best @ epoch {best} (gradients: whole training set)" if ended
+                          else f"live · step {v.params_step}")
         return {"params"}
 
     def fold(self, e: ev.Event, changed: set[str]) -> None:

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_tmux.py stalls [--runs 10] [--seconds 8] [--preset piecewise-sigmoid]
     python benchmarks/bench_tmux.py rss [--epochs 200000]
+    python benchmarks/bench_tmux.py keys [--runs 20]
     python benchmarks/bench_tmux.py screen [--seconds 12]
 
 ``stalls``: starts `dltui PRESET --start --pace max` at 100x30, reads the status line every ~20 ms while
@@ -11,6 +12,8 @@ per run the worst gap and the share of time in stalls; then the median and range
 ``DLTUI_YIELD_MS=0`` in the environment turns the training thread's GIL yields off, for comparison.
 ``rss``: one long run at max pace; the app's resident memory read (psutil) against the epoch on screen,
 from epoch 10k to the end: flat memory means bounded history.
+``keys``: key-to-screen while it trains at max: `-` and `=` in turn (pace 10k/s and back to max), the
+time until the status line shows the new pace (polled every ~5 ms); median and range.
 ``screen``: the default (preset) pace: the screen still changes after 10 s and the run is not over.
 """
 
@@ -139,6 +142,28 @@ def cmd_rss(a) -> None:
         stop()
 
 
+def cmd_keys(a) -> None:
+    start(f"{a.preset} --start --pace max --epochs 10000000 --set training.patience=0")
+    try:
+        wait_running()
+        time.sleep(2.0)
+        times = []
+        for i in range(a.runs):
+            key, want = ("minus", "pace 10k/s") if i % 2 == 0 else ("equals_sign", "pace max")
+            t0 = time.monotonic()
+            tmux("send-keys", "-t", "b", "-" if key == "minus" else "=")
+            while want not in status_line():
+                if time.monotonic() - t0 > 10:
+                    raise SystemExit(f"the screen never showed {want!r}")
+                time.sleep(0.005)
+            times.append((time.monotonic() - t0) * 1000)
+            time.sleep(0.3)
+        print(f"key-to-screen: median {statistics.median(times):.0f} ms (range {min(times):.0f}-{max(times):.0f}, "
+              f"{len(times)} presses, tmux capture included)")
+    finally:
+        stop()
+
+
 def cmd_screen(a) -> None:
     start(a.preset + " --start")
     try:
@@ -157,14 +182,14 @@ def main() -> None:
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is not installed")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["stalls", "rss", "screen"])
+    p.add_argument("what", choices=["stalls", "rss", "keys", "screen"])
     p.add_argument("--preset", default="piecewise-sigmoid")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--epochs", type=int, default=200_000)
     p.add_argument("--timeout", type=float, default=900.0)
     a = p.parse_args()
-    {"stalls": cmd_stalls, "rss": cmd_rss, "screen": cmd_screen}[a.what](a)
+    {"stalls": cmd_stalls, "rss": cmd_rss, "keys": cmd_keys, "screen": cmd_screen}[a.what](a)
 
 
 if __name__ == "__main__":

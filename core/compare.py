@@ -24,6 +24,7 @@ else:  # pragma: no cover
 
 X_AXES = {"epoch": "epoch", "updates": "step", "seconds": "elapsed"}
 IGNORED_SECTIONS = ("about", "claim")
+IGNORED_KEYS = ("data.needs", "data.file", "data.id_column", "data.n_columns")  # words for people, not the run
 
 
 class CompareError(ValueError):
@@ -50,6 +51,8 @@ class LoadedRun:
 
 def load_run(path: str | Path, group: str | None = None, seed: int | None = None) -> LoadedRun:
     run = RunDir(path)
+    if not run.path.exists():
+        raise CompareError(f"{path}: does not exist.")
     if not run.path.is_dir() or not run.metrics.exists():
         raise CompareError(f"{path}: not a run folder (no metrics.jsonl) nor a sweep folder (no sweep.json).")
     try:
@@ -93,10 +96,45 @@ def flatten(values: dict) -> dict[str, object]:
 
 
 def differing(runs: list[LoadedRun]) -> dict[str, list]:
-    """The preset keys whose values are not the same in every run (title, note, claim left out)."""
+    """The preset keys whose values are not the same in every run (title, note, claim and the words
+    for people left out, and keys that only some runs' presets have)."""
     flat = [flatten(r.values) for r in runs]
-    keys = sorted({k for f in flat for k in f})
-    return {k: [f.get(k) for f in flat] for k in keys if len({json.dumps(f.get(k)) for f in flat}) > 1}
+    keys = sorted({k for f in flat for k in f} - set(IGNORED_KEYS))
+    return {k: [f.get(k) for f in flat] for k in keys
+            if len({json.dumps(f.get(k)) for f in flat if f.get(k) is not None}) > 1}
+
+
+def short_value(v, width: int = 16) -> str:
+    """A setting's value for a one-line summary: floats in 4 significant digits, lists without spaces,
+    cut to ``width``."""
+    if isinstance(v, float):
+        text = f"{v:.4g}"
+    elif isinstance(v, list):
+        text = "[" + ",".join(short_value(x, width) for x in v) + "]"
+    else:
+        text = str(v)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def differing_line(diff: dict[str, list], width: int = 200) -> str:
+    """'hidden [4] | [16]; seed 1 | 2' (each key's distinct values, short; of many, the first two and
+    the last), cut to ``width``."""
+    parts = []
+    short = [k.split(".")[-1] for k in diff]
+    for k, v in diff.items():
+        vals = list(dict.fromkeys(short_value(x) for x in v if x is not None))
+        vals = vals if len(vals) <= 4 else [*vals[:2], "…", vals[-1]]  # many values: the first and the last
+        name = k.split(".")[-1] if short.count(k.split(".")[-1]) == 1 else k  # data.seed, training.seed
+        parts.append(f"{name} " + " | ".join(vals))
+    text = "; ".join(parts) if parts else "none (the same preset)"
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def g4(v) -> str:
+    """A figure in 4 significant digits ('-' for none)."""
+    if v is None:
+        return "-"
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def curve(run: LoadedRun, x: str = "epoch", which: str = "val_loss") -> tuple[list[float], list[float]]:

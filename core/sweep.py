@@ -17,7 +17,7 @@ import itertools
 import json
 import os
 import signal
-from concurrent.futures import Executor, Future, as_completed, wait
+from concurrent.futures import BrokenExecutor, Executor, Future, as_completed, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,11 +41,12 @@ class Task:
 
 
 class SweepInterrupted(Exception):
-    """Ctrl-C during a sweep: ``results`` holds the runs that finished (None for the rest)."""
+    """Ctrl-C during a sweep: ``results`` holds the runs that finished (None for the rest).
+    ``worker_lost``: not Ctrl-C, a worker process ended abruptly (killed, out of memory)."""
 
-    def __init__(self, results: list):
+    def __init__(self, results: list, worker_lost: bool = False):
         super().__init__("interrupted")
-        self.results = results
+        self.results, self.worker_lost, self.signum = results, worker_lost, None
 
 
 # ---------------------------------------------------------------- the grid
@@ -79,10 +80,16 @@ def parse_grid(item: str) -> tuple[str, list[Any]]:
         raise SpecError(f"--grid {item!r}: expected section.key=value1,value2,..., "
                         "e.g. --grid model.hidden=[8,8,8],[56].")
     key, text = item.split("=", 1)
-    values = [parse_override(f"{key}={v}")[1] for v in split_values(text)]
+    key = key.strip()
+    if key.count(".") != 1 or not all(key.split(".")):
+        raise SpecError(f"--grid {item!r}: the key must be section.key, e.g. --grid model.hidden=[8,8,8],[56].")
+    try:
+        values = [parse_override(f"{key}={v}")[1] for v in split_values(text)]
+    except SpecError as e:
+        raise SpecError(str(e).replace("--set ", "--grid ")) from None
     if not values:
-        raise SpecError(f"--grid {item!r}: no values after '='; give at least one, e.g. {key.strip()}=1,2.")
-    return key.strip(), values
+        raise SpecError(f"--grid {item!r}: no values after '='; give at least one, e.g. {key}=1,2.")
+    return key, values
 
 
 def label_of(setting: dict[str, Any]) -> str:
@@ -112,9 +119,20 @@ def plan(preset: str, grid: list[tuple[str, list[Any]]], seeds, out: str | Path,
     for row, setting in enumerate(settings(grid)):
         for seed in seeds:
             overrides = {**(base or {}), **{k: seed for k in seed_keys}, **setting}
-            load_preset(preset, overrides)  # validate now: a SpecError names the key and the value
+            _check(preset, overrides, setting)  # validate now: a SpecError names the key and the value
             tasks.append(Task(preset, overrides, str(out / f"r{row}-s{seed}"), row, seed, label_of(setting)))
     return tasks
+
+
+def _check(preset: str, overrides: dict, setting: dict) -> None:
+    """Load the run's preset; an error about a grid key says --grid, as the user typed it."""
+    try:
+        load_preset(preset, overrides)
+    except SpecError as e:
+        msg = str(e)
+        for k in setting:
+            msg = msg.replace(f"--set {k}", f"--grid {k}")
+        raise SpecError(msg) from None
 
 
 # ---------------------------------------------------------------- one run
@@ -209,25 +227,24 @@ def trained_part(preset_toml: str) -> dict:
     return {k: v for k, v in values.items() if k not in ("about", "claim")}
 
 
-_IN_TASK = False
+_IN_TASK = False  # a worker is running a task (its stop signal ends the task, not the worker)
+_TRAINER = None  # the trainer a worker is running, for its signal handler
+_STOP = False  # a worker saw a stop signal: the runs still queued for it are not started
 
 
 def run_task(task: Task) -> dict:
-    """Train one run into its folder (or reuse it) and return its summary. Runs in a worker."""
+    """Train one run into its folder (or reuse it) and return its summary. Runs in a worker. A run
+    folder gets what `dltui train` writes, layers.jsonl (the layer log) included."""
     global _IN_TASK
-    from .trainer import Trainer
-
     _IN_TASK = True
     try:
+        if _STOP:
+            return {"reason": "stopped"}
         spec = load_preset(task.preset, task.overrides)
         done = finished_summary(task.out_dir, spec.to_toml())
         if done is not None:
             return {**done, "reused": True}
-        trainer = Trainer(spec, out_dir=task.out_dir)
-        result = trainer.fit()
-        baseline = write_baseline(task.out_dir, trainer.data)
-        weights = weight_figures(trainer.backend.get_params())  # the best epoch's, restored by fit
-        return {**summarize([asdict(h) for h in trainer.history], result.reason), **baseline, **weights}
+        return _train(spec, task.out_dir)
     except KeyboardInterrupt:
         return {"reason": "stopped"}
     except Exception as e:  # noqa: BLE001 - a failed run is a result of the sweep, not its end
@@ -236,19 +253,71 @@ def run_task(task: Task) -> dict:
         _IN_TASK = False
 
 
+def _train(spec, out_dir: str) -> dict:
+    global _TRAINER
+    from .layerlog import LayerLog
+    from .trainer import Trainer
+
+    trainer = Trainer(spec, out_dir=out_dir)
+    _TRAINER = trainer
+    try:
+        if _STOP:  # the signal came while the trainer was being made
+            trainer.stop()
+        result = trainer.fit(callbacks=[LayerLog(trainer, out_dir)])
+    finally:
+        _TRAINER = None
+    baseline = write_baseline(out_dir, trainer.data)
+    weights = weight_figures(trainer.backend.get_params())  # the best epoch's, restored by fit
+    return {**summarize([asdict(h) for h in trainer.history], result.reason), **baseline, **weights}
+
+
+def on_stop_signal(signum, frame) -> None:
+    """In a worker, Ctrl-C or SIGTERM (from the terminal, or the sweep passing it on) stops the run
+    after its batch, as `dltui train` does: the trainer writes ``last`` and marks the run stopped.
+    A worker with no run (idle) ignores Ctrl-C and ends on SIGTERM or SIGHUP."""
+    global _STOP
+    _STOP = True
+    trainer = _TRAINER
+    if trainer is not None:
+        trainer.stop()
+    elif not _IN_TASK and signum != signal.SIGINT:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
 def worker_init(cuda_device: str | None = None) -> None:
-    """In each worker process: one BLAS thread, the GPU it owns, and Ctrl-C that stops the run
-    being trained (the trainer keeps its checkpoints) but never kills an idle worker."""
+    """In each worker process: one BLAS thread, the GPU it owns, and Ctrl-C / SIGTERM that stop the
+    run being trained (the trainer keeps its checkpoints) but never kill an idle worker."""
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
     if cuda_device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = cuda_device
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_stop_signal)
 
-    def on_sigint(signum, frame):
-        if _IN_TASK:
-            raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, on_sigint)
+def mark_abandoned(tasks: list[Task]) -> list[str]:
+    """After the workers are gone: a run folder whose status still says running with a dead pid (a
+    worker killed mid-run) is marked finished, stopped, as `dltui train` marks a stopped run."""
+    from .rundir import RunDir, read_metrics
+    from .runlist import pid_alive
+
+    marked = []
+    for t in tasks:
+        run = RunDir(t.out_dir)
+        st = run.read_status()
+        if st.get("state") != "running" or pid_alive(st.get("pid")):
+            continue
+        rows, _ = read_metrics(run.metrics) if run.metrics.exists() else ([], 0)
+        st = {k: v for k, v in st.items() if k not in ("updated", "pid")}
+        try:
+            run.write_status(**{**st, "state": "finished", "end": {"reason": "stopped", "epochs_run": len(rows)},
+                                "signal": "worker ended"})
+            marked.append(t.out_dir)
+        except OSError:
+            pass
+    return marked
 
 
 # ---------------------------------------------------------------- many runs
@@ -281,9 +350,14 @@ def run_tasks(tasks: list[Task], executor: Executor | None, on_done=None, reuse:
             results[i] = _stopped_is_interrupt(fut.result(), results)
             if on_done:
                 on_done(i, results[i])
-    except (KeyboardInterrupt, SweepInterrupted):
+    except (KeyboardInterrupt, SweepInterrupted) as e:
         _interrupt(executor, futures, results)
-        raise SweepInterrupted(results) from None
+        err = SweepInterrupted(results)
+        err.signum = getattr(e, "signum", None)  # SIGTERM to the sweep: signals.Stopped(SIGTERM)
+        raise err from None
+    except BrokenExecutor:  # a worker was killed: the pool cannot run the rest
+        _interrupt(executor, futures, results)
+        raise SweepInterrupted(results, worker_lost=True) from None
     return results
 
 
@@ -304,7 +378,7 @@ def _interrupt(executor: Executor, futures: dict[Future, int], results: list) ->
     running = [f for f in futures if not f.cancelled()]
     wait(running, timeout=30)  # local runs stop after their batch; a cluster's may take longer: not waited for
     for fut in running:
-        if not fut.done() or fut.cancelled() or fut.exception() is not None:
+        if not fut.done() or fut.cancelled() or fut.exception(timeout=0) is not None:
             continue
         summary = fut.result()
         if summary.get("reason") not in ("stopped", "failed"):

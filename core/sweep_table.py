@@ -1,5 +1,6 @@
 """The lecture-style table of a sweep: one row per setting, each figure as mean ± sd and
-min-max over the seeds, and "better than row R on k/n seeds" (paired by seed)."""
+min-max over the seeds (less detail when the terminal is narrow), and "better than row R on k/n
+seeds" (paired by seed)."""
 
 from __future__ import annotations
 
@@ -61,35 +62,85 @@ def build(labels: list[str], runs: list[dict], ref: int = 0, metric: str = "best
     return table
 
 
-def _cell(s: dict | None, fmt: str = ".4g") -> str:
+def _cell(s: dict | None, fmt: str = ".4g", ranges: bool = True) -> str:
     if s is None:
         return "-"
-    return f"{s['mean']:{fmt}} ± {s['sd']:{fmt}}  [{s['min']:{fmt}}-{s['max']:{fmt}}]"
+    cell = f"{s['mean']:{fmt}} ± {s['sd']:{fmt}}"
+    return cell + (f"  [{s['min']:{fmt}}-{s['max']:{fmt}}]" if ranges else "")
 
 
-def columns(table: list[dict]) -> list[tuple[str, str]]:
-    cols = [("train_loss", "train loss @best"), ("best_val_loss", "val loss (best)")]
+def columns(table: list[dict]) -> list[tuple[str, str, str]]:
+    """(metric, header, short header) of the figures the table shows."""
+    cols = [("train_loss", "train loss @best", "train@best"), ("best_val_loss", "val loss (best)", "val best")]
     if any(e["baseline_val_loss"] for e in table):
-        cols.append(("baseline_val_loss", "linear baseline val"))
+        cols.append(("baseline_val_loss", "linear baseline val", "linear val"))
     if any(e["val_acc"] for e in table):
-        cols.append(("val_acc", "val acc @best"))
+        cols.append(("val_acc", "val acc @best", "val acc"))
     return cols
 
 
-def format_table(table: list[dict]) -> str:
-    """Plain text, one line per setting, columns padded (no colour, no escape bytes)."""
+# the levels of detail tried in turn until the table fits the width: (digits, min-max, long words)
+DETAIL = ((4, True, True), (4, False, True), (4, False, False), (3, False, False))
+
+
+def _rows(table: list[dict], digits: int, ranges: bool, long: bool) -> list[list[str]]:
     cols = columns(table)
-    head = ["#", "setting", "runs", *(c[1] for c in cols), "vs ref"]
+    head = ["#", table[0].get("_setting_head", "setting") if table else "setting", "runs",
+            *(c[1] if long else c[2] for c in cols), "vs ref"]
     body = []
     for e in table:
         b = e.get("better_than")
-        vs = (f"better than row {b['row']} on {b['wins']}/{b['of']} seeds" if b else "(reference)")
-        body.append([str(e["row"]), e["setting"], str(e["runs"]) + (f" ({e['diverged']} div)" if e["diverged"]
-                     else ""), *(_cell(e[k], ".3f" if k.endswith("acc") else ".4g") for k, _ in cols), vs])
-    widths = [max(len(r[j]) for r in [head, *body]) for j in range(len(head))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *body]]
+        if b:
+            vs = (f"better than row {b['row']} on {b['wins']}/{b['of']} seeds" if long
+                  else f"beats #{b['row']} {b['wins']}/{b['of']}")
+        else:
+            vs = "(reference)" if long else "(ref)"
+        runs = str(e["runs"]) + (f" ({e['diverged']} div)" if e["diverged"] else "")
+        cells = [_cell(e[k], f".{digits - 1}f" if k.endswith("acc") else f".{digits}g", ranges) for k, *_ in cols]
+        body.append([str(e["row"]), e["setting"], runs, *cells, vs])
+    return [head, *body]
+
+
+def _lines(rows: list[list[str]], width: int | None, shortest: int = 7, strict: bool = True) -> list[str] | None:
+    """The padded lines; with ``width``, the settings' labels cut (to no less than ``shortest``) to
+    fit it, or None when that is not enough (``strict``; else cut to ``shortest``)."""
+    widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
+    over = sum(widths) + 2 * (len(widths) - 1) - width if width is not None else 0
+    if over > 0:
+        if widths[1] - over < min(shortest, widths[1]) and strict:
+            return None
+        widths[1] = max(widths[1] - over, min(shortest, widths[1]))
+    cut = [[c if j != 1 or len(c) <= widths[1] else c[:widths[1] - 1] + "…" for j, c in enumerate(r)] for r in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cut]
     lines.insert(1, "-" * len(lines[0]))
-    return "\n".join(lines)
+    return lines
+
+
+def format_table(table: list[dict], width: int | None = None) -> str:
+    """Plain text, one line per setting, columns padded (no colour, no escape bytes). With ``width``,
+    less detail until it fits: min-max left out, shorter words, settings' labels as their values,
+    fewer digits, labels cut (--json and table.csv keep every figure)."""
+    short = values_only(table)
+    uncut = 10 ** 6  # no label cut at all
+    tries = [*((table, d, 24) for d in DETAIL), *((short, d, uncut) for d in (*DETAIL[2:], (2, False, False))),
+             (short, DETAIL[-1], 12)]
+    for t, level, shortest in tries:
+        lines = _lines(_rows(t, *level), width, shortest)
+        if lines is not None:
+            return "\n".join(lines)
+    return "\n".join(_lines(_rows(short, 2, False, False), width, strict=False))
+
+
+def values_only(table: list[dict]) -> list[dict]:
+    """The settings' labels without their keys ('hidden=[4] lr=0.01' -> '[4] 0.01'), the keys named
+    once in the header, for narrow terminals."""
+    keys = [[tok.split("=", 1)[0] for tok in e["setting"].split(" ")] for e in table]
+    if not table or "=" not in table[0]["setting"] or any(k != keys[0] for k in keys):
+        return table
+    keys = keys[0]
+    out = [{**e, "setting": " ".join(tok.split("=", 1)[-1] for tok in e["setting"].split(" "))} for e in table]
+    out[0]["_setting_head"] = " ".join(keys)
+    return out
 
 
 def table_csv(table: list[dict]) -> str:

@@ -39,6 +39,34 @@ def test_a_sweep_folder_reads_back_grouped_by_setting(sweep_dir):
 def test_compare_rejects_a_folder_that_holds_no_run(tmp_path, capsys):
     assert main(["compare", str(tmp_path)]) == 2
     assert "not a run folder" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "nope")]) == 2
+    assert "nope: does not exist" in capsys.readouterr().err
+
+
+def test_compare_without_a_terminal_prints_rounded_numbers(sweep_dir, capsys):
+    assert main(["compare", str(sweep_dir)]) == 0
+    out = capsys.readouterr().out
+    import re
+
+    assert out.count("best val") == 4
+    vals = re.findall(r"(?:best val|final train) ([0-9.e+-]+)", out)
+    assert len(vals) == 8 and all(v == f"{float(v):.4g}" for v in vals)  # 4 significant digits
+
+
+def footer_text(app) -> str:
+    from dltui.tui.widgets.key_hints import KeyHints
+
+    return str(app.screen.query_one(KeyHints).render()).replace("\u00a0", " ")
+
+
+def test_settings_that_differ_leave_out_none_and_words_and_are_short():
+    runs = [cmp.LoadedRun(None, f"r{i}", {"about": {"title": f"t{i}"}, "data": {"needs": f"give a file {i}"},
+                                          "model": {"hidden": [4 * (i + 1)], "init": None if i else "he"},
+                                          "optimizer": {"lr": 0.1 / (i + 1)}}, []) for i in range(9)]
+    diff = cmp.differing(runs)
+    assert set(diff) == {"model.hidden", "optimizer.lr"}
+    line = cmp.differing_line(diff, 80)
+    assert len(line) <= 80 and line == "hidden [4] | [8] | … | [36]; lr 0.1 | 0.05 | … | 0.01111"
 
 
 @sync
@@ -55,19 +83,60 @@ async def test_compare_screen_overlays_settings_and_opens_a_run_read_only(sweep_
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="the compare screen")
         scr = app.screen
         title = lambda: str(scr.query_one("#cmp-title").render())  # noqa: E731
-        assert "5 runs · 3 settings" in title() and "per epoch" in title() and "band" in title()
+        assert "5 runs · 3 settings" in title() and "val loss by epoch" in title() and "band" in title()
         assert [s["label"] for s in scr.series()][:2] == ["hidden=[4] (2 seeds)", "hidden=[16] (2 seeds)"]
         assert scr.query_one(DataTable).row_count == 5
-        assert "model.hidden: [4] | [16]" in str(scr.query_one("#cmp-diff").render())
+        diff = str(scr.query_one("#cmp-diff").render())
+        assert "hidden [4] | [16]" in diff and "None" not in diff and "needs" not in diff
+        assert "hidden=[4] (2 seeds)" in str(scr.query_one("#cmp-legend").render())
         await pilot.press("x")
-        assert "per updates" in title()
+        assert "val loss by update" in title()
         await pilot.press("b")
         assert "thin lines" in title()
         colors = [s["color"] for s in scr.series()]
         assert colors[0] == colors[1] != colors[2]  # the seeds of a setting share its colour
         await pilot.press("v")
         assert "train loss" in title()
+        assert all(s.get("marker", "braille") == "braille" for s in scr.series())  # no rows of dots
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the run's dashboard")
         assert app.screen.run.read_only
+        assert "back to compare" in footer_text(app) and "presets" not in footer_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is scr, what="back to the compare screen")
+        assert scr.query_one(DataTable).cursor_row == 1
     assert label_of({"model.hidden": [4]}) == "hidden=[4]"
+
+
+@sync
+async def test_compare_keys_in_the_footer_and_help_and_the_table_fits_80_columns(sweep_dir):
+    from dltui.tui.screens.compare import CompareScreen, compare_app
+    from textual.widgets import DataTable
+
+    runs = cmp.load_targets([sweep_dir])
+    app = compare_app(runs, freeze_clock=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="the compare screen")
+        scr = app.screen
+        assert "open run" in footer_text(app)
+        table = scr.query_one(DataTable)
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= 80
+        assert "best val" in [str(c.label) for c in table.columns.values()]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_text = str(app.screen.query_one("#help-keys").render())
+        assert "compare" in help_text and "min-max band / thin lines" in help_text
+        assert "open the selected run" in help_text
+
+
+def test_no_color_gives_each_series_its_own_marker_named_in_the_legend(sweep_dir, monkeypatch):
+    from dltui.tui.screens.compare import CompareScreen
+    from dltui.tui.widgets.compare_plot import int_ticks, legend_text
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    scr = CompareScreen(cmp.load_targets([sweep_dir]))
+    series = scr.series()
+    assert len({s["marker"] for s in series}) == len(series) == 2
+    legend = legend_text(series, True).plain
+    assert f"{series[0]['marker'] * 2} hidden=[4]" in legend and f"{series[1]['marker'] * 2} hidden=[16]" in legend
+    assert int_ticks(0, 750.8) == [0, 200, 400, 600] and int_ticks(1, 3) == [1, 2, 3]

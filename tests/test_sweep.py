@@ -145,6 +145,8 @@ def test_cli_sweep_prints_the_table_writes_json_and_csv(tmp_path, capsys):
     (["--gpus", "a,b"], "GPU indices"),
     (["--grid", "optimizer.lr=0.1,0.2", "--ref", "2"], "--ref 2: the sweep has rows 0-1"),
     (["--seed-keys", "seed"], "seed is not a section.key"),
+    (["--grid", "=1,2"], "--grid '=1,2': the key must be section.key"),
+    (["--metric", "val_acc"], "--metric val_acc: this sweep's runs are regression"),
 ])
 def test_cli_sweep_bad_input_is_a_clear_error(argv, words, tmp_path, capsys):
     assert main(["sweep", "piecewise-relu", "--out", str(tmp_path / "x"), *argv]) == 2
@@ -159,9 +161,14 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(tmp_path):
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not any(
-            '"finished"' in p.read_text() for p in out.glob("*/status.json") if p.exists()):
-        time.sleep(0.1)
+
+    def states() -> list[str]:
+        return [p.read_text() for p in out.glob("*/status.json") if p.exists()]
+
+    # a run finished and the next one training (its first epoch done): Ctrl-C stops that one mid-run
+    while time.monotonic() < deadline and not (any('"finished"' in t for t in states())
+                                               and any('"running"' in t and '"epoch": 0' not in t for t in states())):
+        time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
@@ -174,6 +181,12 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(tmp_path):
     # a run may finish on disk just as Ctrl-C comes: the rerun reuses exactly what the folders hold
     on_disk = sum('"finished"' in p.read_text() and '"stopped"' not in p.read_text() for p in out.glob("*/status.json"))
     assert len(done) <= on_disk <= len(done) + 1
+    for p in out.glob("*/status.json"):  # the run in flight was stopped as `dltui train` stops one
+        st = json.loads(p.read_text())
+        assert st["state"] == "finished", (p, st)
+        if st["end"]["reason"] == "stopped" and st["end"]["epochs_run"]:
+            assert (p.parent / "last.safetensors").exists()
+    assert any(json.loads(p.read_text())["end"]["reason"] == "stopped" for p in out.glob("*/status.json"))
     again = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0
     assert again.stderr.count(": reused") == on_disk
@@ -211,3 +224,107 @@ def test_small_weights_is_the_first_layers_fraction_near_zero():
     w1 = np.array([[0.001, 0.5], [0.0, -0.005]], dtype=np.float32)
     assert weight_figures([(w1, np.zeros(2)), (np.ones((1, 2)), np.zeros(1))]) == {"small_weights": 0.75}
     assert weight_figures([]) == {}
+
+
+def test_grid_errors_name_grid_not_set(tmp_path, capsys):
+    assert main(["sweep", "piecewise-relu", "--out", str(tmp_path / "x"), "--grid", "model.hidden=a,b"]) == 2
+    err = capsys.readouterr().err
+    assert "--grid model.hidden" in err and "--set" not in err
+
+
+def test_a_different_sweep_into_the_same_out_is_refused_unless_overwrite(tmp_path, capsys):
+    out = tmp_path / "sw"
+    argv = ["sweep", "xor", "--seeds", "1", "--jobs", "1", "--out", str(out)]
+    assert main([*argv, "--epochs", "3"]) == 0
+    assert main([*argv, "--epochs", "3"]) == 0  # the same sweep: reused
+    capsys.readouterr()
+    assert main([*argv, "--epochs", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a different sweep" in err and "--overwrite" in err
+    assert main([*argv, "--grid", "optimizer.lr=0.1,0.2", "--epochs", "3"]) == 2
+    assert main([*argv, "--epochs", "4", "--overwrite", "--json"]) == 0
+    assert json.loads((out / "sweep.json").read_text())["runs"][0]["epochs_run"] == 4
+
+
+def test_sweep_help_is_short_wrapped_paragraphs(capsys):
+    try:
+        main(["sweep", "--help"])
+    except SystemExit:
+        pass
+    text = capsys.readouterr().out
+    assert max(map(len, text.splitlines())) <= 100 and "examples:" in text
+
+
+def test_sweep_runs_write_the_layer_log_like_train(tmp_path):
+    from dltui.core.layerlog import read_layer_stats
+
+    tasks = plan("piecewise-relu", [], [1], tmp_path, {"training.epochs": 5})
+    with local_executor(1) as ex:
+        run_tasks(tasks, ex)
+    assert read_layer_stats(tasks[0].out_dir)
+
+
+def test_a_run_left_running_by_a_dead_worker_is_marked_stopped(tmp_path):
+    from dltui.core.rundir import RunDir
+    from dltui.core.sweep import mark_abandoned
+
+    tasks = plan("piecewise-relu", [], [1, 2], tmp_path, SMALL)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    RunDir(tasks[0].out_dir).path.mkdir(parents=True)
+    RunDir(tasks[0].out_dir).write_status(state="running", started=1.0, epoch=3)
+    st = json.loads(RunDir(tasks[0].out_dir).status.read_text())
+    st["pid"] = dead.pid
+    RunDir(tasks[0].out_dir).status.write_text(json.dumps(st))
+    assert mark_abandoned(tasks) == [tasks[0].out_dir]
+    st = RunDir(tasks[0].out_dir).read_status()
+    assert st["state"] == "finished" and st["end"]["reason"] == "stopped"
+
+
+@pytest.mark.parametrize("width", [120, 100, 80])
+def test_the_table_fits_the_terminal_width_and_keeps_full_detail_without_one(width):
+    runs = [{"row": r, "seed": s, "reason": "completed", "best_val_loss": 0.123456 * (r + s),
+             "train_loss": 1.0 / (s + 1), "baseline_val_loss": 1.1234} for r in range(3) for s in range(1, 5)]
+    labels = ["hidden=[8,8,8] lr=0.001", "hidden=[56] lr=0.001", "hidden=[56] lr=0.01 activation=sigmoid"]
+    table = build(labels, runs)
+    full = format_table(table)
+    assert max(map(len, full.splitlines())) > 120 and "[" in full.splitlines()[2] and "better than row 0" in full
+    fitted = format_table(table, width)
+    assert max(map(len, fitted.splitlines())) <= width
+    assert "±" in fitted and "beats #0" in fitted
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL", "sweep-SIGTERM"])
+def test_a_worker_stopped_or_killed_leaves_no_run_marked_running(how, tmp_path):
+    out = tmp_path / "sw"
+    proc = subprocess.Popen([sys.executable, "-m", "dltui.tui.cli", "sweep", "piecewise-relu", "--seeds", "4",
+                             "--jobs", "2", "--epochs", "100000", "--set", "training.patience=0", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline, running = time.monotonic() + 120, []
+    while time.monotonic() < deadline and not running:
+        sts = [json.loads(p.read_text() or "{}") for p in out.glob("*/status.json")]
+        running = [s for s in sts if s.get("state") == "running" and s.get("epoch", 0) >= 1]
+        time.sleep(0.05)
+    if how == "sweep-SIGTERM":  # the sweep itself is told to end (a job scheduler): it stops its workers
+        os.kill(proc.pid, signal.SIGTERM)
+    else:
+        os.kill(running[0]["pid"], getattr(signal, how))
+    if how == "SIGKILL":
+        time.sleep(1)
+        os.killpg(proc.pid, signal.SIGINT)  # whatever the parent noticed, the person presses Ctrl-C
+    _, stderr = proc.communicate(timeout=120)
+    want = {"SIGTERM": (130,), "SIGKILL": (1, 130), "sweep-SIGTERM": (143,)}[how]
+    assert proc.returncode in want and "Traceback" not in stderr, stderr
+    assert "rerun the same command" in stderr
+    for p in out.glob("*/status.json"):
+        st = json.loads(p.read_text())
+        assert st["state"] == "finished" and st["end"]["reason"] == "stopped", (p, st)
+
+
+def test_a_narrow_table_keeps_the_settings_apart_by_their_values():
+    labels = [f"hidden={h} lr={lr}" for h in ("[4]", "[8,8,8]") for lr in ("0.01", "0.003")]
+    runs = [{"row": r, "seed": s, "reason": "completed", "best_val_loss": 0.1234567 * (r + s),
+             "train_loss": 0.2345678 / s, "baseline_val_loss": 0.25632} for r in range(4) for s in (1, 2)]
+    lines = format_table(build(labels, runs), 80).splitlines()
+    assert max(map(len, lines)) <= 80 and lines[0].startswith("#  hidden lr")
+    assert [line.split("  ")[1] for line in lines[2:]] == ["[4] 0.01", "[4] 0.003", "[8,8,8] 0.01", "[8,8,8] 0.003"]

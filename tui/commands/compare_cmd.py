@@ -9,7 +9,8 @@ def add_parser(sub) -> None:
         description="Open the compare screen: the loss curves of up to 8 runs overlaid with a legend (a sweep's "
                     "runs grouped by setting, seeds as a min-max band or thin lines), a table of their final and "
                     "best numbers, and the settings that differ. Keys: x x-axis (epochs, updates, seconds), "
-                    "l log/linear, v val/train, b band/lines, enter open the selected run read-only, q quit.")
+                    "l log/linear, v val/train, b band/lines, enter open the selected run read-only (escape "
+                    "comes back), ? help, q quit.")
     sp.add_argument("paths", nargs="+", metavar="RUN_OR_SWEEP",
                     help="run folders (as `dltui train --out` writes) or sweep folders (`dltui sweep --out`)")
     sp.set_defaults(run=run)
@@ -26,13 +27,13 @@ def run(args) -> int:
     except CompareError as e:
         raise UserError(str(e)) from None
     if not sys.stdout.isatty():
-        from dltui.core.compare import numbers
+        from dltui.core.compare import g4, numbers
 
         print("dltui compare: needs a terminal for the plot; the numbers:", file=sys.stderr)
         for r in runs:
             n = numbers(r)
-            print(f"{n['run']}: {n['state']}, {n['epochs']} epochs, best val {n['best_val_loss']} "
-                  f"at epoch {n['best_epoch']}, final train {n['final_train_loss']}")
+            print(f"{n['run']}: {n['state']}, {n['epochs']} epochs, best val {g4(n['best_val_loss'])} "
+                  f"at epoch {n['best_epoch']}, final train {g4(n['final_train_loss'])}")
         return 0
     from dltui.tui.screens.compare import compare_app
 

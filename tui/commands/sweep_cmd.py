@@ -14,10 +14,20 @@ examples:
   dltui sweep deep-8x3 --grid model.hidden=[8,8,8],[56] --seeds 8
   dltui sweep hw01-boss --data covid.train.csv --seeds 8 --seed-keys training.seed
   dltui sweep xor --grid optimizer.lr=0.01,0.1 --grid model.hidden=[4],[16] --jobs 2 --json
-  dltui sweep moons --seeds 16 --cluster tcp://scheduler:8786     (pip install 'dltui[cluster]')
+  dltui sweep moons --seeds 16 --cluster tcp://scheduler:8786   (needs dltui[cluster])
   dltui sweep hw01-boss --data covid.train.csv --gpus 0,1 --backend torch
 
-Rerunning the same command reuses the finished runs in its folder; Ctrl-C stops cleanly and keeps them.
+Rerunning the same command reuses the finished runs in its folder; Ctrl-C stops
+cleanly and keeps them. A different sweep into the same --out is refused unless you add --overwrite.
+"""
+
+DESCRIPTION = """\
+Train every combination of the --grid values, each on --seeds seeds, in parallel.
+Each run is an ordinary run folder (as `dltui train` writes) under one sweep folder.
+
+Prints one row per setting: train and validation loss (and accuracy) as mean ± sd
+over the seeds, and on how many seeds it beats the reference row (--ref, paired by
+seed). --json and the sweep folder's sweep.json and table.csv keep every figure.
 """
 
 
@@ -26,11 +36,7 @@ def add_parser(sub) -> None:
 
     sp = sub.add_parser(
         "sweep", help="train a grid of settings x seeds and tabulate them",
-        description="Train every combination of the --grid values, each on --seeds seeds (each an ordinary "
-                    "run folder under one sweep folder), in parallel, and print one row per setting: train and "
-                    "validation loss (and accuracy) as mean ± sd [min-max] over the seeds, and on how many "
-                    "seeds it beats the reference row.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=DESCRIPTION, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sp.add_argument("preset", help="a preset name (see `dltui list`) or a path to a .toml file")
     sp.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                     help="values to sweep, e.g. --grid model.hidden=[8,8,8],[56] (repeatable: all combinations)")
@@ -49,6 +55,8 @@ def add_parser(sub) -> None:
     where.add_argument("--cluster", metavar="ADDRESS", help="send the runs to a Dask scheduler, e.g. tcp://host:8786")
     where.add_argument("--gpus", metavar="LIST", help="one worker per GPU, e.g. 0,1 (pinned by CUDA_VISIBLE_DEVICES)")
     sp.add_argument("--out", metavar="DIR", help="sweep folder (default runs/sweep-PRESET-<hash of the sweep>)")
+    sp.add_argument("--overwrite", action="store_true",
+                    help="replace a different sweep already in --out (otherwise dltui refuses)")
     sp.add_argument("--ref", type=int, default=0, metavar="R", help="the reference row for 'better than' (default 0)")
     sp.add_argument("--metric", default="best_val_loss", metavar="NAME",
                     help="the figure 'better than' compares (default best_val_loss; also train_loss, "
@@ -114,21 +122,65 @@ def make_plan(args):
     if not 0 <= args.ref < rows:
         raise UserError(f"--ref {args.ref}: the sweep has rows 0-{rows - 1} (one per setting).")
     tasks = plan(args.preset, grid, seeds, out, base, keys)
-    check_data(tasks)
+    check_metric(args.metric, check_data(tasks))
+    check_out(out, {"preset": args.preset, "grid": [[k, v] for k, v in grid], "set": base, "seed_keys": keys},
+              getattr(args, "overwrite", False))
     return tasks, grid, base, keys, seeds, out
 
 
-def check_data(tasks) -> None:
+def check_data(tasks) -> set[str]:
     """Load each setting's data once here, so a missing or broken CSV is one clear error (exit 2)
-    before anything trains, not a failure in every worker."""
+    before anything trains, not a failure in every worker. Returns the tasks (regression, ...)."""
     from dltui.core.data import load_dataset
     from dltui.core.spec import load_preset
 
-    seen = set()
+    seen, kinds = set(), set()
     for t in tasks:
         if t.row not in seen:
             seen.add(t.row)
-            load_dataset(load_preset(t.preset, t.overrides))
+            kinds.add(load_dataset(load_preset(t.preset, t.overrides)).task)
+    return kinds
+
+
+def check_metric(metric: str, kinds: set[str]) -> None:
+    """Refuse a --metric the runs will not have: accuracy for regression, the baseline for classification."""
+    from dltui.tui.cli import UserError
+
+    needs = "classification" if metric.endswith("_acc") else "regression" if metric.startswith("baseline") else None
+    if needs and needs not in kinds:
+        raise UserError(f"--metric {metric}: this sweep's runs are {'/'.join(sorted(kinds))}, which has no "
+                        f"{metric.replace('_', ' ')}; use best_val_loss, train_loss, final_train_loss, "
+                        "min_train_loss or small_weights.")
+
+
+SETTING_NAMES = {"preset": "preset", "grid": "--grid", "set": "--set/--epochs/--data/--backend",
+                 "seed_keys": "--seed-keys"}
+
+
+def check_out(out: Path, settings_doc: dict, overwrite: bool) -> None:
+    """A sweep folder holding a different sweep (other preset, grid, --set or seed keys) is refused
+    unless ``overwrite``, which removes its runs; the same sweep is reused (its finished runs kept)."""
+    import shutil
+
+    from dltui.tui.cli import UserError
+
+    try:
+        old = json.loads((out / "sweep.json").read_text())
+    except (OSError, ValueError):
+        return
+    mine = json.loads(json.dumps(settings_doc, default=str))
+    diff = [k for k in mine if json.dumps(old.get(k), sort_keys=True) != json.dumps(mine[k], sort_keys=True)]
+    if not diff:
+        return
+    if not overwrite:
+        other = ", ".join(SETTING_NAMES[k] for k in diff)
+        raise UserError(f"--out {out}: holds a different sweep (other {other}). Choose another folder, "
+                        " rerun that sweep's command to reuse it, or add --overwrite to replace it.")
+    for d in out.glob("r*-s*"):
+        if d.is_dir() and (d / "status.json").exists():
+            shutil.rmtree(d)
+    for name in ("sweep.json", "table.csv"):
+        (out / name).unlink(missing_ok=True)
 
 
 def executor_for(args):
@@ -181,7 +233,7 @@ class Progress:
 
 def run(args) -> int:
     from dltui.core.executors import ClusterError
-    from dltui.core.sweep import SweepInterrupted, run_tasks
+    from dltui.core.sweep import SweepInterrupted, mark_abandoned, run_tasks
     from dltui.tui.cli import UserError
 
     tasks, grid, base, keys, seeds, out = make_plan(args)
@@ -189,28 +241,38 @@ def run(args) -> int:
     print(f"sweep {args.preset}: {len(tasks) // len(seeds)} setting(s) x {len(seeds)} seeds = {len(tasks)} runs "
           f"on {where}, in {out}", file=sys.stderr, flush=True)
     progress = None
-    t0, interrupted = time.perf_counter(), False
+    t0, interrupted, lost, signum = time.perf_counter(), False, False, None
     try:
         with ctx as executor:  # the bar starts after the workers (its thread is not forked with them)
             progress = Progress(tasks, sys.stderr.isatty())
             results = run_tasks(tasks, executor, on_done=progress)
     except SweepInterrupted as e:
-        results, interrupted = e.results, True
+        results, interrupted, lost, signum = e.results, True, e.worker_lost, e.signum
     except ClusterError as e:
         raise UserError(str(e)) from None
     finally:
         if progress is not None:
             progress.close()
+        if not args.cluster:  # the workers are gone: a run one of them left "running" is marked stopped
+            mark_abandoned(tasks)
     report(args, tasks, results, grid, base, keys, seeds, out, time.perf_counter() - t0)
     if interrupted:
         kept = sum(r is not None for r in results)
-        print(f"\nstopped: {kept}/{len(tasks)} runs finished and are kept in {out}; "
+        why = "a worker process ended abruptly (killed, or out of memory)" if lost else "stopped"
+        print(f"\n{why}: {kept}/{len(tasks)} runs finished and are kept in {out}; "
               "rerun the same command to do the rest.", file=sys.stderr)
-        return 130
+        return 1 if lost else 128 + int(signum or 2)  # 130 Ctrl-C, 143 SIGTERM
     failed = [r for r in results if r and r.get("reason") == "failed"]
     for r in failed[:3]:
         print(f"a run failed: {r.get('error')}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def table_width() -> int | None:
+    """The terminal's width on a terminal (the table fits it); None in a pipe or a file (full detail)."""
+    import shutil
+
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 def report(args, tasks, results, grid, base, keys, seeds, out: Path, seconds: float) -> dict:
@@ -232,9 +294,12 @@ def report(args, tasks, results, grid, base, keys, seeds, out: Path, seconds: fl
     if args.json:
         print(json.dumps({"out": str(out), "table": table}, indent=1))
     else:
-        metric = args.metric.replace("_", " ")
-        print(f"{args.preset}: {len(seeds)} seeds ({', '.join(keys)} = {seeds[0]}..{seeds[-1]}); "
-              f"'better' compares {metric}, paired by seed")
-        print(format_table(table))
+        import textwrap
+
+        metric, width = args.metric.replace("_", " "), table_width()
+        head = (f"{args.preset}: {len(seeds)} seeds ({', '.join(keys)} = {seeds[0]}..{seeds[-1]}); "
+                f"'better' compares {metric}, paired by seed")
+        print(textwrap.fill(head, width) if width else head)
+        print(format_table(table, width))
         print(f"sweep folder: {out} (sweep.json, table.csv)")
     return doc

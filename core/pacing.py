@@ -105,7 +105,8 @@ def preset_pace(values: dict, batches_per_epoch: int) -> float:
     if pace == "auto":
         if values["data"]["kind"] == "csv":
             return MAX
-        return auto_pace(values["training"]["epochs"] * max(batches_per_epoch, 1))
+        rate = auto_pace(values["training"]["epochs"] * max(batches_per_epoch, 1))
+        return MAX if rate > PACE_LEVELS[-1] else rate  # faster than the fastest level: a long run, go at max
     return float(pace)
 
 

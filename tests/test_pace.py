@@ -37,6 +37,8 @@ def test_auto_pace_makes_a_lesson_take_about_20_seconds_and_a_csv_max():
     assert preset_pace(csv, 10) == 0.0
     assert preset_pace({"training": {"pace": 42.0}, "data": {"kind": "sin"}}, 5) == 42.0
     assert preset_pace({"training": {"pace": "max"}, "data": {"kind": "sin"}}, 5) == 0.0
+    long = {"training": {"pace": "auto", "epochs": 1_000_000}, "data": {"kind": "sin"}}
+    assert preset_pace(long, 7) == 0.0  # 350k updates/s is above the fastest level: max
 
 
 def test_pace_in_presets_and_overrides_with_clear_errors():

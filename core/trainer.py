@@ -438,7 +438,10 @@ class Trainer:
             be.set_params(self.early.best_weights)
             self._checkpoint_best(final=True)
         if not diverged and GRADIENTS in be.capabilities:
-            be.refresh_grads()  # gradients and statistics now describe the weights the run ends with
+            try:  # gradients and statistics now describe the weights the run ends with
+                be.refresh_grads()
+            except (RuntimeError, MemoryError):  # e.g. no device memory for the whole set: the last step's stay
+                pass
         self.state = "finished"
         result = Result(reason, self.epoch if reason != "stopped" else self.history.total, self.step,
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,

@@ -280,9 +280,6 @@ class Trainer:
             if announced:
                 self._paused_time += time.perf_counter() - t0
 
-    def _between_steps(self) -> None:
-        between_steps(self)  # pacing.py: sleep until the next step is due, or let the UI take the GIL
-
     def _save(self, kind: str, params, epoch: int, metrics: dict) -> None:
         if not self.run:
             return
@@ -375,7 +372,7 @@ class Trainer:
                     self._resolve_steps()
             if stats:
                 self._stats_event()
-            self._between_steps()
+            between_steps(self)  # pacing.py: sleep until the next step is due, or let the UI take the GIL
         with self._cond:
             self._epoch_budget = False
         return False, None

@@ -72,8 +72,12 @@ class LayerLog:
     def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, "", fsync=False)
-            self._lines, self._size, self._asked_at = [], 0, None
+            if getattr(self.trainer, "resumed", False) and self.path.exists():  # a resumed run: go on with it
+                self._lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+            else:
+                atomic_write(self.path, "", fsync=False)
+                self._lines = []
+            self._size, self._asked_at = sum(len(x.encode()) for x in self._lines), None
         elif isinstance(event, ev.BatchEnded):
             now = self.clock()
             if self._asked_at is None or now - self._asked_at >= self.every:

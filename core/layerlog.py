@@ -85,6 +85,10 @@ class LayerLog:
                 self.trainer.request_stats()
         elif isinstance(event, ev.LayerStatsReady):
             self.write(event)
+        elif isinstance(event, ev.Finished) and event.reason != "diverged":
+            # one last record, of the weights the run ends with (the best ones, put back, gradients
+            # recomputed): what `watch` shows once the run is over. Emitted to every callback alike.
+            self.trainer._stats_event()
 
     def write(self, event: ev.LayerStatsReady) -> None:
         line = encode(event) + "\n"

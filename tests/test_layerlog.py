@@ -102,7 +102,6 @@ def test_the_last_record_describes_the_weights_the_run_ends_with(tmp_path):
     """A run shorter than the schedule still ends with a record of its final (best) weights, so `watch`
     of a finished run never shows the first batch's numbers."""
     import numpy as np
-
     from dltui.core import load_preset
     from dltui.core.layerlog import LayerLog, read_layer_stats
     from dltui.core.trainer import Trainer

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -103,6 +104,10 @@ def main() -> int:
     print(f"  Trainer.fit alone : {best_alone:10,.0f} steps/s   (runs: {runs(alone)})")
     print(f"  inside the app    : {best_app:10,.0f} steps/s   (runs: {runs(in_app)})")
     print(f"  ratio app/alone   : {best_app / best_alone:10.2f}   (aim >= 0.90)")
+    ratios = sorted(b / a for a, b in zip(alone, in_app))  # each app run against the headless run before it
+    med = statistics.median
+    print(f"  medians           : alone {med(alone):,.0f}, app {med(in_app):,.0f} steps/s; ratio of pairs median "
+          f"{med(ratios):.2f} (range {ratios[0]:.2f}-{ratios[-1]:.2f})")
     for preset in ("", a.preset):
         shots = [first_screen(preset) for _ in range(3)]
         best = min(s["seconds"] for s in shots)

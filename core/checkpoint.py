@@ -175,8 +175,10 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str,
     return _tensors(entries, memoryview(data), where), meta
 
 
-def save_checkpoint(path: str | Path, params: list[tuple[np.ndarray, np.ndarray]], meta: dict) -> Path:
-    tensors = {}
+def save_checkpoint(path: str | Path, params: list[tuple[np.ndarray, np.ndarray]], meta: dict,
+                    extra: dict[str, np.ndarray] | None = None) -> Path:
+    """``extra``: more named tensors (a resumable checkpoint's optimizer state, ``optim.*``/``trainer.*``)."""
+    tensors = dict(extra or {})
     for i, (W, b) in enumerate(params):
         tensors[f"layers.{i}.weight"] = np.asarray(W)
         tensors[f"layers.{i}.bias"] = np.asarray(b)
@@ -311,3 +313,10 @@ def _check_features(f: dict, n_in: int, bad) -> None:
 def _short(v) -> str:
     text = repr(v)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load_extra(path: str | Path, prefixes: tuple[str, ...] = ("optim.", "trainer.")) -> dict[str, np.ndarray]:
+    """The extra named tensors of a checkpoint (a resumable run's optimizer state and the epoch's shuffle),
+    by name; read through the same checks as the weights."""
+    tensors, _ = read_safetensors(path)
+    return {k: v for k, v in tensors.items() if k.startswith(prefixes)}

@@ -72,8 +72,12 @@ class LayerLog:
     def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, "", fsync=False)
-            self._lines, self._size, self._asked_at = [], 0, None
+            if getattr(self.trainer, "resumed", False) and self.path.exists():  # a resumed run: go on with it
+                self._lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+            else:
+                atomic_write(self.path, "", fsync=False)
+                self._lines = []
+            self._size, self._asked_at = sum(len(x.encode()) for x in self._lines), None
         elif isinstance(event, ev.BatchEnded):
             now = self.clock()
             if self._asked_at is None or now - self._asked_at >= self.every:
@@ -81,6 +85,10 @@ class LayerLog:
                 self.trainer.request_stats()
         elif isinstance(event, ev.LayerStatsReady):
             self.write(event)
+        elif isinstance(event, ev.Finished) and event.reason != "diverged":
+            # one last record, of the weights the run ends with (the best ones, put back, gradients
+            # recomputed): what `watch` shows once the run is over. Emitted to every callback alike.
+            self.trainer._stats_event()
 
     def write(self, event: ev.LayerStatsReady) -> None:
         line = encode(event) + "\n"

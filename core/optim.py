@@ -68,6 +68,30 @@ class Optimizer:
     def state(self) -> dict[str, list[np.ndarray]]:
         return {}
 
+    def export_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The state a resumed run needs, as named arrays ``optim.{name}.{i}`` (i: the parameter's index,
+        W1, b1, W2, ...) and plain facts (the step count): what checkpoints store."""
+        tensors = {f"optim.{k}.{i}": np.array(a) for k, arrs in self.state().items() for i, a in enumerate(arrs)}
+        return tensors, {"name": self.name, "t": self.t}
+
+    def import_state(self, tensors: dict[str, np.ndarray], facts: dict) -> None:
+        """Put back what ``export_state`` gave (same optimizer, same shapes); a ValueError if it does not fit."""
+        if facts.get("name") != self.name:
+            raise ValueError(f"the checkpoint's optimizer is {facts.get('name')!r}, this run's is {self.name!r}")
+        self.t = int(facts.get("t", 0))
+        for key, arrs in self._state_lists().items():
+            for i in range(len(self.params)):
+                a = tensors.get(f"optim.{key}.{i}")
+                if a is None:
+                    continue
+                if a.shape != self.params[i].shape:
+                    raise ValueError(f"optimizer state optim.{key}.{i} has shape {a.shape}, "
+                                     f"the parameter {self.params[i].shape}")
+                arrs[i] = np.array(a, dtype=self.params[i].dtype)
+
+    def _state_lists(self) -> dict[str, list]:
+        return {}
+
 
 class SGD(Optimizer):
     name = "sgd"
@@ -90,6 +114,9 @@ class SGD(Optimizer):
 
     def state(self):
         return {"momentum_buffer": [b for b in self.buf if b is not None]} if self.momentum else {}
+
+    def _state_lists(self):
+        return {"momentum_buffer": self.buf}
 
 
 class Adam(Optimizer):
@@ -124,6 +151,9 @@ class Adam(Optimizer):
         p -= (self.lr / self._bc1) * (m / denom)
 
     def state(self):
+        return {"m": self.m, "v": self.v}
+
+    def _state_lists(self):
         return {"m": self.m, "v": self.v}
 
 

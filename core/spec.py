@@ -21,6 +21,7 @@ from . import nn
 from .errors import SpecError
 from .fields import Field
 from .limits import check_model_size, check_nesting, read_preset_text
+from .pacing import pace_value
 from .tomlread import tomllib
 
 ACTIVATIONS = (*(a for a in nn.ACTIVATIONS if a != "identity"), "identity")  # the names nn.py defines
@@ -75,6 +76,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
                          help="auto: the fastest of numpy / torch CPU / CUDA, by a short measured probe"),
         "device": Field("str", "auto", help="auto | cpu | cuda | cuda:N | mps (torch backend)"),
         "graph": Field("bool", False, help="torch on CUDA: capture the training step in a CUDA graph"),
+        "exact_train_acc": Field("bool", False, help="classification: measure the training accuracy with an "
+                                 "extra pass over the training set each epoch (default: the epoch's own batches)"),
+        "pace": Field("pace", "auto", help="updates per second in the app: 'max', a number, or 'auto' (generated "
+                      "data: about 20 s a run; CSV: max); `dltui train` runs at max unless --pace"),
     },
 }
 
@@ -265,7 +270,8 @@ def _describe(f: Field) -> str:
         rng = f" <= {num(f.max)}"
     kinds = {"int": "a whole number", "float": "a number", "str": "a string", "bool": "true or false",
              "list[int]": "a list of whole numbers", "list[str]": "a list of strings",
-             "list[float]": "a list of numbers", "str|list[str]": "a string or a list of strings"}
+             "list[float]": "a list of numbers", "str|list[str]": "a string or a list of strings",
+             "pace": "'auto', 'max' or a number of updates per second > 0"}
     return kinds.get(f.kind, f.kind) + rng
 
 
@@ -305,6 +311,11 @@ def _check(source: str, section: str, key: str, value: Any, f: Field, from_set: 
                 raise bad()
         return v
 
+    if f.kind == "pace":
+        try:
+            return pace_value(value)
+        except (ValueError, TypeError):
+            raise bad() from None
     if f.kind.startswith("list["):
         inner = f.kind[5:-1]
         if not isinstance(value, list):

@@ -15,48 +15,36 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from . import events as ev
+from . import trainer_facts as facts
 from .backends import Backend, make_backend
-from .backends.base import CHEAP_LOSS, layer_sizes
+from .backends.base import CHEAP_LOSS, GRADIENTS
 from .batching import batch_size_for
 from .checkpoint import save_checkpoint
 from .data import Dataset, batches, load_dataset
 from .early_stopping import EarlyStopping
 from .evaluation import test_figures
+from .history import History
+from .pacing import YIELD_EVERY, Pacer, between_steps
+from .resume import continue_run, resume_state
 from .rundir import MetricsLog, RunDir
 from .spec import Spec
+from .trainer_facts import Result, finite
 
 Callback = Callable[[ev.Event], None]
 BEST_SAVE_INTERVAL = 1.0  # seconds between best-checkpoint writes while improving fast
 
 
-@dataclass
-class Result:
-    reason: str
-    epochs_run: int
-    steps: int
-    best_epoch: int
-    best_val_loss: float | None
-    final_train_loss: float | None
-    history: list[ev.EpochEnded] = field(default_factory=list)
-    test_loss: float | None = None  # the kept (best-validation) weights on the test split, if any
-    test_metric: float | None = None
-
-
-def _finite(x) -> bool:
-    return x is None or math.isfinite(x)
-
-
 class Trainer:
     def __init__(self, spec: Spec, backend: str | Backend | None = None, *, data: Dataset | None = None,
                  out_dir: str | Path | None = None, start_paused: bool = False, batch_losses: bool = False,
-                 device: str | None = None, params=None):
+                 device: str | None = None, params=None, pace: float = 0.0, yield_every: float = 0.0):
         self.spec = spec
         self.data = data if data is not None else load_dataset(spec)
         d = self.data
@@ -76,6 +64,7 @@ class Trainer:
         self.batch_losses = batch_losses
         self.epochs = spec.values["training"]["epochs"]
         self.patience = spec.values["training"]["patience"]
+        self.exact_train_acc = spec.values["training"].get("exact_train_acc", False)
         self.batches_per_epoch = batches(len(d.x_train), self.batch_size)
         self.lr = spec.values["optimizer"]["lr"]  # the live learning rate (set_lr); the spec stays as given
         self.early = EarlyStopping(self.patience, watching=len(d.x_val) > 0)
@@ -93,6 +82,9 @@ class Trainer:
         self._step_waiters: list[tuple[int, Future]] = []
         self._step_target = 0
         self._stats_requested = False
+        self.pacer = Pacer(pace)  # updates per second while running freely (0: max); set_pace
+        self.yield_every = yield_every or (YIELD_EVERY if pace else 0.0)  # seconds between GIL yields
+        self._yield_at = 0.0
         self._last_ratio: dict[int, float] = {}
         self._rng = np.random.default_rng([spec.values["training"]["seed"], 1])  # the epochs' shuffles
         self._perm: np.ndarray | None = None  # this epoch's order of the training rows
@@ -102,9 +94,12 @@ class Trainer:
         self.epoch = 0
         self.batch = 0
         self.step = 0
-        self.history: list[ev.EpochEnded] = []
+        self.history = History()  # bounded memory: a 1M-epoch run keeps a few thousand rows
         self._paused_time = 0.0
         self._callbacks: list[Callback] = []
+        self.resumed = False  # resume.restore put it back where a run folder's last checkpoint stopped
+        self._elapsed_before = 0.0  # seconds of training before this fit() (a resumed or continued run)
+        self._last_params = None  # the weights the run ended with (the best are put back): `continue` starts here
 
     # ------------------------------------------------------------ control (any thread)
     def pause(self) -> None:
@@ -155,6 +150,16 @@ class Trainer:
             else:
                 waiting.append((target, fut))
         self._step_waiters = waiting
+
+    def set_pace(self, rate: float) -> None:
+        """Updates per second while running (0: as fast as it can); wakes a loop sleeping between steps."""
+        with self._cond:
+            self.pacer.set(rate)
+            self._cond.notify_all()
+
+    @property
+    def pace(self) -> float:
+        return self.pacer.rate
 
     def step_epoch(self) -> None:
         with self._cond:
@@ -261,6 +266,7 @@ class Trainer:
                         return True
                 if not announced:
                     announced = True
+                    self.pacer.reset()
                     self.state = "paused"
                     self._emit(ev.Paused(self.epoch, self.step))
                 if self._stats_requested:
@@ -274,26 +280,23 @@ class Trainer:
             if announced:
                 self._paused_time += time.perf_counter() - t0
 
-    def _meta(self, epoch: int, metrics: dict) -> dict:
-        d = self.data
-        values = {**self.spec.values, "optimizer": {**self.spec.values["optimizer"], "lr": self.lr}}
-        return {"preset": values, "preset_name": self.spec.name, "epoch": epoch, "metrics": metrics,
-                "features": d.features.to_dict(), "task": d.task, "n_outputs": d.n_outputs,
-                "layer_sizes": layer_sizes(self.spec, d.n_features, d.n_outputs),
-                "activations": self.spec.activations, "backend": self.backend.name,
-                "dtype": self.spec.values["training"]["dtype"]}
-
     def _save(self, kind: str, params, epoch: int, metrics: dict) -> None:
         if not self.run:
             return
         path = self.run.best if kind == "best" else self.run.last
-        save_checkpoint(path, params, self._meta(epoch, metrics))
+        meta, extra = facts.checkpoint_meta(self, epoch, metrics), None
+        if kind == "last":  # what a resumed run needs: optimizer state, shuffles, counters
+            extra, meta["resume"] = resume_state(self)
+        save_checkpoint(path, params, meta, extra)
         self._emit(ev.CheckpointSaved(str(path), kind, epoch))
 
     def fit(self, callbacks: Iterable[Callback] = ()) -> Result:
         self._callbacks = list(callbacks)
         if self.run:
-            self.run.create(self.spec.to_toml())
+            if self.resumed:  # go on in the same folder: its files stay, its lock is taken again
+                self.run.lock()
+            else:
+                self.run.create(self.spec.to_toml())
             self._callbacks.append(MetricsLog(self.run))
         try:
             return self._fit()
@@ -316,13 +319,14 @@ class Trainer:
 
     def _loop(self) -> Result:
         """The epochs, each a named step: train its batches, evaluate, checkpoint, early stopping."""
-        self._emit(self._started_event())
+        self._emit(facts.started_event(self))
         self.state = "running"
         self._t_start = time.perf_counter()
         reason, diverged = "completed", None
+        first, start = (self.epoch, self.batch) if 0 < self.batch < self.batches_per_epoch else (self.epoch + 1, 0)
         try:
-            for epoch in range(1, self.epochs + 1):
-                stopped, diverged = self._train_epoch(epoch)
+            for epoch in range(first, self.epochs + 1):
+                stopped, diverged = self._train_epoch(epoch, start if epoch == first else 0)
                 if stopped or diverged:
                     reason = "stopped" if stopped else reason
                     break
@@ -338,27 +342,19 @@ class Trainer:
             reason = "stopped"
         return self._finish("diverged" if diverged else reason, diverged)
 
-    def _started_event(self) -> ev.RunStarted:
-        spec, d, be = self.spec, self.data, self.backend
-        sizes = layer_sizes(spec, d.n_features, d.n_outputs)
-        return ev.RunStarted(
-            preset=spec.name, title=spec.values["about"]["title"], backend=be.name, device=be.describe_device(),
-            task=d.task, n_train=len(d.x_train), n_val=len(d.x_val), n_features=d.n_features,
-            n_outputs=d.n_outputs, layer_sizes=tuple(sizes), activations=tuple(spec.activations),
-            n_params=sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])), epochs=self.epochs,
-            batch_size=self.batch_size, batches_per_epoch=self.batches_per_epoch,
-            seed=spec.values["training"]["seed"], out_dir=str(self.run.path) if self.run else None)
-
-    def _train_epoch(self, epoch: int) -> tuple[bool, ev.Diverged | None]:
-        """The epoch's mini-batches, each after the gate. (stopped, a Diverged event or None)."""
+    def _train_epoch(self, epoch: int, start: int = 0) -> tuple[bool, ev.Diverged | None]:
+        """The epoch's mini-batches from ``start`` (a resumed run: where it stopped), each after the gate.
+        (stopped, a Diverged event or None)."""
         be = self.backend
-        self.epoch, self.batch = epoch, 0
-        perm = self._next_perm if self._next_perm is not None else self._rng.permutation(len(self.data.x_train))
-        self._perm, self._next_perm = perm, None
+        self.epoch, self.batch = epoch, start
+        if not start or self._perm is None:
+            perm = self._next_perm if self._next_perm is not None else self._rng.permutation(len(self.data.x_train))
+            self._perm, self._next_perm = perm, None
+        perm = self._perm
         be.begin_epoch(perm)
         self._t_epoch, self._paused_before, self._steps_before = time.perf_counter(), self._paused_time, self.step
         cheap = CHEAP_LOSS in be.capabilities
-        for b in range(self.batches_per_epoch):
+        for b in range(start, self.batches_per_epoch):
             if not self._gate():
                 return True, None
             stats = self._stats_requested
@@ -369,13 +365,14 @@ class Trainer:
             self.batch = b + 1
             loss = be.last_loss() if (cheap or self.batch_losses or not self._running) else None
             if loss is not None and not math.isfinite(loss):
-                return False, ev.Diverged(epoch, b + 1, loss, self._diverged_msg(loss, epoch, b + 1))
+                return False, ev.Diverged(epoch, b + 1, loss, facts.diverged_msg(self, loss, epoch, b + 1))
             self._emit(ev.BatchEnded(epoch, b + 1, self.step, loss))
             if self._step_waiters:
                 with self._cond:
                     self._resolve_steps()
             if stats:
                 self._stats_event()
+            between_steps(self)  # pacing.py: sleep until the next step is due, or let the UI take the GIL
         with self._cond:
             self._epoch_budget = False
         return False, None
@@ -386,10 +383,12 @@ class Trainer:
         has_val = len(d.x_val) > 0
         train_loss = be.epoch_loss()
         val_loss, val_metric = be.evaluate("val") if has_val else (None, None)
-        train_metric = be.evaluate("train")[1] if d.task == "classification" else None
-        if not (_finite(train_loss) and _finite(val_loss)):
-            bad = train_loss if not _finite(train_loss) else val_loss
-            return ev.Diverged(epoch, self.batch, bad, self._diverged_msg(bad, epoch, self.batch))
+        train_metric = None if self.exact_train_acc else be.epoch_metric()  # the epoch's own batches
+        if train_metric is None and d.task == "classification":  # or, when asked, a pass over the set
+            train_metric = be.evaluate("train")[1]
+        if not (finite(train_loss) and finite(val_loss)):
+            bad = train_loss if not finite(train_loss) else val_loss
+            return ev.Diverged(epoch, self.batch, bad, facts.diverged_msg(self, bad, epoch, self.batch))
         self.early.update(epoch, val_loss if has_val else train_loss, be.get_params)
         now = time.perf_counter()
         active = now - self._t_epoch - (self._paused_time - self._paused_before)
@@ -397,12 +396,21 @@ class Trainer:
             epoch=epoch, step=self.step, train_loss=train_loss, val_loss=val_loss,
             train_metric=train_metric, val_metric=val_metric, best_epoch=self.best_epoch,
             best_val_loss=self.best_val, patience_left=self.early.patience_left, lr=self.lr,
-            elapsed=now - self._t_start - self._paused_time,
+            elapsed=self.elapsed(now),
             steps_per_second=(self.step - self._steps_before) / active if active > 0 else 0.0)
         self.history.append(row)
         self._last_row = {"train_loss": train_loss, "val_loss": val_loss, "val_metric": val_metric}
         self._emit(row)
         return None
+
+    def elapsed(self, now: float | None = None) -> float:
+        """Seconds of training (pauses excluded), earlier fits of this run included."""
+        now = time.perf_counter() if now is None else now
+        return self._elapsed_before + now - self._t_start - self._paused_time
+
+    def prepare_continue(self, epochs: int) -> None:
+        """Before another ``fit()``: go on from where the run ended, up to ``epochs`` in all (resume.py)."""
+        continue_run(self, epochs)
 
     def _checkpoint_best(self, final: bool = False) -> None:
         """Write the best weights when they changed, at most every BEST_SAVE_INTERVAL seconds while
@@ -417,29 +425,25 @@ class Trainer:
         be = self.backend
         if diverged:
             self._emit(diverged)
-        elif self.run and self.history:
-            partial = self.batch < self.batches_per_epoch and reason == "stopped"
-            self._save("last", be.get_params(), self.history[-1].epoch,
-                       {**self._last_row, "step": self.step, "partial_epoch": partial})
+        else:
+            self._last_params = be.get_params()
+            if self.run and self.history:
+                partial = self.batch < self.batches_per_epoch and reason == "stopped"
+                self._save("last", self._last_params, self.history[-1].epoch,
+                           {**self._last_row, "step": self.step, "partial_epoch": partial})
         if self.early.best_weights is not None:
             be.set_params(self.early.best_weights)
             self._checkpoint_best(final=True)
+        if not diverged and GRADIENTS in be.capabilities:
+            try:  # gradients and statistics now describe the weights the run ends with
+                be.refresh_grads()
+            except (RuntimeError, MemoryError):  # e.g. no device memory for the whole set: the last step's stay
+                pass
         self.state = "finished"
-        result = Result(reason, self.epoch if reason != "stopped" else len(self.history), self.step,
+        result = Result(reason, self.epoch if reason != "stopped" else self.history.total, self.step,
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,
                         self.history, *(test_figures(self.backend, self.data, self.spec.values["loss"]["name"])
                           if self.history and not diverged else (None, None)))
-        self._emit(ev.Finished(reason, len(self.history), self.step, self.best_epoch, self.best_val,
-                               result.final_train_loss, time.perf_counter() - self._t_start - self._paused_time,
-                               result.test_loss, result.test_metric))
+        self._emit(ev.Finished(reason, self.history.total, self.step, self.best_epoch, self.best_val,
+                               result.final_train_loss, self.elapsed(), result.test_loss, result.test_metric))
         return result
-
-    def _diverged_msg(self, loss: float, epoch: int, batch: int) -> str:
-        if self.step <= 1 and epoch == 1:  # the first forward pass, before any update: not the learning rate
-            return (f"The loss was {loss} on the very first batch, before any update: the data or the initial "
-                    "weights (model.init, model.init_scale) give values too large to compute with.")
-        lr = self.lr
-        keep = (f" The best weights (epoch {self.best_epoch}) are kept." if self.best_epoch else
-                " No epoch finished, so there is nothing to keep.")
-        return (f"The loss became {loss} at epoch {epoch}, batch {batch}: training diverged. "
-                f"Try a smaller learning rate than {lr:g} (--set optimizer.lr=...).{keep}")

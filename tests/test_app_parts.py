@@ -18,7 +18,7 @@ from dltui.tui.widgets.status_line import clock_text, rate_text, status_text  # 
 def view(**kw) -> RunView:
     base = dict(preset="piecewise-sigmoid", backend="numpy", device="cpu", epochs_total=3000,
                 batches_per_epoch=8, epoch=412, batch=3, step=3299, state="running", steps_per_s=1900.0,
-                elapsed=7.2)
+                elapsed=7.2, lr=0.03, batch_size=32, n_train=256, pace=30.0)
     return RunView(**{**base, **kw})
 
 
@@ -30,24 +30,25 @@ def epoch(i: int, best: int, **kw) -> ev.EpochEnded:
 
 
 def test_status_line_has_every_part_when_wide_and_drops_the_least_useful_first():
-    wide = status_text(view(), width=140).plain
+    wide = status_text(view(), width=180).plain
     for part in ("dltui · piecewise-sigmoid · numpy/cpu", "epoch 412/3000", "batch 3/8", "step 3299",
-                 "1.9k steps/s", "00:07", "ETA ", "RUNNING"):
+                 "1.9k steps/s", "00:07", "ETA ", "RUNNING", "lr 0.03", "bs 32", "pace 30/s"):
         assert part in wide
     # ETA: (3000*8 - 3299) steps at 1900/s
     assert f"ETA {clock_text((3000 * 8 - 3299) / 1900)}" in wide
     narrow = status_text(view(), width=80).plain
     assert len(narrow) <= 80 and "epoch 412/3000" in narrow and "RUNNING" in narrow
+    assert "lr 0.03" in narrow and "bs 32" in narrow and "pace 30/s" in narrow  # never dropped
     assert "dltui · " not in narrow  # the first part to go
     tiny = status_text(view(), width=40).plain
     assert len(tiny) <= 40
 
 
 def test_status_line_frozen_clock_and_gpu_note():
-    frozen = status_text(view(), frozen=True, width=140).plain
+    frozen = status_text(view(), frozen=True, width=180).plain
     assert "– steps/s · --:-- · ETA --:--" in frozen and "1.9k" not in frozen
     on_gpu = view(backend="torch", device="cuda:0", device_note="NVIDIA H100 · 1.2/79 GB")
-    gpu = status_text(on_gpu, width=160)
+    gpu = status_text(on_gpu, width=200)
     assert "torch/cuda:0 (NVIDIA H100 · 1.2/79 GB)" in gpu.plain
 
 

@@ -18,6 +18,7 @@ from async_helpers import wait_for  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
+from dltui.tui.screens.confirm import ConfirmScreen  # noqa: E402
 from dltui.tui.screens.dashboard import DashboardScreen  # noqa: E402
 from dltui.tui.screens.help import HelpScreen  # noqa: E402
 from dltui.tui.screens.picker import PickerScreen  # noqa: E402
@@ -208,11 +209,24 @@ def test_dashboard_step_batch_epoch_start_pause_stop_restart():
             await wait_for(pilot, lambda: v.params_step == v.step, what="the final weights")
             assert all((W == W2).all() for (W, _), (W2, _) in zip(v.params, tr.backend.get_params()))
             old = scr.run
-            await pilot.press("r")
+            await pilot.press("R")  # a new seed; the trained run is saved nowhere: it asks first
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+            assert "saved nowhere" in str(app.screen.query_one("#confirm-text", Static).render())
+            await pilot.press("n")  # no: nothing happens
+            await wait_for(pilot, lambda: app.screen is scr, what="the dashboard")
+            assert scr.run is old
+            await pilot.press("R")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+            await pilot.press("y")
             await wait_for(pilot, lambda: scr.run is not old and scr.run.view.state == "paused",
                            what="restart")
             assert scr.run.spec.values["training"]["seed"] == old.spec.values["training"]["seed"] + 1
             assert scr.run.trainer.step == 0 and "epoch 0/5" in status(app)
+            old = scr.run
+            await pilot.press("r")  # the same seed
+            await wait_for(pilot, lambda: scr.run is not old and scr.run.view.state == "paused",
+                           what="restart")
+            assert scr.run.spec.values["training"]["seed"] == old.spec.values["training"]["seed"]
 
     asyncio.run(go())
 
@@ -403,8 +417,9 @@ def test_help_lists_every_key():
             await pilot.press("question_mark")
             assert isinstance(app.screen, HelpScreen)
             text = str(app.screen.query_one("#help-keys", Static).render())
-            for word in ("space", "start / pause", "one batch", "one epoch", "restart with a new seed",
-                         "backprop", "quit", "filter", "learning rate"):
+            for word in ("space", "start / pause", "one batch", "end of this epoch", "restart with a new seed",
+                         "restart with the same seed", "continue a run", "pace", "ΔW/W", "backprop", "quit",
+                         "filter", "learning rate"):
                 assert word in text
             await pilot.press("escape")
             assert isinstance(app.screen, DashboardScreen)

@@ -172,3 +172,32 @@ def test_help_100x30(snap_compare):
         await pilot.pause()
 
     assert snap_compare(dashboard("snap-curve"), terminal_size=(100, 30), run_before=help_over_dashboard)
+
+
+def backprop_after_t():
+    """run_before: open the step-through, train one step with `t`, wait for the new trace."""
+
+    async def run_before(pilot) -> None:
+        await paused_after(["e"])(pilot)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "BackpropScreen")
+        bp = pilot.app.screen
+        await wait_for(pilot, lambda: bp.trace is not None and not bp.tracing)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: bp.trace is not None and not bp.tracing
+                       and bp.trace.extra.get("batch", {}).get("which") == "given")
+        await pilot.pause(0.3)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_backprop_after_t_shows_the_loss_and_lr(snap_compare, size):
+    app = dashboard("snap-curve")
+
+    async def check(pilot) -> None:
+        await backprop_after_t()(pilot)
+        title = pilot.app.screen.title_text().plain
+        assert "C = " in title and "(just trained)" in title and "lr 0.03" in title
+
+    assert snap_compare(app, terminal_size=size, run_before=check)

@@ -39,8 +39,9 @@ def test_reader_gives_what_the_trainer_measured(tmp_path, backend):
         assert mine == theirs  # every figure, histograms included
         assert [s.g_norm for s in mine.layers] == [s.g_norm for s in theirs.layers]
         assert all(s.g_norm > 0 and s.update_ratio is not None for s in mine.layers)
-    steps = [e.step for e in got]
+    steps = [e.step for e in got[:-1]]  # the scheduled records (the last one is the end of the run's)
     assert steps == sorted(steps) and np.all(np.diff(steps) == np.diff(steps)[0])  # one per 2 ticks
+    assert got[-1].step == t.step >= steps[-1]
 
 
 def test_layer_table_shows_the_same_cells(tmp_path):
@@ -95,3 +96,19 @@ def test_train_writes_layers_jsonl(tmp_path, capsys):
 def test_negative_layers_every_is_a_usage_error(tmp_path, capsys):
     assert main(["train", "xor", "--epochs", "1", "--out", str(tmp_path / "r"), "--layers-every", "-1"]) == 2
     assert "--layers-every" in capsys.readouterr().err
+
+
+def test_the_last_record_describes_the_weights_the_run_ends_with(tmp_path):
+    """A run shorter than the schedule still ends with a record of its final (best) weights, so `watch`
+    of a finished run never shows the first batch's numbers."""
+    import numpy as np
+    from dltui.core import load_preset
+    from dltui.core.layerlog import LayerLog, read_layer_stats
+    from dltui.core.trainer import Trainer
+
+    tr = Trainer(load_preset("xor", {"training.epochs": 30}), out_dir=tmp_path)
+    tr.fit(callbacks=[LayerLog(tr, tmp_path, every=3600.0)])
+    recs = read_layer_stats(tmp_path)
+    assert len(recs) == 2 and recs[-1].step == tr.step
+    for s, (W, _) in zip(recs[-1].layers, tr.backend.get_params()):
+        assert s.w_norm == pytest.approx(float(np.linalg.norm(W)), rel=1e-6)

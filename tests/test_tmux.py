@@ -43,12 +43,12 @@ def epoch_of(s: str) -> int:
 
 
 @pytest.fixture
-def pane():
+def pane(tmp_path):
     cmd = (f"{sys.executable} -m dltui.tui.cli piecewise-sigmoid --start --epochs 1000000 "
            "--set training.patience=0")
     env = {**os.environ, "TERM": "xterm-256color"}
-    subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "t", "-x", "100", "-y", "30", cmd],
-                   check=True, env=env, timeout=10)
+    subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "t", "-x", "100", "-y", "30",
+                    "-c", str(tmp_path), cmd], check=True, env=env, timeout=10)  # its run folder goes there
     try:
         yield
     finally:
@@ -68,8 +68,12 @@ def test_dashboard_in_tmux_shows_plot_table_and_rising_epochs(pane):
     held = epoch_of(s)
     time.sleep(0.5)
     assert epoch_of(screen()) == held
-    tmux("send-keys", "-t", "t", "e")
-    wait_screen(lambda s: epoch_of(s) == held + 1, what="one more epoch")
+    tmux("send-keys", "-t", "t", "e")  # finishes the epoch under way (paused mid-epoch: the same number)
+    s = wait_screen(lambda s: epoch_of(s) in (held, held + 1) and "PAUSED" in s, what="the epoch's end")
+    time.sleep(0.5)
+    at_end = epoch_of(screen())
+    tmux("send-keys", "-t", "t", "e")  # now at an epoch's end: one whole epoch more
+    wait_screen(lambda s: epoch_of(s) == at_end + 1, what="one more epoch")
     tmux("send-keys", "-t", "t", "q")
     t0 = time.monotonic()
     while tmux("has-session", "-t", "t") or "t:" in tmux("list-sessions"):
@@ -114,3 +118,24 @@ def test_spiral_add_a_layer_tanh_x1sq_x2sq_restart_by_keys_without_colour(size):
         t0 = time.monotonic()
         while tmux("list-sessions") and time.monotonic() - t0 < 10:
             time.sleep(0.1)
+
+
+def test_at_the_lessons_pace_the_screen_still_moves_after_10_seconds(tmp_path):
+    """`dltui piecewise-sigmoid`, space: at the preset's pace the run is still going after 10 s and the
+    screen keeps changing (at max it would have ended in about a second)."""
+    cmd = f"{sys.executable} -m dltui.tui.cli piecewise-sigmoid"
+    env = {**os.environ, "TERM": "xterm-256color"}
+    subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "t", "-x", "100", "-y", "30",
+                    "-c", str(tmp_path), cmd], check=True, env=env, timeout=10)
+    try:
+        wait_screen(lambda s: "PAUSED" in s and "pace " in s, what="the dashboard, paused")
+        tmux("send-keys", "-t", "t", "space")
+        wait_screen(lambda s: "RUNNING" in s, what="running")
+        time.sleep(10)
+        first = screen()
+        time.sleep(1.0)
+        second = screen()
+        assert first != second and "RUNNING" in second.splitlines()[0]
+        assert 0 < epoch_of(second) < 600
+    finally:
+        tmux("kill-server")

@@ -31,11 +31,12 @@ class DltuiApp(App):
 
     def __init__(self, *, run=None, spec=None, start: bool = False, watch_dir: str | Path | None = None,
                  extra_presets=(), scan_dir: str | Path | None = ".", data_path: str | None = None,
-                 freeze_clock: bool = False):
+                 freeze_clock: bool = False, runs_dir: str | Path | None = None):
         super().__init__()
         self._run, self._spec, self._start, self.watch_dir = run, spec, start, watch_dir
         self.extra_presets, self.scan_dir, self.data_path = tuple(extra_presets), scan_dir, data_path
         self.freeze_clock = freeze_clock  # tests: no elapsed time, rate or ETA on screen
+        self.runs_dir = runs_dir  # runs started here write runs_dir/NAME-time (None: no folders)
         if freeze_clock:
             self.animation_level = "none"
 
@@ -79,10 +80,31 @@ class DltuiApp(App):
             self.push_screen(SystemScreen(run_line=run_line_for(self.screen)))
 
     async def action_quit(self) -> None:
-        for screen in self.screen_stack:
-            run = getattr(screen, "run", None)  # the screens that show a Run
-            if run is not None:
-                run.close()
+        """Quit; first ask when a run's training is saved nowhere. Runs that write a folder are stopped and
+        get a moment to write their last checkpoint."""
+        from dltui.tui.screens.confirm import ConfirmScreen
+
+        lost = next((text for s in self.screen_stack if (text := getattr(s, "unsaved", lambda: None)())), None)
+        if lost and not isinstance(self.screen, ConfirmScreen):
+            self.push_screen(ConfirmScreen(f"{lost}. Quit anyway?"), self._quit_if)
+            return
+        await self._quit_now()
+
+    async def _quit_if(self, yes: bool) -> None:
+        if yes:
+            await self._quit_now()
+
+    async def _quit_now(self) -> None:
+        import asyncio
+        import time
+
+        runs = [r for s in self.screen_stack if (r := getattr(s, "run", None)) is not None]
+        for run in runs:
+            run.close()
+        t0 = time.monotonic()  # a run writing a folder saves its last checkpoint as it stops
+        while any(r.view.out_dir and r.trainer.state != "finished" for r in runs if hasattr(r, "trainer")) \
+                and time.monotonic() - t0 < 3.0:
+            await asyncio.sleep(0.05)
         self.exit()
 
 
@@ -97,12 +119,15 @@ def main(args) -> int:
         return 2
     run = None
     if getattr(args, "preset", None):
+        from dltui.core.rundir import default_run_dir
         from dltui.core.runs import LiveRun
         from dltui.tui.common import spec_from_args
 
-        run = LiveRun(spec_from_args(args), start=args.start)  # user errors reach cli.main's handler
+        spec = spec_from_args(args)  # user errors reach cli.main's handler
+        # the run writes its folder as `dltui train` does, so it can be predicted, traced, watched, resumed
+        run = LiveRun(spec, start=args.start, pace="preset", out_dir=str(default_run_dir(spec.name)))
     warnings.simplefilter("ignore", RuntimeWarning)  # numpy overflow warnings would print over the screen
-    app = DltuiApp(run=run, start=bool(getattr(args, "start", False)),
+    app = DltuiApp(run=run, start=bool(getattr(args, "start", False)), runs_dir="runs",
                    extra_presets=getattr(args, "preset_paths", None) or (),
                    data_path=getattr(args, "data", None))
     app.run()

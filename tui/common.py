@@ -31,6 +31,8 @@ def add_run_options(sp: argparse.ArgumentParser, preset_help: str | None = None)
     sp.add_argument("--backend", choices=["numpy", "torch", "auto"],
                     help="numpy (default), torch, or auto (the fastest here, by a short measured probe)")
     sp.add_argument("--device", metavar="DEV", help="auto | cpu | cuda | cuda:N | mps (torch backend)")
+    sp.add_argument("--pace", metavar="RATE", help="updates per second: 'max' or a number such as 30 "
+                    "(`train`: max unless given; the app: the preset's pace)")
 
 
 def spec_from_args(args):
@@ -49,4 +51,6 @@ def spec_from_args(args):
         overrides["training.device"] = args.device
         if args.device.strip().lower() == "auto" and not args.backend:  # --device auto alone: measure
             overrides["training.backend"] = "auto"
+    if getattr(args, "pace", None) is not None:
+        overrides["training.pace"] = args.pace
     return load_preset(args.preset, overrides)

@@ -95,6 +95,24 @@ class Backend(ABC):
     def set_lr(self, lr: float) -> None: ...
 
     @abstractmethod
+    def epoch_metric(self) -> float | None:
+        """Classification: the accuracy of this epoch's own batches (each measured before its update, as
+        Keras reports it): no extra pass over the training set. None when not measured."""
+        return None
+
+    def refresh_grads(self) -> None:
+        """Recompute the gradients of the whole training set at the current weights (after a run ends,
+        on the best weights), so layer statistics describe the weights shown. Default: nothing."""
+
+    def get_opt_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The optimizer's state as named arrays ``optim.{m|v|momentum_buffer}.{i}`` (i: W1, b1, W2, ...)
+        and facts (``name``, step count ``t``), the same names on every backend (checkpoints hold them)."""
+        raise NotImplementedError
+
+    def set_opt_state(self, tensors: dict[str, np.ndarray], facts: dict) -> None:
+        """Put back what ``get_opt_state`` gave; ValueError when it does not fit this optimizer."""
+        raise NotImplementedError
+
     def mark(self) -> None:
         """Remember the parameters now, so the next ``layer_stats`` can report update ratios."""
 

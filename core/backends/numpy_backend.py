@@ -31,6 +31,7 @@ class NumpyBackend(Backend):
         self.opt = make_optimizer(self.opt_cfg, self.net.params, self.net.grads, is_weight)
         self._marked: list[np.ndarray] | None = None
         self._last = float("nan")
+        self._classify, self._hits = spec.values["loss"]["name"] == "cross_entropy", 0
         self.warning = ("training.graph applies to the torch backend on a CUDA GPU; the numpy backend ignores it."
                         if spec.values["training"]["graph"] else None)
 
@@ -41,13 +42,16 @@ class NumpyBackend(Backend):
 
     def begin_epoch(self, perm):
         self.xs, self.ys = self.x_train[perm], self.y_train[perm]
-        self._sum, self._n = 0.0, 0
+        self._sum, self._n, self._hits = 0.0, 0, 0
 
     def train_step(self, b):
         s = b * self.bs
         xb, yb = self.xs[s:s + self.bs], self.ys[s:s + self.bs]
         net = self.net
-        loss = self.loss.forward(net.forward(xb), yb)
+        out = net.forward(xb)
+        loss = self.loss.forward(out, yb)
+        if self._classify:  # the epoch's own accuracy, batch by batch, as Keras reports it
+            self._hits += int(np.count_nonzero(out.argmax(axis=1) == yb))
         net.backward(self.loss.backward())
         self.opt.step()
         self._last = loss
@@ -59,6 +63,9 @@ class NumpyBackend(Backend):
 
     def epoch_loss(self):
         return self._sum / max(self._n, 1)
+
+    def epoch_metric(self):
+        return self._hits / self._n if self._classify and self._n else None
 
     def evaluate(self, split="val"):
         x, y = (self.x_val, self.y_val) if split == "val" else (self.x_train, self.y_train)
@@ -84,6 +91,21 @@ class NumpyBackend(Backend):
 
     def set_lr(self, lr):
         self.opt.lr = self.opt_cfg["lr"] = lr
+
+    def refresh_grads(self):
+        """Gradients (and activations) of the whole training set at the current weights, and as the
+        update ratio the step the optimizer would take from them: numbers of this one moment."""
+        net = self.net
+        self.loss.forward(net.forward(self.x_train), self.y_train)
+        net.backward(self.loss.backward())
+        updates, _ = self.opt.preview()
+        self._marked = [(lin.W + updates[2 * i]).astype(np.float64) for i, lin in enumerate(net.linears)]
+
+    def get_opt_state(self):
+        return self.opt.export_state()
+
+    def set_opt_state(self, tensors, facts):
+        self.opt.import_state(tensors, facts)
 
     def mark(self):
         self._marked = [lin.W.astype(np.float64) for lin in self.net.linears]

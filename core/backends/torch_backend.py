@@ -101,6 +101,7 @@ class TorchBackend(Backend):
         self._last: torch.Tensor | None = None
         self._last_slice = (0, 0)
         self._losses: list[torch.Tensor] = []
+        self._hits: list[torch.Tensor] = []  # the epoch's correct predictions, batch by batch (eager steps)
         self._sizes: list[int] = []
         self._n_graph = 0
         self.bs = 0
@@ -185,7 +186,7 @@ class TorchBackend(Backend):
             self.ys = self.y_train.index_select(0, idx)
             if self._graph_ok and hasattr(self, "_g_sum"):
                 self._g_sum.zero_()
-        self._losses, self._sizes, self._n_graph = [], [], 0
+        self._losses, self._sizes, self._n_graph, self._hits = [], [], 0, []
 
     def train_step(self, b):
         s = b * self.bs
@@ -227,6 +228,8 @@ class TorchBackend(Backend):
         if self.l1:
             self._apply_l1()
         loss = loss.detach()
+        if self.classify:
+            self._hits.append((out.detach().argmax(dim=1) == yb).sum())
         self._last = loss
         self._losses.append(loss)
         self._sizes.append(len(xb))
@@ -303,6 +306,13 @@ class TorchBackend(Backend):
             total += float(self._g_sum) * self.bs
         return total / n
 
+    def epoch_metric(self):
+        """The epoch's accuracy from its own batches (one device read); None after CUDA-graph steps (those
+        record no predictions: the trainer then measures the training set)."""
+        if not self.classify or self._n_graph or not self._hits:
+            return None
+        return float(torch.stack(self._hits).sum()) / sum(self._sizes)
+
     def evaluate(self, split="val"):
         x, y = (self.x_val, self.y_val) if split == "val" else (self.x_train, self.y_train)
         if len(x) == 0:
@@ -339,6 +349,49 @@ class TorchBackend(Backend):
         for g in self.opt.param_groups:
             g["lr"] = lr
         self._graph = None  # the learning rate is baked into a captured graph: capture again
+
+    def refresh_grads(self):
+        """Gradients of the whole training set at the current weights (no update ratio: none is known)."""
+        with self._guard("computing gradients"):
+            for p in self.params:
+                p.grad = None
+            self._loss_fn(self.model(self.x_train), self.y_train).backward()
+        self._marked = None
+
+    TORCH_STATE = {"exp_avg": "m", "exp_avg_sq": "v", "momentum_buffer": "momentum_buffer"}
+
+    def get_opt_state(self):
+        tensors, t = {}, 0
+        for i, p in enumerate(self.params):
+            st = self.opt.state.get(p, {})
+            for k, name in self.TORCH_STATE.items():
+                if st.get(k) is not None:
+                    tensors[f"optim.{name}.{i}"] = st[k].detach().to("cpu").numpy().copy()
+            if "step" in st:
+                t = int(float(st["step"]))
+        return tensors, {"name": self.opt_cfg["name"], "t": t}
+
+    def set_opt_state(self, tensors, facts):
+        if facts.get("name") != self.opt_cfg["name"]:
+            raise ValueError(f"the checkpoint's optimizer is {facts.get('name')!r}, this run's is "
+                             f"{self.opt_cfg['name']!r}")
+        adam = self.opt_cfg["name"] != "sgd"
+        for i, p in enumerate(self.params):
+            st = {}
+            for k, name in self.TORCH_STATE.items():
+                a = tensors.get(f"optim.{name}.{i}")
+                if a is not None:
+                    if tuple(a.shape) != tuple(p.shape):
+                        raise ValueError(f"optimizer state optim.{name}.{i} has shape {a.shape}, the parameter "
+                                         f"{tuple(p.shape)}")
+                    st[k] = torch.as_tensor(a, dtype=self.dtype, device=self.device).clone()
+            if adam and st:
+                on_dev = self._graph_ok
+                st["step"] = torch.tensor(float(facts.get("t", 0)), dtype=torch.float64 if self.dtype ==
+                                          torch.float64 else torch.float32, device=self.device if on_dev else "cpu")
+            if st:
+                self.opt.state[p] = st
+        self._graph = None  # a captured graph holds the old state buffers
 
     def mark(self):
         self._marked = [lin.weight.detach().to("cpu", torch.float64).numpy().copy() for lin in self.linears]

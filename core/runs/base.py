@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .. import events as ev
+from ..history import History
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -58,6 +59,10 @@ class RunView:
     batches_per_epoch: int = 0
     patience: int = 0
     lr: float = 0.0
+    pace: float = 0.0  # updates per second while running (0: as fast as it can)
+    out_dir: str = ""  # the run folder it writes ("" when none)
+    batch_size: int = 0  # as the preset gives it (0: the whole training set)
+    n_train: int = 0
     seed: int = 0
     layer_sizes: tuple[int, ...] = ()
     activations: tuple[str, ...] = ()
@@ -65,7 +70,7 @@ class RunView:
     batch: int = 0
     step: int = 0
     state: str = "ready"  # ready | running | paused | finished | failed | diverged
-    history: list[ev.EpochEnded] = field(default_factory=list)
+    history: History = field(default_factory=History)  # bounded: recent epochs all, older ones sampled
     last_batch: ev.BatchEnded | None = None  # batches are coalesced: the latest one folded
     # (step, loss) of the batches folded that carried a loss: a sample of the batch curve, at the drain's
     # rate (every batch while stepping by hand), the last BATCH_HISTORY of them
@@ -149,6 +154,8 @@ class Run(Protocol):
     def set_lr(self, lr: float) -> None: ...
 
     def set_params(self, params) -> Future: ...
+
+    def set_pace(self, rate: float) -> None: ...
 
     def trace(self, rows=None) -> Future: ...
 

@@ -11,8 +11,6 @@ def fold_event(v: RunView, e: ev.Event, changed: set[str], *, running: bool = Fa
     freely now (the state a RunStarted lands in)."""
     if isinstance(e, ev.BatchEnded):
         v.epoch, v.batch, v.step, v.last_batch = e.epoch, e.batch, e.step, e
-        if e.loss is not None:
-            v.batches.append((e.step, e.loss))
         if v.state != "running":
             v.state = "running"
     elif isinstance(e, ev.Paused):

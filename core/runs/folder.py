@@ -53,6 +53,7 @@ class WatchedRun:
         v.title, v.task = s.values["about"]["title"], s.task
         v.epochs_total, v.patience = s.values["training"]["epochs"], s.values["training"]["patience"]
         v.lr, v.seed = s.values["optimizer"]["lr"], s.values["training"]["seed"]
+        v.batch_size = s.values["training"]["batch_size"]
         v.activations = tuple(s.activations)
         try:
             from ..data import load_dataset
@@ -94,6 +95,9 @@ class WatchedRun:
 
     def set_params(self, params) -> Future:
         return done()  # another process's run: not ours to change
+
+    def set_pace(self, rate: float) -> None:
+        pass
 
     def want_stats(self) -> None:
         pass  # the statistics come with each checkpoint read
@@ -166,6 +170,7 @@ class WatchedRun:
         v.preset, v.backend = s.get("preset", v.preset), s.get("backend", "")
         v.device, v.epochs_total = s.get("device", ""), s.get("epochs", v.epochs_total)
         v.batches_per_epoch = s.get("batches_per_epoch", 0)
+        v.n_train = s.get("n_train", 0)
         v.layer_sizes, v.task = tuple(s.get("layer_sizes", ())), s.get("task", v.task)
         return {HEADER}
 
@@ -249,5 +254,54 @@ def read_rows(path: Path, offset: int) -> tuple[list[dict], int]:
             offset = 0
     except OSError:
         return [], offset
-    rows, offset = read_metrics(path, offset)
+    if offset == 0:
+        rows, offset = read_sampled(path)
+    else:
+        rows, offset = read_metrics(path, offset)
     return [r for r in rows if isinstance(r, dict) and "epoch" in r], offset
+
+
+TAIL_BYTES = 1 << 20  # a long log is opened by reading this much of its end in full ...
+SAMPLES = 2048  # ... and this many lines spread over the rest
+
+
+def read_sampled(path: Path, tail: int = TAIL_BYTES, samples: int = SAMPLES) -> tuple[list[dict], int]:
+    """The rows of a metrics log to open it with: all of it when small; when long, ``samples`` lines spread
+    evenly over it and every line of its last ``tail`` bytes - so a 200k-epoch log opens in a fraction of
+    a second, in bounded memory. Returns (rows in order, the offset after the last complete line)."""
+    import json
+
+    from ..rundir import read_metrics
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return [], 0
+    if size <= 2 * tail:
+        return read_metrics(path, 0)
+    rows: list[dict] = []
+    cut = size - tail
+    with path.open("rb") as fh:
+        for k in range(samples):
+            fh.seek(cut * k // samples)
+            if k:
+                fh.readline()  # the rest of a line cut by the seek
+            line = fh.readline()
+            if fh.tell() > cut:
+                break
+            try:
+                rows.append(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+        fh.seek(cut)
+        fh.readline()
+        start = fh.tell()
+    tail_rows, offset = read_metrics(path, start)
+    seen, out = set(), []
+    for r in rows + tail_rows:
+        e = r.get("epoch") if isinstance(r, dict) else None
+        if e is not None and e not in seen:
+            seen.add(e)
+            out.append(r)
+    return out, offset
+

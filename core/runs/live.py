@@ -8,8 +8,10 @@ are asked for only when a visible view wants them; traces come back as futures.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Empty, SimpleQueue
@@ -18,12 +20,13 @@ import numpy as np
 
 from .. import events as ev
 from ..backends.base import DEVICE_INFO, GRADIENTS
-from .base import HEADER, RUN_STATES, STATS, Control, RunView
+from ..pacing import YIELD_EVERY, preset_pace
+from .base import BATCH_HISTORY, HEADER, RUN_STATES, STATS, Control, RunView
 from .fold import fold_event
 
 GPU_EVERY = 2.0  # seconds between reads of the GPU's memory for the status line
 LIVE_CONTROLS = (Control.START | Control.PAUSE | Control.STEP | Control.EPOCH | Control.STOP | Control.SET_LR
-                 | Control.SET_PARAMS)
+                 | Control.PACE | Control.CONTINUE | Control.SET_PARAMS)
 
 
 class _Rate:
@@ -55,6 +58,32 @@ class _Rate:
         return (s1 - s0) / (t1 - t0) if t1 > t0 else None
 
 
+def yield_every() -> float:
+    """Seconds between the training thread's GIL yields in the app (``DLTUI_YIELD_MS``: a benchmark knob;
+    0 turns the yields off to measure what they cost and what they fix)."""
+    try:
+        return max(0.0, float(os.environ.get("DLTUI_YIELD_MS", YIELD_EVERY * 1000)) / 1000)
+    except ValueError:
+        return YIELD_EVERY
+
+
+def _remove_untrained(run) -> None:
+    """The files a run that never took a step wrote (its preset, status, an empty log), and its folder
+    when nothing else is in it."""
+    from ..layerlog import FILENAME
+    from ..rundir import RUN_FILES
+
+    for name in (*RUN_FILES, FILENAME, ".lock"):
+        try:
+            (run.path / name).unlink()
+        except OSError:
+            pass
+    try:
+        run.path.rmdir()
+    except OSError:
+        pass
+
+
 def gpu_note(backend) -> str:
     """'NVIDIA H100 80GB HBM3 · 1.2/79 GB' from the backend's device_info(), or '' if it has none."""
     if DEVICE_INFO not in backend.capabilities:
@@ -84,18 +113,22 @@ class LiveRun:
     read_only = False
 
     def __init__(self, spec=None, *, backend: str | None = None, device: str | None = None, start: bool = False,
-                 clock=time.perf_counter, trainer=None):
+                 clock=time.perf_counter, trainer=None, pace: float | str = 0.0, out_dir=None):
         from ..trainer import Trainer
 
         tr = trainer if trainer is not None else Trainer(spec, backend=backend, device=device,
-                                                         start_paused=not start)
+                                                         start_paused=not start, yield_every=yield_every(),
+                                                         out_dir=out_dir)
+        if trainer is None:  # a number (0: max), or "preset": the preset's (auto: ~20 s a lesson, max for a CSV)
+            tr.set_pace(preset_pace(tr.spec.values, tr.batches_per_epoch) if pace == "preset" else float(pace))
         self.trainer, self.spec, self.data = tr, tr.spec, tr.data
         self.queue: SimpleQueue = SimpleQueue()
         t = tr.spec.values["training"]
         self.view = RunView(preset=tr.spec.name, title=tr.spec.values["about"]["title"], backend=tr.backend.name,
                             device=tr.backend.describe_device(), task=tr.data.task, epochs_total=tr.epochs,
                             batches_per_epoch=tr.batches_per_epoch, patience=t["patience"], lr=tr.lr,
-                            seed=t["seed"], activations=tuple(tr.spec.activations), epoch=tr.epoch, step=tr.step)
+                            seed=t["seed"], activations=tuple(tr.spec.activations), epoch=tr.epoch, step=tr.step,
+                            pace=tr.pace, batch_size=tr.batch_size, n_train=len(tr.data.x_train))
         self._rate = _Rate(clock)
         self._params_future: Future | None = None
         self._stats_pending = self._stats_fresh = False
@@ -103,9 +136,12 @@ class LiveRun:
         self._gpu = str(tr.backend.device).startswith("cuda") and DEVICE_INFO in tr.backend.capabilities
         self._gpu_at = -1e9
         self._latest_batch: ev.BatchEnded | None = None
+        self._batch_losses: deque = deque(maxlen=BATCH_HISTORY)  # every batch's (step, loss), appended there
         self._seen_batch: ev.BatchEnded | None = None
         self._tracer: ThreadPoolExecutor | None = None
+        self._spawn: Callable | None = None
         self.opened = False
+        self.view.out_dir = str(tr.run.path) if tr.run else ""
         if tr.backend.warning:  # declared on the Backend interface: a setting this run ignores
             self.view.message = tr.backend.warning
 
@@ -122,10 +158,36 @@ class LiveRun:
         if self.opened:
             return
         self.opened = True
-        if spawn is None:
+        self._spawn = spawn
+        self._start_thread()
+
+    def _start_thread(self) -> None:
+        if self._spawn is None:
             threading.Thread(target=self._fit, name="dltui-trainer", daemon=True).start()
         else:
-            spawn(self._fit)
+            self._spawn(self._fit)
+
+    @property
+    def can_continue(self) -> bool:
+        """The run ended (finished, stopped, early stop) without diverging: ``continue_run`` goes on."""
+        return self.trainer.state == "finished" and self.trainer._last_params is not None \
+            and self.view.state == "finished"
+
+    def continue_run(self, epochs: int | None = None) -> int | None:
+        """Go on training from where the run ended, with its optimizer state, up to ``epochs`` in all
+        (default: the epochs left, or as many again as the preset asks when it reached its last). The new
+        total, or None when the run cannot continue."""
+        tr, v = self.trainer, self.view
+        if not self.can_continue:
+            return None
+        if epochs is None:
+            done = tr.epoch >= tr.epochs and tr.batch >= tr.batches_per_epoch
+            epochs = tr.epochs + tr.spec.values["training"]["epochs"] if done else tr.epochs
+        tr.prepare_continue(epochs)
+        v.epochs_total, v.end_reason, v.state, v.message = epochs, None, "running", ""
+        v.params_step = v.stats_step = -1
+        self._start_thread()
+        return epochs
 
     def close(self) -> None:
         """Stop the trainer and let the helper thread go (a later request starts a new one)."""
@@ -137,15 +199,27 @@ class LiveRun:
     def _fit(self) -> None:
         try:
             with np.errstate(all="ignore"):
-                self.trainer.fit(callbacks=[self.on_event])
+                self.trainer.fit(callbacks=self._callbacks())
         except Exception:  # noqa: BLE001 - the trainer has already emitted Failed with the message
             pass
+        if self.trainer.step == 0 and self.trainer.run is not None:
+            _remove_untrained(self.trainer.run)  # a preset opened and left untrained leaves no folder
+
+    def _callbacks(self) -> list:
+        """This view's, and for a run that writes a folder the layer-stats log `dltui watch` reads."""
+        if self.trainer.run is None:
+            return [self.on_event]
+        from ..layerlog import LayerLog
+
+        return [self.on_event, LayerLog(self.trainer, self.trainer.run.path)]
 
     def on_event(self, e: ev.Event) -> None:
         """The trainer's callback (training thread): batch ends go to one slot (an attribute store is
         atomic), every other event to the queue."""
         if type(e) is ev.BatchEnded:
             self._latest_batch = e
+            if e.loss is not None:
+                self._batch_losses.append((e.step, e.loss))  # deque.append: atomic, no lock
         else:
             self.queue.put(e)
 
@@ -217,6 +291,11 @@ class LiveRun:
         self._params_future = None  # weights read before the edit must not come back over it
         return self._helper().submit(lambda: self.trainer.call(lambda be: be.set_params(params)).result())
 
+    def set_pace(self, rate: float) -> None:
+        """Updates per second while running (0: max); takes effect before the next step."""
+        self.trainer.set_pace(rate)
+        self.view.pace = rate
+
     def trace(self, rows=None) -> Future:
         """A future of the trace of these training rows (None: the batch the next step trains), taken on
         the training thread between batches (or on a helper thread when no loop runs)."""
@@ -274,7 +353,9 @@ class LiveRun:
 
     def _drain(self, changed: set[str]) -> int:
         """Fold the latest batch and every queued event; how many there were."""
-        n = 0
+        n, log, batches = 0, self._batch_losses, self.view.batches
+        while log:
+            batches.append(log.popleft())
         while True:
             b = self._latest_batch  # the latest batch first: a Paused or EpochEnded queued after it is newer
             if b is not None and b is not self._seen_batch:
@@ -298,7 +379,10 @@ class LiveRun:
             return set()
         v = self.view
         v.params_step, v.params, v.grads = f.result()
-        v.params_label = f"step {v.params_step}"
+        best = v.history[-1].best_epoch if v.history else 0
+        ended = self.trainer.state == "finished" and v.state == "finished" and best
+        v.params_label = (f"best @ epoch {best} (gradients: whole training set)" if ended
+                          else f"live · step {v.params_step}")
         return {"params"}
 
     def fold(self, e: ev.Event, changed: set[str]) -> None:
@@ -311,3 +395,5 @@ class LiveRun:
                 self.step_epoch()
         elif isinstance(e, (ev.LayerStatsReady, ev.Failed, ev.Finished)):
             self._stats_pending = False
+        if isinstance(e, ev.Finished) and self.view.out_dir and self.view.message_kind != "error":
+            self.view.message += f" · kept in {self.view.out_dir}"

@@ -46,40 +46,52 @@ def load_model(run: str | Path):
 
 
 def run(args) -> int:
+    from dltui.tui.common import UserError
+
+    try:
+        print(write_predictions(args.run_dir, args.data, args.out))
+    except UserError as e:
+        text = str(e)
+        raise UserError(f"--out {text}" if text.startswith(f"{args.out}:") else text) from None
+    return 0
+
+
+def write_predictions(run_dir, data, out_path) -> str:
+    """Predict the CSV ``data`` with the run's best checkpoint into ``out_path``; the line saying so.
+    The app's predict key calls this too, so both write the same file."""
     import numpy as np
     from dltui.core.checkpoint import atomic_write
     from dltui.core.data import Features, read_features_for_predict
 
-    backend, meta = load_model(args.run_dir)
+    backend, meta = load_model(run_dir)
     feats = Features.from_dict(meta["features"])
     if not feats.columns:
         from dltui.tui.common import UserError
 
-        raise UserError(f"{args.run_dir}: this run trained on generated data ({meta['preset']['data']['kind']}); "
+        raise UserError(f"{run_dir}: this run trained on generated data ({meta['preset']['data']['kind']}); "
                         "predict works on runs trained from a CSV.")
-    if Path(args.out).is_dir():
+    if Path(out_path).is_dir():
         from dltui.tui.common import UserError
 
-        raise UserError(f"--out {args.out}: is a folder; give a file name such as pred.csv.")
-    ids, x = read_features_for_predict(args.data, feats)
+        raise UserError(f"{out_path}: is a folder; give a file name such as pred.csv.")
+    ids, x = read_features_for_predict(data, feats)
     with np.errstate(over="ignore", invalid="ignore"):  # non-finite output is refused just below
         out = backend.predict(x)
-    check_finite(out, args.run_dir, args.data)
+    check_finite(out, run_dir, data)
     pred = out.argmax(1) if meta["task"] == "classification" else out[:, 0]
     lines = [f"{feats.id_column},{feats.target}"]
     for i, v in zip(ids, pred):
         lines.append(f"{i},{int(v) if meta['task'] == 'classification' else float(v)!r}")
     try:
-        atomic_write(args.out, "\n".join(lines) + "\n")
+        atomic_write(out_path, "\n".join(lines) + "\n")
     except OSError as e:
         from dltui.tui.common import UserError
 
-        raise UserError(f"--out {args.out}: cannot write there ({e.strerror or e}).") from None
+        raise UserError(f"{out_path}: cannot write there ({e.strerror or e}).") from None
     from dltui.core.sanitize import safe
 
-    print(safe(f"wrote {len(pred)} predictions to {args.out} (model from epoch {meta['epoch']}, "
-               f"mean {float(np.mean(pred)):.4g})"))
-    return 0
+    return safe(f"wrote {len(pred)} predictions to {out_path} (model from epoch {meta['epoch']}, "
+                f"mean {float(np.mean(pred)):.4g})")
 
 
 def check_finite(out, run_dir: str, data: str) -> None:

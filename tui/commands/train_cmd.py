@@ -22,7 +22,9 @@ def add_parser(sub) -> None:
         "train", help="train a preset without the app",
         description="Train a preset headless and write a run folder (preset.toml, metrics.jsonl, "
                     "best.safetensors, last.safetensors). Ctrl-C stops cleanly and keeps the best checkpoint.")
-    add_run_options(sp)
+    add_run_options(sp, preset_help="a preset name (see `dltui list`) or a path to a .toml file")
+    sp.add_argument("--resume", metavar="RUN", help="go on with the run in folder RUN from its last checkpoint "
+                    "(weights, optimizer state, shuffles); --epochs N sets the new total")
     sp.add_argument("--out", metavar="DIR", help="run folder (default runs/PRESET-YYYYmmdd-HHMMSS-PID)")
     sp.add_argument("--overwrite", action="store_true",
                     help="replace the run already in --out DIR (otherwise dltui refuses to touch it)")
@@ -158,14 +160,20 @@ def run(args) -> int:
     from dltui.core.rundir import default_run_dir
     from dltui.core.trainer import Trainer
     from dltui.tui import signals
-    from dltui.tui.common import spec_from_args, user_errors
+    from dltui.tui.common import UserError, spec_from_args, user_errors
 
-    spec = spec_from_args(args)
-    out = args.out or str(default_run_dir(spec.name))
-    check_out_dir(Path(out), args.overwrite)
-    trainer = Trainer(spec, out_dir=out)
+    if args.resume:
+        trainer, spec, out = resumed(args)
+    else:
+        if not args.preset:
+            raise UserError("dltui train: name a preset (see `dltui list`), or --resume RUN_FOLDER.")
+        spec = spec_from_args(args)
+        out = args.out or str(default_run_dir(spec.name))
+        check_out_dir(Path(out), args.overwrite)
+        trainer = Trainer(spec, out_dir=out, pace=headless_pace(args))
     ensure_writable(Path(out))
-    check_out_dir(Path(out), args.overwrite, lock=True)  # again, holding the folder: no run can slip in
+    # again, holding the folder: no run can slip in (a resumed run goes on in its own folder)
+    check_out_dir(Path(out), args.overwrite or bool(args.resume), lock=True)
     if trainer.backend.auto_reason:
         print(f"auto: {trainer.backend.auto_reason}", file=sys.stderr)
     warned = trainer.backend.warning
@@ -200,6 +208,39 @@ def run(args) -> int:
         mark_stopped(trainer, sig["signum"])
         return signals.exit_code(sig["signum"])
     return 1 if result.reason == "diverged" else 0
+
+
+def resumed(args):
+    """(trainer, spec, folder) going on with ``--resume RUN``: its preset, with --epochs N (the new total)
+    and --set overrides; a preset name, --data, --seed, --backend or --out do not apply."""
+    from dltui.core.resume_run import resume_trainer
+    from dltui.core.spec import parse_override
+    from dltui.tui.common import UserError
+
+    if args.preset or args.out or args.seed is not None or args.data:
+        raise UserError("--resume RUN goes on with that run's own preset, data, seed and folder: give only "
+                        "--epochs N (the new total), --set KEY=VALUE or --pace with it.")
+    overrides = dict(parse_override(o) for o in args.overrides)
+    if args.epochs is not None:
+        overrides["training.epochs"] = args.epochs
+    trainer = resume_trainer(args.resume, overrides, pace=headless_pace(args))
+    if trainer.epoch >= trainer.epochs and trainer.batch >= trainer.batches_per_epoch:
+        raise UserError(f"--resume {args.resume}: the run already reached epoch {trainer.epoch} of "
+                        f"{trainer.epochs}; add --epochs N with a larger total to train further.")
+    return trainer, trainer.spec, args.resume
+
+
+def headless_pace(args) -> float:
+    """Headless runs go at max unless --pace asks (the preset's pace is the app's)."""
+    from dltui.core.pacing import parse_pace
+    from dltui.tui.common import UserError
+
+    if getattr(args, "pace", None) is None:
+        return 0.0
+    try:
+        return parse_pace(args.pace)
+    except ValueError as e:
+        raise UserError(f"--pace {args.pace}: {e}") from None
 
 
 def extra_callbacks(args, trainer, out: str) -> list:

@@ -193,20 +193,34 @@ class BackpropScreen(Screen):
             return
         view.show_stage(self.current)
 
-    def title_text(self) -> Text:
+    def title_text(self, width: int | None = None) -> Text:
+        """The loss and the learning rate first (they must survive 80 columns), then where the batch is;
+        the least useful parts go first when it does not fit."""
+        from dltui.core.numfmt import short
+
         epoch, step = self._at_step
-        parts = [f"backprop · {self.run.view.preset}", f"epoch {epoch} · step {step}"]
+        v = self.run.view
+        parts = []  # (name, text), in order on screen
         if self.trace is not None:
             b = self.trace.extra.get("batch", {})
-            which = {"next": " next", "given": " just trained"}.get(b.get("which"), "")
-            parts += [f"sample {self.sample + 1}/{self.trace.batch_size}",
-                      f"batch {b.get('index', 0) + 1}/{b.get('count', 1)}{which}", f"C = {self.trace.C:.4g}"]
+            which = {"next": " (next batch)", "given": " (just trained)"}.get(b.get("which"), "")
+            parts.append(("loss", f"C = {self.trace.C:.4g}{which}"))
         elif self.tracing:
-            parts.append("tracing…")
-        parts.append(self.run.view.backend)
+            parts.append(("loss", "tracing…"))
+        parts += [("lr", f"lr {short(v.lr, 6)}"), ("epoch", f"epoch {epoch} · step {step}")]
+        if self.trace is not None:
+            parts += [("batch", f"batch {b.get('index', 0) + 1}/{b.get('count', 1)}"),
+                      ("sample", f"sample {self.sample + 1}/{self.trace.batch_size}")]
+        parts = [("preset", f"backprop · {v.preset}")] + parts + [("backend", v.backend)]
+        width = width or max(self.size.width - 2, 20)
+        for drop in (None, "backend", "preset", "sample", "batch"):
+            parts = [(k, t) for k, t in parts if k != drop]
+            line = " · ".join(t for _, t in parts)
+            if len(line) <= width:
+                break
         from dltui.core.sanitize import safe_line  # the preset's name is a file name
 
-        return Text(safe_line(" · ".join(parts)), no_wrap=True, overflow="ellipsis")
+        return Text(safe_line(line), no_wrap=True, overflow="ellipsis")
 
     def strip_text(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")

@@ -13,6 +13,7 @@ import numpy as np
 from dltui.core import runs as rn
 from dltui.core.runs import Control
 from dltui.tui.screens.playground_keys import PlaygroundKeys
+from dltui.tui.screens.run_actions import RunActions
 from dltui.tui.widgets.key_hints import KeyHints
 from dltui.tui.widgets.layer_table import LayerTable
 from dltui.tui.widgets.learned_plot import LearnedPlot
@@ -37,13 +38,20 @@ STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 
-class DashboardScreen(PlaygroundKeys, Screen):
+class DashboardScreen(PlaygroundKeys, RunActions, Screen):
     BINDINGS = [
         Binding("space", "toggle", "start/pause", key_display="space", tooltip="start / pause"),
         Binding("n", "step_batch", "batch", tooltip="one batch (one optimizer step)"),
-        Binding("e", "step_epoch", "epoch", tooltip="one epoch"),
+        Binding("e", "step_epoch", "epoch", tooltip="run to the end of this epoch (its remaining batches)"),
         Binding("s", "stop", "stop", tooltip="stop (keeps the best weights)"),
-        Binding("r", "restart", "restart", tooltip="restart with a new seed"),
+        Binding("r", "restart(0)", "restart", tooltip="restart with the same seed (the same run again)"),
+        Binding("R", "restart(1)", "new seed", show=False, tooltip="restart with a new seed"),
+        Binding("minus", "pace(-1)", "slower", key_display="-",
+                tooltip="slower / faster pace (updates per second, shown in the status line)"),
+        Binding("plus", "pace(1)", "faster", key_display="+", show=False, tooltip="faster pace (towards max)"),
+        Binding("equals_sign", "pace_max", "max", key_display="=", show=False,
+                tooltip="pace: max / back to the lesson's pace"),
+        Binding("c", "continue", "continue", tooltip="continue a run that ended, keeping the optimizer's state"),
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
         Binding("o", "settings", "edit", tooltip="edit the preset: layers, activations, inputs, data, noise, "
                 "split, batch size, learning rate, optimizer, L1/L2 (restarts the run)"),
@@ -53,18 +61,33 @@ class DashboardScreen(PlaygroundKeys, Screen):
         Binding("d", "discrete", "discretize", show=False, tooltip="2-D sets: the predicted class / its confidence"),
         Binding("i", "points", "points", show=False, tooltip="2-D sets: training / validation / both points"),
         Binding("l", "log_scale", "log", show=False, tooltip="loss plot: log / linear scale"),
+        Binding("k", "plot('batches')", "batch losses", show=False,
+                tooltip="loss plot: show / hide each mini-batch's own loss (faint dots)"),
+        Binding("a", "plot('axis')", "x-axis", show=False,
+                tooltip="loss plot x-axis: epochs / updates / seconds (updates and seconds compare batch sizes)"),
+        Binding("m", "plot('smoothing')", "smooth", show=False,
+                tooltip="loss plot smoothing (TensorBoard's moving average): off / 0.6 / 0.9 / 0.99"),
+        Binding("z", "plot('window')", "window", show=False,
+                tooltip="loss plot: the whole run / the last 100, 1000, 10000 epochs"),
         Binding("v", "view", "view",
                 tooltip="switch the right panel (learned / weights); on small terminals, show it"),
         Binding("right_square_bracket", "lr(2.0)", "lr×2", show=False),
         Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False,
                 tooltip="halve / double the learning rate (live)"),
+        Binding("x", "predict", "predict", show=False,
+                tooltip="CSV presets: write pred.csv for a test CSV with the best checkpoint (as dltui predict)"),
         Binding("p", "presets", "presets", tooltip="back to the presets (stops the run)"),
     ]
     # the help screen's lines, in order: an action bound above (its keys, its tooltip), actions sharing
     # the first one's tooltip, or (keys, text) for keys a widget binds
-    HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart", "backprop", "settings",
-                 ("lr(0.5)", "lr(2.0)"), ("unit(1)", "unit(-1)"), "discrete", "points", "log_scale", "view",
-                 ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"), "presets"]
+    HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart(0)", "restart(1)",
+                 ("pace(-1)", "pace(1)"), "pace_max", "continue", "backprop", "settings",
+                 ("lr(0.5)", "lr(2.0)"), ("unit(1)", "unit(-1)"), "discrete", "points", "log_scale",
+                 "plot('batches')", "plot('axis')", "plot('smoothing')", "plot('window')", "view",
+                 ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"),
+                 ("ΔW/W ∇/W", "layer table: ‖ΔW‖/‖W‖ of the last update (about 1e-3 is healthy), ‖∇W‖/‖W‖"),
+                 "predict",
+                 "presets"]
 
     def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
         super().__init__()
@@ -128,7 +151,9 @@ class DashboardScreen(PlaygroundKeys, Screen):
         from dltui.tui.common import user_errors
 
         try:
-            run = rn.LiveRun(spec, start=start)
+            # the pace on screen carries over to a restart; a first run takes the preset's
+            pace = self._pace if self._pace is not None else self.run.view.pace if self.run is not None else "preset"
+            run = rn.LiveRun(spec, start=start, pace=pace, out_dir=new_run_dir(self.app, spec))
         except user_errors() as e:
             self._say(str(e), "error")
             return False
@@ -152,9 +177,9 @@ class DashboardScreen(PlaygroundKeys, Screen):
     def _refresh_all(self) -> None:
         v = self.run.view
         self._show_status()
-        self.w_loss.show_history(v.history, v.task, v.patience, v.test_loss)
+        self._show_loss()
         if v.stats is not None:
-            self.w_layers.show_stats(v.stats)
+            self._show_stats()
         self._show_params()
 
     # ------------------------------------------------------------ the timer
@@ -166,16 +191,16 @@ class DashboardScreen(PlaygroundKeys, Screen):
         v = run.view
         now = time.monotonic()
         if rn.RUN in changed or (rn.HEADER in changed and (v.state != "running" or
-                                                            now - self._last_status >= STATUS_EVERY)):
+                                                            now - self._last_status >= STATUS_EVERY - TICK / 2)):
             self._last_status = now
             self._show_status()
         if rn.LOSS in changed:
             self._loss_dirty = True
         if self._loss_dirty and (now - self._last_plot >= PLOT_EVERY or v.state != "running"):
             self._loss_dirty, self._last_plot = False, now
-            self.w_loss.show_history(v.history, v.task, v.patience, v.test_loss)
+            self._show_loss()
         if rn.STATS in changed and v.stats is not None:
-            self.w_layers.show_stats(v.stats)
+            self._show_stats()
         if rn.PARAMS in changed:
             self._show_params()
         if rn.MESSAGE in changed:
@@ -192,6 +217,16 @@ class DashboardScreen(PlaygroundKeys, Screen):
         w = self.w_layers if selector == "#layers" else self.w_right
         return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right)
 
+    def _show_stats(self) -> None:
+        """The layer table, titled with the weights its numbers describe (one moment for all of them)."""
+        v = self.run.view
+        self.w_layers.show_stats(v.stats)
+        self.w_layers.border_title = f"layers · {weights_label(v, self.read_only)}"
+
+    def _show_loss(self) -> None:
+        v = self.run.view
+        self.w_loss.show_history(v.history, v.task, v.patience, v.test_loss, v.batches, v.batches_per_epoch)
+
     def _show_status(self) -> None:
         self.w_status.show(self.run.view, frozen=self.frozen, read_only=self.read_only)
 
@@ -206,6 +241,11 @@ class DashboardScreen(PlaygroundKeys, Screen):
         dW = v.grads[i] if v.grads is not None and i < len(v.grads) else None
         sizes = f"{W.shape[1]}→{W.shape[0]}"
         self.w_matrix.show(f"layer {i + 1} ({sizes}) · {v.params_label}", W, dW)
+
+    def _note(self, text: str, severity: str = "information") -> None:
+        """A short notice that replaces the one before (notices never stack)."""
+        self.app.clear_notifications()
+        self.notify(text, severity=severity)
 
     def _say(self, text: str, kind: str) -> None:
         msg = self.query_one("#message", Static)
@@ -246,8 +286,9 @@ class DashboardScreen(PlaygroundKeys, Screen):
     # ------------------------------------------------------------ actions
     # the control each training key needs; the others need a run with controls at all
     ACTION_CONTROLS = {"toggle": Control.START | Control.PAUSE, "step_batch": Control.STEP,
-                       "step_epoch": Control.EPOCH, "stop": Control.STOP, "lr": Control.SET_LR}
-    TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "backprop", "settings"}
+                       "step_epoch": Control.EPOCH, "stop": Control.STOP, "lr": Control.SET_LR,
+                       "pace": Control.PACE, "pace_max": Control.PACE, "continue": Control.CONTINUE}
+    TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "backprop", "settings", "predict"}
 
     @property
     def read_only(self) -> bool:
@@ -263,13 +304,13 @@ class DashboardScreen(PlaygroundKeys, Screen):
 
     def _read_only(self) -> bool:
         if self.run is None or self.read_only:
-            self.notify("read-only: this view follows a run another process is writing", severity="warning")
+            self._note("read-only: this view follows a run another process is writing", severity="warning")
             return True
         return False
 
     def _ended(self) -> bool:
         if not self.run.active:
-            self.notify("the run has ended: r restarts it with a new seed, o changes its settings")
+            self._note("the run has ended: c continues it, r restarts it (R: new seed), o changes its settings")
             return True
         return False
 
@@ -290,21 +331,33 @@ class DashboardScreen(PlaygroundKeys, Screen):
         if not (self._read_only() or self._ended()):
             self.run.stop()
 
-    def action_restart(self) -> None:
-        if self._read_only() or self.spec is None:
-            return
-        seed = self.spec.values["training"]["seed"] + 1
-        running = self.run is not None and self.run.view.state == "running"
-        if self._new_run(self.spec.with_overrides({"training.seed": seed}), start=running):
-            self.notify(f"restarted with seed {seed}")
-
     def action_lr(self, factor: float) -> None:
+        from dltui.core.spec import SCHEMA
+
         if self._read_only():
             return
-        self._apply_settings({"optimizer.lr": self.run.view.lr * factor})
+        top = SCHEMA["optimizer"]["lr"].max
+        lr = min(self.run.view.lr * factor, top)
+        if lr == self.run.view.lr:
+            self._note(f"the learning rate is at its largest allowed value, {top:g}")
+            return
+        self._apply_settings({"optimizer.lr": lr})
 
     def action_log_scale(self) -> None:
         self.query_one(LossPlot).toggle_log()
+
+    def action_plot(self, what: str) -> None:
+        plot = self.w_loss
+        if what == "batches":
+            self._note("batch losses " + ("shown (faint dots)" if plot.toggle_batches() else "hidden"))
+        elif what == "axis":
+            self._note(f"loss plot x-axis: {plot.cycle_axis()}")
+        elif what == "smoothing":
+            w = plot.cycle_smoothing()
+            self._note(f"smoothing {w:g}" if w else "smoothing off")
+        else:
+            n = plot.cycle_window()
+            self._note(f"the last {n} epochs" if n else "the whole run")
 
     def action_view(self) -> None:
         if self.has_class("-narrow"):
@@ -315,11 +368,6 @@ class DashboardScreen(PlaygroundKeys, Screen):
             tabs.active = "tab-weights" if tabs.active == "tab-learned" else "tab-learned"
         if self.run is not None:
             self.run.want_params()
-
-    def action_presets(self) -> None:
-        if self.run is not None:
-            self.run.close()
-        self.app.show_presets()
 
     def action_backprop(self) -> None:
         if self._read_only():
@@ -347,8 +395,7 @@ class DashboardScreen(PlaygroundKeys, Screen):
                 self.spec = self.spec.with_overrides({"optimizer.lr": lr})
                 if self.run.active:
                     self.run.set_lr(lr)
-                    self._show_status()
-                self.notify(f"learning rate {lr:.4g}")
+                    self._show_status()  # the status line shows it; no notice to stack
             cur = self.spec.values["training"]
             changes = {k: v for k, v in changes.items() if cur.get(k.split(".", 1)[1]) != v}
             if not changes:
@@ -359,10 +406,30 @@ class DashboardScreen(PlaygroundKeys, Screen):
             return
         if self.run.active and self.run.started_training:
             self.spec = spec
-            self.notify("batch size, epochs and backend apply to the next run: press r to restart")
+            self._note("batch size, epochs and backend apply to the next run: press r to restart")
         elif self._new_run(spec, start=False):
-            self.notify("new settings: " + ", ".join(f"{k.split('.')[-1]} {v}" for k, v in changes.items()))
+            self._note("new settings: " + ", ".join(f"{k.split('.')[-1]} {v}" for k, v in changes.items()))
 
     def on_unmount(self) -> None:
         if self.run is not None:
             self.run.close()
+
+
+
+def new_run_dir(app, spec):
+    """Where a run started in the app writes (``runs/NAME-time``, as `dltui train`), or None when the app
+    keeps no folders (tests, library use)."""
+    from dltui.core.rundir import default_run_dir
+
+    root = getattr(app, "runs_dir", None)
+    return str(default_run_dir(spec.name, root)) if root else None
+
+
+def weights_label(v, read_only: bool = False) -> str:
+    """Which weights the statistics describe: 'live · step 120', 'best @ epoch 40' (a run that ended, whose
+    best weights were put back; gradients recomputed on them) or the checkpoint a watched run shows."""
+    if read_only:
+        return v.params_label or "checkpoint"
+    if v.ended and v.history and v.history[-1].best_epoch:
+        return f"best @ epoch {v.history[-1].best_epoch} · ∇ on the whole training set"
+    return f"live · step {v.stats_step}"

@@ -1,7 +1,8 @@
 """The per-layer table: one row per Linear layer with its weight and gradient statistics.
 
-Columns: #, shape (in→out), activation, ‖W‖, mean±std, min/max, ‖∇W‖, ∇/W (the last
-update's size relative to the weights), the share of dead ReLUs or saturated sigmoids,
+Columns: #, shape (in→out), activation, ‖W‖, mean±std, min/max, ‖∇W‖, ΔW/W (the update/weight
+ratio ‖ΔW‖/‖W‖ of the last update; Karpathy's rule of thumb: about 1e-3), ∇/W (‖∇W‖/‖W‖), the share of
+dead ReLUs or saturated sigmoids,
 and small histograms of the weights and of the gradients. Narrow terminals drop min/max,
 then ‖W‖. Arrow keys or a click select a layer; the table posts ``LayerSelected(index)``.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 
 from dltui.core.events import LayerStats
+from dltui.core.numfmt import compact as num
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
@@ -27,30 +29,13 @@ COLUMNS = [
     ("mean_std", "mean±std", True),
     ("min_max", "min/max", True),
     ("g_norm", "‖∇W‖", True),
-    ("ratio", "∇/W", True),
+    ("ratio", "ΔW/W", True),
+    ("g_ratio", "∇/W", True),
     ("inactive", "dead/sat", False),
     ("w_hist", "weights", False),
     ("g_hist", "grads", False),
 ]
-DROP_ORDER = ["min_max", "w_norm"]  # what goes first when the table is too wide
-
-
-def num(x: float | None, sig: int = 2) -> str:
-    """A compact number: 0.81, -0.021, 12, 340, 1.2e-3, 4.5e4, nan."""
-    if x is None:
-        return "–"
-    if not math.isfinite(x):
-        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    if x == 0:
-        return "0"
-    a = abs(x)
-    if 1e-2 <= a < 10**sig:
-        s = f"{x:.{sig}g}"
-        return s if "e" not in s else f"{x:.0f}"
-    if 10**sig <= a < 1e4:
-        return f"{x:.0f}"
-    mant, exp = f"{x:.{max(sig - 1, 0)}e}".split("e")
-    return f"{mant}e{int(exp)}"
+DROP_ORDER = ["min_max", "w_norm", "g_ratio"]  # what goes first when the table is too wide
 
 
 def sparkline(counts: tuple[int, ...] | list[int]) -> str:
@@ -96,6 +81,8 @@ def cells(s: LayerStats) -> dict[str, Text]:
         "g_norm": (Text("–") if not s.g_hist else
                    Text(num(s.g_norm, 3), style="bold red" if not math.isfinite(s.g_norm) else "")),
         "ratio": ratio_text(s.update_ratio),
+        "g_ratio": (Text("–", style="dim") if not s.g_hist or not s.w_norm else
+                    Text(num(s.g_norm / s.w_norm, 1))),
         "inactive": inactive_text(s),
         "w_hist": Text(sparkline(s.w_hist), style="cyan"),
         "g_hist": Text(sparkline(s.g_hist), style="magenta"),

@@ -1,7 +1,10 @@
-"""The dashboard's top line: preset · backend/device · epoch x/N · batch · steps/s · elapsed · ETA · state."""
+"""The dashboard's top line: preset · backend/device · run folder · epoch x/N · batch · steps/s · elapsed ·
+ETA · lr · batch size · pace · state. The learning rate, the batch size and the pace are never dropped."""
 
 from __future__ import annotations
 
+from dltui.core.numfmt import short
+from dltui.core.pacing import pace_text
 from rich.text import Text
 from textual.widget import Widget
 
@@ -36,6 +39,8 @@ def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list
         parts.append(("gpu", Text(safe_line(f" ({v.device_note})"))))
     if read_only:
         parts.append(("watch", Text(" · watching", "italic")))
+    elif v.out_dir:  # the run folder it writes (as `dltui train`): predict, trace, watch, resume it later
+        parts.append(("folder", Text(f" · {v.out_dir}", "dim")))
     right = [("epoch", f"epoch {v.epoch}/{v.epochs_total}")]
     if v.batches_per_epoch:
         right.append(("batch", f"batch {v.batch}/{v.batches_per_epoch}"))
@@ -46,12 +51,22 @@ def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list
                   ("eta", f"ETA {clock_text(None if frozen else v.eta)}")]
     else:
         right.append(("elapsed", clock_text(None if frozen else v.elapsed)))
+    right += settings_parts(v, read_only)
     word = STATE_WORDS.get(v.state, v.state).upper()
     right.append(("state", Text(word, "bold reverse" if v.state == "running" else "bold")))
     return parts + [("|", Text())] + [(k, t if isinstance(t, Text) else Text(t)) for k, t in right]
 
 
-DROP_ORDER = ["gpu", "app", "eta", "elapsed", "watch", "rate", "batch", "step", "preset"]
+def settings_parts(v, read_only: bool = False) -> list[tuple[str, str]]:
+    """lr, batch size and (for a run that trains here) pace: what decides how the run moves."""
+    bs = "full" if not v.batch_size or (v.n_train and v.batch_size >= v.n_train) else str(v.batch_size)
+    out = [("lr", f"lr {short(v.lr, 6)}"), ("bs", f"bs {bs}")]
+    if not read_only:
+        out.append(("pace", f"pace {pace_text(v.pace)}"))
+    return out
+
+
+DROP_ORDER = ["gpu", "app", "eta", "elapsed", "folder", "rate", "step", "batch", "watch", "preset"]
 
 
 def fit_line(parts: list[tuple[str, Text]], width: int) -> Text:

@@ -1,0 +1,196 @@
+"""The real app in a real terminal (tmux), where Textual's headless test mode cannot see a GIL-starved UI.
+
+    python benchmarks/bench_tmux.py stalls [--runs 10] [--seconds 8] [--preset piecewise-sigmoid]
+    python benchmarks/bench_tmux.py rss [--epochs 200000]
+    python benchmarks/bench_tmux.py keys [--runs 20]
+    python benchmarks/bench_tmux.py screen [--seconds 12]
+
+``stalls``: starts `dltui PRESET --start --pace max` at 100x30, reads the status line every ~20 ms while
+it trains and records how long it stood still (the app redraws it every 0.2 s while running, so a gap
+over 0.5 s - a redraw late by more than 0.3 s - is a stall: the UI thread did not get to run). Reports
+per run the worst gap and the share of time in stalls; then the median and range over runs.
+``DLTUI_YIELD_MS=0`` in the environment turns the training thread's GIL yields off, for comparison.
+``rss``: one long run at max pace; the app's resident memory read (psutil) against the epoch on screen,
+from epoch 10k to the end: flat memory means bounded history.
+``keys``: key-to-screen while it trains at max: `-` and `=` in turn (pace 10k/s and back to max), the
+time until the status line shows the new pace (polled every ~5 ms); median and range.
+``screen``: the default (preset) pace: the screen still changes after 10 s and the run is not over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SOCKET = f"dltui-bench-{os.getpid()}"
+WORKDIR = tempfile.mkdtemp(prefix="dltui-bench-")  # the app's run folders go there
+REDRAW = 0.2  # the status line's redraw interval while running
+STALL = REDRAW + 0.3  # a redraw late by more than 0.3 s
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, timeout=10).stdout
+
+
+def start(args: str, width: int = 100, height: int = 30) -> None:
+    cmd = f"OPENBLAS_NUM_THREADS=1 {sys.executable} -m dltui.tui.cli {args}"
+    env = {**os.environ, "TERM": "xterm-256color"}
+    for _attempt in range(5):  # the previous server may still be going away
+        r = subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "b", "-x", str(width), "-y",
+                            str(height), "-c", WORKDIR, cmd], env=env, timeout=10, capture_output=True)
+        if r.returncode == 0:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"tmux could not start: {r.stderr.decode().strip()}")
+
+
+def stop() -> None:
+    tmux("kill-server")
+    time.sleep(0.3)
+
+
+def status_line() -> str:
+    return tmux("capture-pane", "-p", "-t", "b", "-S", "0", "-E", "0").strip()
+
+
+def epoch_of(s: str) -> int:
+    m = re.search(r"epoch (\d+)/\d+", s)
+    return int(m.group(1)) if m else -1
+
+
+def wait_running(timeout: float = 30.0) -> None:
+    t0 = time.monotonic()
+    while "RUNNING" not in status_line():
+        if time.monotonic() - t0 > timeout:
+            raise SystemExit("the app did not start running; screen:\n" + tmux("capture-pane", "-p", "-t", "b"))
+        time.sleep(0.05)
+
+
+def one_stall_run(preset: str, seconds: float) -> tuple[float, float, int]:
+    """(worst gap s, share of time in gaps > STALL, epochs reached) of one run."""
+    start(f"{preset} --start --pace max --epochs 10000000 --set training.patience=0")
+    try:
+        wait_running()
+        last, changed_at, t0 = status_line(), time.monotonic(), time.monotonic()
+        gaps = []
+        while time.monotonic() - t0 < seconds:
+            s = status_line()
+            now = time.monotonic()
+            if s != last:
+                gaps.append(now - changed_at)
+                last, changed_at = s, now
+            time.sleep(0.02)
+        gaps.append(time.monotonic() - changed_at)
+        stalled = sum(g for g in gaps if g > STALL)
+        return max(gaps), stalled / (time.monotonic() - t0), epoch_of(last)
+    finally:
+        stop()
+
+
+def cmd_stalls(a) -> None:
+    worst, shares = [], []
+    for i in range(a.runs):
+        w, share, ep = one_stall_run(a.preset, a.seconds)
+        worst.append(w)
+        shares.append(share)
+        print(f"run {i + 1}: worst status-line gap {w:.2f} s, {share:.1%} of the time in gaps > {STALL} s, "
+              f"epoch {ep}", flush=True)
+    print(f"worst gap: median {statistics.median(worst):.2f} s (range {min(worst):.2f}-{max(worst):.2f}); "
+          f"runs with a stall > {STALL} s: {sum(w > STALL for w in worst)}/{a.runs}; "
+          f"time stalled: median {statistics.median(shares):.1%} (range {min(shares):.1%}-{max(shares):.1%})")
+
+
+def app_pid() -> int:
+    import psutil
+
+    pane = int(tmux("display-message", "-p", "-t", "b", "#{pane_pid}").strip())
+    procs = [psutil.Process(pane)] + psutil.Process(pane).children(recursive=True)
+    return max(procs, key=lambda p: p.memory_info().rss).pid
+
+
+def cmd_rss(a) -> None:
+    import psutil
+
+    start(f"{a.preset} --start --pace max --epochs {a.epochs} --set training.patience=0")
+    try:
+        wait_running()
+        proc = psutil.Process(app_pid())
+        samples = []
+        t0 = time.monotonic()
+        while True:
+            s = status_line()
+            ep = epoch_of(s)
+            rss = proc.memory_info().rss / 2**20
+            if ep >= 10_000 and (not samples or ep - samples[-1][0] >= a.epochs // 20):
+                samples.append((ep, rss))
+                print(f"epoch {ep:>7}: RSS {rss:6.1f} MiB  ({time.monotonic() - t0:5.0f} s)", flush=True)
+            if "ENDED" in s or ep >= a.epochs or time.monotonic() - t0 > a.timeout:
+                break
+            time.sleep(0.5)
+        if len(samples) >= 2:
+            (e0, r0), (e1, r1) = samples[0], samples[-1]
+            print(f"RSS from epoch {e0} to {e1}: {r0:.1f} -> {r1:.1f} MiB ({r1 - r0:+.1f} MiB; "
+                  f"{(r1 - r0) * 2**20 / max(e1 - e0, 1):.1f} B/epoch); peak {max(r for _, r in samples):.1f} MiB")
+    finally:
+        stop()
+
+
+def cmd_keys(a) -> None:
+    start(f"{a.preset} --start --pace max --epochs 10000000 --set training.patience=0")
+    try:
+        wait_running()
+        time.sleep(2.0)
+        times = []
+        for i in range(a.runs):
+            key, want = ("minus", "pace 10k/s") if i % 2 == 0 else ("equals_sign", "pace max")
+            t0 = time.monotonic()
+            tmux("send-keys", "-t", "b", "-" if key == "minus" else "=")
+            while want not in status_line():
+                if time.monotonic() - t0 > 10:
+                    raise SystemExit(f"the screen never showed {want!r}")
+                time.sleep(0.005)
+            times.append((time.monotonic() - t0) * 1000)
+            time.sleep(0.3)
+        print(f"key-to-screen: median {statistics.median(times):.0f} ms (range {min(times):.0f}-{max(times):.0f}, "
+              f"{len(times)} presses, tmux capture included)")
+    finally:
+        stop()
+
+
+def cmd_screen(a) -> None:
+    start(a.preset + " --start")
+    try:
+        wait_running()
+        time.sleep(a.seconds)
+        first = tmux("capture-pane", "-p", "-t", "b")
+        time.sleep(1.0)
+        second = tmux("capture-pane", "-p", "-t", "b")
+        st = second.splitlines()[0]
+        print(f"after {a.seconds:.0f} s: screen changing: {first != second}; run over: {'ENDED' in st}; {st.strip()}")
+    finally:
+        stop()
+
+
+def main() -> None:
+    if shutil.which("tmux") is None:
+        raise SystemExit("tmux is not installed")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=["stalls", "rss", "keys", "screen"])
+    p.add_argument("--preset", default="piecewise-sigmoid")
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--epochs", type=int, default=200_000)
+    p.add_argument("--timeout", type=float, default=900.0)
+    a = p.parse_args()
+    {"stalls": cmd_stalls, "rss": cmd_rss, "keys": cmd_keys, "screen": cmd_screen}[a.what](a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""The loss plot's data: x-axis in epochs / updates / seconds, TensorBoard smoothing, a window, the
+batch trace, and a redraw whose work does not grow with the run."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("textual")
+
+from dltui.core import events as ev  # noqa: E402
+from dltui.tui.widgets.loss_plot import axis_ticks, ema, plot_series  # noqa: E402
+
+
+def row(i: int, bpe: int = 4) -> ev.EpochEnded:
+    return ev.EpochEnded(epoch=i, step=i * bpe, train_loss=1.0 / i, val_loss=2.0 / i, train_metric=None,
+                         val_metric=None, best_epoch=i, best_val_loss=2.0 / i, patience_left=None, lr=0.1,
+                         elapsed=0.5 * i, steps_per_second=8.0)
+
+
+def test_ema_is_tensorboards_debiased_average():
+    assert ema([1.0, 2.0, 3.0], 0.0) == [1.0, 2.0, 3.0]
+    s = ema([4.0, 4.0, 4.0], 0.9)
+    assert s == pytest.approx([4.0, 4.0, 4.0])  # debiased: a constant stays constant from the first point
+    s = ema([0.0, 10.0], 0.5)  # acc 0 -> 5; debias 5 / (1 - 0.25)
+    assert s[1] == pytest.approx(5 / 0.75)
+
+
+def test_axes_map_epochs_updates_and_seconds():
+    h = [row(i) for i in range(1, 11)]
+    batches = [(s, 1.0) for s in range(1, 41)]
+    ep = plot_series(h, batches, 4, axis="epoch", log=False)
+    up = plot_series(h, batches, 4, axis="update", log=False)
+    sec = plot_series(h, batches, 4, axis="seconds", log=False)
+    assert ep["train"][-1] == (10, pytest.approx(0.1)) and up["train"][-1][0] == 40 and sec["train"][-1][0] == 5.0
+    assert ep["batch"][-1][0] == 10 and up["batch"][-1][0] == 40 and sec["batch"][-1][0] == pytest.approx(5.0)
+    assert ep["best_x"] == 10 and up["best_x"] == 40 and sec["best_x"] == 5.0
+    assert plot_series(h, [], 4)["batch"] == []
+
+
+def test_window_shows_only_the_last_epochs():
+    h = [row(i) for i in range(1, 501)]
+    w = plot_series(h, [(s, 1.0) for s in range(1, 2001)], 4, window=100, log=False)
+    assert w["train"][0][0] == 401 and w["xlim"][0] >= 400
+    assert min(x for x, _ in w["batch"]) > 399
+
+
+def test_redraw_work_stays_bounded_for_long_runs():
+    h = [row(i) for i in range(1, 100_001)]
+    s = plot_series(h, [(i, 1.0) for i in range(1, 5000)], 4, points=200)
+    assert len(s["train"]) <= 202 and len(s["val"]) <= 202 and len(s["batch"]) <= 402
+
+
+def test_axis_ticks_are_round_and_short():
+    ticks, labels = axis_ticks(0, 20000)
+    assert ticks[0] == 0 and labels[-1].endswith("k")
+
+
+def test_before_the_first_epoch_the_batches_are_shown():
+    s = plot_series([], [(1, 0.5), (2, 0.4), (3, 0.3)], 7, log=False)
+    assert [y for _, y in s["batch"]] == [0.5, 0.4, 0.3] and s["train"] == []

@@ -121,3 +121,55 @@ def cell_of(points: np.ndarray, grid: DecisionGrid) -> tuple[np.ndarray, np.ndar
     col = np.floor((points[:, 0] - a) / (b - a) * nx).astype(int)
     row = np.floor((d - points[:, 1]) / (d - c) * ny).astype(int)
     return np.clip(row, 0, ny - 1), np.clip(col, 0, nx - 1)
+
+
+# ---------------------------------------------------------------- every neuron, and the target's own pieces
+
+
+def plane(x1_range: tuple[float, float], x2_range: tuple[float, float], nx: int, ny: int) -> np.ndarray:
+    """Raw (x1, x2) at the centres of an nx x ny grid, row 0 at the top (largest x2): [ny * nx, 2]."""
+    (a, b), (c, d) = x1_range, x2_range
+    x1 = a + (np.arange(nx) + 0.5) * (b - a) / nx
+    x2 = d - (np.arange(ny) + 0.5) * (d - c) / ny
+    g1, g2 = np.meshgrid(x1, x2)
+    return np.stack([g1.ravel(), g2.ravel()], 1)
+
+
+def unit_output(params: Params, activations: list[str], x: np.ndarray, layer: int, unit: int) -> np.ndarray:
+    """Hidden unit ``unit`` of hidden layer ``layer`` (both from 0): its activation for inputs x [n]."""
+    return forward_all(params, activations, x)[layer][:, unit]
+
+
+def class_probabilities(params: Params, activations: list[str], x: np.ndarray) -> np.ndarray:
+    """Softmax of the network's outputs [n, k] (one output: a sigmoid, as two classes)."""
+    out = predict(params, activations, x)
+    if out.shape[1] == 1:
+        p = 1.0 / (1.0 + np.exp(-np.clip(out[:, 0], -500, 500)))
+        return np.stack([1 - p, p], 1)
+    z = out - out.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)
+
+
+def activation_range(name: str, values: np.ndarray) -> tuple[float, float]:
+    """The scale a unit's output is shaded on: its activation's own range where bounded."""
+    if name == "tanh":
+        return -1.0, 1.0
+    if name in ("sigmoid", "hard_sigmoid"):
+        return 0.0, 1.0
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+    lo = min(lo, 0.0)
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+
+def hard_sigmoid_parts(knots_x, knots_y, x: np.ndarray) -> tuple[float, np.ndarray]:
+    """A piecewise-linear curve through (knots_x, knots_y) as the lecture writes it: the constant
+    knots_y[0] plus one hard sigmoid per linear piece - flat at 0, a ramp over the piece, flat at the
+    piece's rise - so constant + parts.sum(1) is the curve exactly. (constant, parts [n, pieces])."""
+    xs, ys = np.asarray(knots_x, np.float64), np.asarray(knots_y, np.float64)
+    x = np.asarray(x, np.float64).reshape(-1)
+    width = np.maximum(np.diff(xs), 1e-12)
+    ramp = np.clip((x[:, None] - xs[None, :-1]) / width[None, :], 0.0, 1.0)
+    return float(ys[0]), ramp * np.diff(ys)[None, :]

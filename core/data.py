@@ -85,6 +85,18 @@ def _curve(rng, n, x_min, x_max, noise, f) -> Generated:
     return Generated(x, y, f, ["x"])
 
 
+@dataclass(frozen=True)
+class PiecewiseLinear:
+    """The curve through the knots (xs, ys), linear between them: a target that knows its own pieces."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    exact: Callable[[np.ndarray], np.ndarray] | None = None  # the same curve as a formula (its own rounding)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.exact(x) if self.exact is not None else np.interp(x, self.xs, self.ys)
+
+
 @generator("piecewise", "regression")
 def piecewise(rng, n_samples: int = 256, kinks: int = 3, noise: float = 0.05,
               x_min: float = -3.0, x_max: float = 3.0) -> Generated:
@@ -96,7 +108,7 @@ def piecewise(rng, n_samples: int = 256, kinks: int = 3, noise: float = 0.05,
     xs = np.concatenate([[x_min], np.sort(inner), [x_max]])
     ys = np.cumsum(rng.uniform(-1.0, 1.0, kinks + 2) * np.sign(rng.standard_normal(kinks + 2)))
     ys = (ys - ys.mean()) / (ys.std() + 1e-12)
-    return _curve(rng, n_samples, x_min, x_max, noise, lambda x: np.interp(x, xs, ys))
+    return _curve(rng, n_samples, x_min, x_max, noise, PiecewiseLinear(xs, ys))
 
 
 @generator("sin", "regression")
@@ -112,8 +124,10 @@ def step(rng, n_samples: int = 256, position: float = 0.0, noise: float = 0.05,
          x_min: float = -3.0, x_max: float = 3.0, width: float = 0.0) -> Generated:
     """A hard sigmoid: 0, a straight ramp of the given width centred on position, then 1 (width 0: a step)."""
     if width > 0:
-        return _curve(rng, n_samples, x_min, x_max, noise,
-                      lambda x: np.clip((x - position) / width + 0.5, 0.0, 1.0))
+        # clip((x - position) / width + 0.5, 0, 1), as a curve that knows its one hard sigmoid
+        ramp = PiecewiseLinear(np.array([position - width / 2, position + width / 2]), np.array([0.0, 1.0]),
+                               lambda x: np.clip((x - position) / width + 0.5, 0.0, 1.0))
+        return _curve(rng, n_samples, x_min, x_max, noise, ramp)
     return _curve(rng, n_samples, x_min, x_max, noise, lambda x: (x > position).astype(float))
 
 

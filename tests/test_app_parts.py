@@ -11,7 +11,6 @@ from dltui.core import events as ev  # noqa: E402
 from dltui.core.backends.base import DEVICE_INFO  # noqa: E402
 from dltui.core.runs import RunView, gpu_note  # noqa: E402
 from dltui.tui.screens.picker import grouped  # noqa: E402
-from dltui.tui.screens.settings import parse_settings  # noqa: E402
 from dltui.tui.widgets.loss_plot import _label, epoch_ticks, loss_title, thin  # noqa: E402
 from dltui.tui.widgets.status_line import clock_text, rate_text, status_text  # noqa: E402
 
@@ -108,15 +107,19 @@ def test_loss_title_best_patience_and_accuracy():
     assert "val acc 87.5%" in c
 
 
-def test_parse_settings_values_and_errors():
-    out = parse_settings("3e-4", "64", "10", "numpy", "")
-    assert out == {"optimizer.lr": 3e-4, "training.batch_size": 64, "training.epochs": 10,
-                   "training.backend": "numpy", "training.device": "auto"}
-    bad = [(("fast", "1", "1", "numpy", ""), "learning rate"), (("-1", "1", "1", "numpy", ""), "greater"),
-           (("0.1", "x", "1", "numpy", ""), "batch size"), (("0.1", "1", "0", "numpy", ""), "epochs")]
-    for args, word in bad:
-        with pytest.raises(ValueError, match=word):
-            parse_settings(*args)
+def test_typed_settings_are_checked_as_the_cli_checks_them():
+    """The editor (which replaced the settings form) validates typed values through core/spec."""
+    from dltui.core.spec import load_preset
+    from dltui.tui.screens.preset_edit import PresetEdit
+
+    e = PresetEdit(load_preset("xor"))
+    labels = [r.label for r in e.rows()]
+    for label, text, ok in (("learning rate", "3e-4", True), ("learning rate", "-1", False),
+                            ("batch size", "64", True), ("batch size", "1.5", False), ("epochs", "0", False)):
+        e.cursor = labels.index(label)
+        assert e.set_text(text) is ok, (label, text, e.error)
+        assert bool(e.error) is not ok
+    assert e.spec().values["optimizer"]["lr"] == 3e-4 and e.spec().values["training"]["batch_size"] == 64
 
 
 def test_picker_groups_and_filter():

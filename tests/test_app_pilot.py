@@ -270,6 +270,14 @@ def test_dashboard_pause_holds_the_step_count():
     asyncio.run(go())
 
 
+async def to_row(pilot, app, label: str) -> None:
+    """In the preset editor: move the cursor to the row with this label."""
+    labels = [r.label for r in app.screen.model.rows()]
+    for _ in range(labels.index(label) - app.screen.model.cursor):
+        await pilot.press("down")
+    assert app.screen.model.row.label == label
+
+
 def test_learning_rate_changes_live_and_between_runs():
     async def go():
         app = dashboard_app()
@@ -278,28 +286,21 @@ def test_learning_rate_changes_live_and_between_runs():
             await settled(pilot, app)
             await pilot.press("n")
             await wait_for(pilot, lambda: scr.run.view.step == 1, what="one step")
-            await pilot.press("o")
-            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the settings")
-            lr = app.screen.query_one("#lr", Input)
-            lr.value = "0.005"
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
-            await wait_for(pilot, lambda: scr.run.trainer.backend.opt.lr == 0.005, what="the new lr")
-            assert scr.run.trainer.step == 1  # the same run, changed live
-            assert scr.spec.values["optimizer"]["lr"] == 0.005
             await pilot.press("right_square_bracket")
-            await wait_for(pilot, lambda: scr.run.trainer.backend.opt.lr == 0.01, what="lr doubled")
-            # epochs and batch size change between runs: at once if the run has not started
-            await pilot.press("s")
-            await wait_for(pilot, lambda: scr.run.view.state == "finished", what="the stop")
+            await wait_for(pilot, lambda: scr.run.trainer.backend.opt.lr == 0.06, what="lr doubled")
+            assert scr.run.trainer.step == 1  # the same run, changed live
+            assert scr.spec.values["optimizer"]["lr"] == 0.06
+            # the editor (o): epochs and batch size, applied by a restart with the new preset
             await pilot.press("o")
-            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the settings")
-            app.screen.query_one("#epochs", Input).value = "3"
-            app.screen.query_one("#batch_size", Input).value = "64"
+            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the editor")
+            await to_row(pilot, app, "batch size")
+            await pilot.press("right")  # 32 -> 64
+            await to_row(pilot, app, "epochs")
+            await pilot.press("3", "enter")
             await pilot.press("enter")
             await wait_for(pilot, lambda: scr.run.trainer.epochs == 3, what="a new run")
             tr = scr.run.trainer
-            assert tr.batch_size == 64 and tr.step == 0 and tr.backend.opt.lr == 0.01
+            assert tr.batch_size == 64 and tr.step == 0 and tr.backend.opt.lr == 0.06
             assert "epoch 0/3" in status(app)
 
     asyncio.run(go())
@@ -308,7 +309,6 @@ def test_learning_rate_changes_live_and_between_runs():
 def test_switch_to_the_torch_backend_before_the_run_starts():
     pytest.importorskip("torch")
     pytest.importorskip("dltui.core.backends.torch_backend")
-    from textual.widgets import Select
 
     async def go():
         app = dashboard_app("xor")
@@ -316,9 +316,11 @@ def test_switch_to_the_torch_backend_before_the_run_starts():
             scr = app.screen
             await settled(pilot, app)
             await pilot.press("o")
-            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the settings")
-            app.screen.query_one("#backend", Select).value = "torch"
-            app.screen.query_one("#device", Input).value = "cpu"
+            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the editor")
+            await to_row(pilot, app, "backend")
+            await pilot.press("right")  # numpy -> torch
+            await to_row(pilot, app, "device")
+            await pilot.press("right")  # auto -> cpu
             await pilot.press("enter")
             await wait_for(pilot, lambda: scr.run.trainer.backend.name == "torch", timeout=60, what="torch")
             await settled(pilot, app)
@@ -335,11 +337,12 @@ def test_settings_reject_bad_values():
         async with app.run_test(size=(100, 30)) as pilot:
             await settled(pilot, app)
             await pilot.press("o")
-            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the settings")
-            app.screen.query_one("#lr", Input).value = "fast"
-            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the editor")
+            await to_row(pilot, app, "learning rate")
+            await pilot.press("1", "e", "9", "enter")
             assert isinstance(app.screen, SettingsScreen)
-            assert "learning rate" in str(app.screen.query_one("#settings-error", Static).render())
+            assert "[optimizer] lr = 1000000000.0 is not allowed" in str(
+                app.screen.query_one("#settings-error", Static).render())
             await pilot.press("escape")
             assert isinstance(app.screen, DashboardScreen)
 

@@ -12,8 +12,10 @@ from dltui.tui.screens.backprop import BackpropScreen  # noqa: E402
 from dltui.tui.screens.dashboard import DashboardScreen  # noqa: E402
 from dltui.tui.screens.help import help_actions, help_text, key_sections  # noqa: E402
 from dltui.tui.screens.picker import PickerScreen  # noqa: E402
+from dltui.tui.screens.settings import SettingsScreen  # noqa: E402
+from dltui.tui.screens.shape import ShapeScreen  # noqa: E402
 
-SCREENS = [DltuiApp, PickerScreen, DashboardScreen, BackpropScreen]
+SCREENS = [DltuiApp, PickerScreen, DashboardScreen, BackpropScreen, SettingsScreen, ShapeScreen]
 
 
 @pytest.mark.parametrize("cls", SCREENS, ids=lambda c: c.__name__)

@@ -81,6 +81,45 @@ def test_dashboard_in_tmux_shows_plot_table_and_rising_epochs(pane):
         time.sleep(0.1)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+def test_spiral_add_a_layer_tanh_x1sq_x2sq_restart_by_keys_without_colour(size):
+    """Issue 11's walk: from spiral, with keys alone, add a layer, switch to tanh, add x1² and x2², restart,
+    and read the result (NO_COLOR: the screen carries it by glyphs)."""
+    cmd = f"{sys.executable} -m dltui.tui.cli spiral --set model.activation=relu --epochs 50"
+    env = {**os.environ, "TERM": "xterm-256color", "NO_COLOR": "1"}
+    for _ in range(50):  # the previous test's server may still be shutting down
+        started = subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "t", "-x", str(size[0]),
+                                  "-y", str(size[1]), cmd], env=env, timeout=10, capture_output=True)
+        if started.returncode == 0:
+            break
+        time.sleep(0.1)
+    assert started.returncode == 0, started.stderr
+    try:
+        wait_screen(lambda s: "PAUSED" in s, what="the dashboard, paused")
+        tmux("send-keys", "-t", "t", "o")
+        wait_screen(lambda s: "edit the preset" in s, what="the editor")
+        keys = ["Right", "Down", "Right", "Right", "Down", "Down", "Down", "Down", "Right", "Right", "Space",
+                "Right", "Space"]
+        for k in keys:
+            tmux("send-keys", "-t", "t", k)
+            time.sleep(0.05)
+        s = wait_screen(lambda s: "[x1²][x2²]" in s, what="x1² and x2² on")
+        assert "hidden [16, 16] → [16, 16, 16]" in s and "tanh" in s
+        tmux("send-keys", "-t", "t", "Enter")
+        s = wait_screen(lambda s: "restarted:" in s, what="the restart")
+        tmux("send-keys", "-t", "t", "e")
+        s = wait_screen(lambda s: epoch_of(s) == 1, what="an epoch of the new network")
+        assert "16→16" in s and "6→16" in s and "tanh" in s  # the layer table: 6 inputs, 3 hidden layers
+        tmux("send-keys", "-t", "t", "v" if size[0] < 90 else "u")
+        s = wait_screen(lambda s: re.search(r"(output p\(class 1\)|unit 1\.1)", s), what="the learned plane")
+        assert "o x train" in s
+    finally:
+        tmux("kill-server")
+        t0 = time.monotonic()
+        while tmux("list-sessions") and time.monotonic() - t0 < 10:
+            time.sleep(0.1)
+
+
 def test_at_the_lessons_pace_the_screen_still_moves_after_10_seconds(tmp_path):
     """`dltui piecewise-sigmoid`, space: at the preset's pace the run is still going after 10 s and the
     screen keeps changing (at max it would have ended in about a second)."""

@@ -175,6 +175,7 @@ async def test_regions_mode_shades_predictions_and_marks_points():
         plot = app.query_one(LearnedPlot)
         plot.configure(d, spec)
         assert plot.mode == "regions"
+        plot.toggle_discrete()  # the predicted class only (the default shades the confidence)
         plot.show_params(t.backend.get_params())
         await pilot.pause()
         lines = plot.render().plain.split("\n")

@@ -42,6 +42,7 @@ class Control(enum.Flag):
     CONTINUE = enum.auto()  # train further from where a finished run ended
     SET_LR = enum.auto()  # change the learning rate while training
     PACE = enum.auto()  # slow the loop to a chosen rate
+    SET_PARAMS = enum.auto()  # put weights shaped by hand into the network; training goes on from them
 
 
 @dataclass
@@ -111,6 +112,8 @@ class Run(Protocol):
     - ``poll()``: fold what arrived since the last poll into ``view``; the parts that changed.
     - ``want_stats()``, ``want_params()``: ask for the costly parts; a later poll reports them.
     - ``trace(rows)``: a Future of a step-through trace of those training rows (None: the next batch).
+    - ``set_params(params)``: weights edited by hand, put into the network between batches (a Future
+      that is done once they are in); the view shows them at once.
     """
 
     spec: Spec | None
@@ -149,6 +152,8 @@ class Run(Protocol):
     def stop(self) -> None: ...
 
     def set_lr(self, lr: float) -> None: ...
+
+    def set_params(self, params) -> Future: ...
 
     def set_pace(self, rate: float) -> None: ...
 

@@ -93,6 +93,9 @@ class WatchedRun:
     def set_lr(self, lr: float) -> None:
         pass
 
+    def set_params(self, params) -> Future:
+        return done()  # another process's run: not ours to change
+
     def set_pace(self, rate: float) -> None:
         pass
 

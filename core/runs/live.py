@@ -26,7 +26,7 @@ from .fold import fold_event
 
 GPU_EVERY = 2.0  # seconds between reads of the GPU's memory for the status line
 LIVE_CONTROLS = (Control.START | Control.PAUSE | Control.STEP | Control.EPOCH | Control.STOP | Control.SET_LR
-                 | Control.PACE | Control.CONTINUE)
+                 | Control.PACE | Control.CONTINUE | Control.SET_PARAMS)
 
 
 class _Rate:
@@ -280,6 +280,16 @@ class LiveRun:
     def set_lr(self, lr: float) -> None:
         self.trainer.set_lr(lr)
         self.view.lr = lr
+
+    def set_params(self, params) -> Future:
+        """Weights edited by hand: the view shows them now; the trainer takes them on its own thread at
+        the next batch boundary (``trainer.call``, waited on by the helper thread, never by the UI's).
+        Training goes on from them. The future is done once they are in."""
+        params = [(np.array(W, copy=True), np.array(b, copy=True)) for W, b in params]
+        v = self.view
+        v.params, v.params_label = [(W.copy(), b.copy()) for W, b in params], "edited by hand"
+        self._params_future = None  # weights read before the edit must not come back over it
+        return self._helper().submit(lambda: self.trainer.call(lambda be: be.set_params(params)).result())
 
     def set_pace(self, rate: float) -> None:
         """Updates per second while running (0: max); takes effect before the next step."""

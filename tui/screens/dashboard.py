@@ -12,6 +12,7 @@ import time
 import numpy as np
 from dltui.core import runs as rn
 from dltui.core.runs import Control
+from dltui.tui.screens.playground_keys import PlaygroundKeys
 from dltui.tui.screens.run_actions import RunActions
 from dltui.tui.widgets.key_hints import KeyHints
 from dltui.tui.widgets.layer_table import LayerTable
@@ -37,7 +38,7 @@ STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 
-class DashboardScreen(RunActions, Screen):
+class DashboardScreen(PlaygroundKeys, RunActions, Screen):
     BINDINGS = [
         Binding("space", "toggle", "start/pause", key_display="space", tooltip="start / pause"),
         Binding("n", "step_batch", "batch", tooltip="one batch (one optimizer step)"),
@@ -52,7 +53,13 @@ class DashboardScreen(RunActions, Screen):
                 tooltip="pace: max / back to the lesson's pace"),
         Binding("c", "continue", "continue", tooltip="continue a run that ended, keeping the optimizer's state"),
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
-        Binding("o", "settings", "settings", tooltip="settings: learning rate, batch size, epochs, backend/device"),
+        Binding("o", "settings", "edit", tooltip="edit the preset: layers, activations, inputs, data, noise, "
+                "split, batch size, learning rate, optimizer, L1/L2 (restarts the run)"),
+        Binding("u", "unit(1)", "unit", show=False, tooltip="next hidden unit (U: previous): 2-D sets show its "
+                "output over the plane; 1-D runs open the unit view, where w b c are shaped by hand"),
+        Binding("U", "unit(-1)", "unit", show=False, tooltip="previous hidden unit"),
+        Binding("d", "discrete", "discretize", show=False, tooltip="2-D sets: the predicted class / its confidence"),
+        Binding("i", "points", "points", show=False, tooltip="2-D sets: training / validation / both points"),
         Binding("l", "log_scale", "log", show=False, tooltip="loss plot: log / linear scale"),
         Binding("k", "plot('batches')", "batch losses", show=False,
                 tooltip="loss plot: show / hide each mini-batch's own loss (faint dots)"),
@@ -75,8 +82,8 @@ class DashboardScreen(RunActions, Screen):
     # the first one's tooltip, or (keys, text) for keys a widget binds
     HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart(0)", "restart(1)",
                  ("pace(-1)", "pace(1)"), "pace_max", "continue", "backprop", "settings",
-                 ("lr(0.5)", "lr(2.0)"), "log_scale", "plot('batches')", "plot('axis')", "plot('smoothing')",
-                 "plot('window')", "view",
+                 ("lr(0.5)", "lr(2.0)"), ("unit(1)", "unit(-1)"), "discrete", "points", "log_scale",
+                 "plot('batches')", "plot('axis')", "plot('smoothing')", "plot('window')", "view",
                  ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"),
                  ("ΔW/W ∇/W", "layer table: ‖ΔW‖/‖W‖ of the last update (about 1e-3 is healthy), ‖∇W‖/‖W‖"),
                  "predict",
@@ -374,8 +381,7 @@ class DashboardScreen(RunActions, Screen):
             return
         from dltui.tui.screens.settings import SettingsScreen
 
-        self.app.push_screen(SettingsScreen(self.spec, live=self.run.active and self.run.started_training),
-                             self._apply_settings)
+        self.app.push_screen(SettingsScreen(self.spec), self._apply_edit)
 
     def _apply_settings(self, changes: dict | None) -> None:
         from dltui.core.spec import SpecError

@@ -46,12 +46,16 @@ def key_sections(app_cls) -> list[tuple[str, list[tuple[str, str]]]]:
     from dltui.tui.screens.backprop import BackpropScreen
     from dltui.tui.screens.dashboard import DashboardScreen
     from dltui.tui.screens.picker import PickerScreen
+    from dltui.tui.screens.settings import SettingsScreen
+    from dltui.tui.screens.shape import ShapeScreen
 
     return [
         ("everywhere", screen_lines(app_cls.BINDINGS, app_cls.HELP_KEYS)),
         ("presets", screen_lines(PickerScreen.BINDINGS, PickerScreen.HELP_KEYS)),
         ("dashboard", screen_lines(DashboardScreen.BINDINGS, DashboardScreen.HELP_KEYS)),
         ("backprop step-through (b)", screen_lines(BackpropScreen.BINDINGS, BackpropScreen.HELP_KEYS)),
+        ("preset editor (o)", screen_lines(SettingsScreen.BINDINGS, SettingsScreen.HELP_KEYS)),
+        ("unit view, 1-D sets (u)", screen_lines(ShapeScreen.BINDINGS, ShapeScreen.HELP_KEYS)),
         ("dltui watch RUN_DIR", WATCH_KEYS),
     ]
 

@@ -23,6 +23,7 @@ import numpy as np
 from dltui.core import curves
 from dltui.core.data import Dataset
 from dltui.core.spec import Spec
+from dltui.tui.widgets import unit_views
 from rich.text import Text
 from textual.widget import Widget
 
@@ -33,6 +34,7 @@ POINT_MARKS = "ox+*#"
 CLASS_COLORS = ["dodger_blue1", "dark_orange", "green3", "magenta", "yellow"]
 REGION_BG = ["#16304a", "#4a2e10", "#123d1a", "#3d123d", "#3d3d12"]
 MODEL, TARGET, DATA, BIAS, UNITS = "bold cyan", "green", "bright_white", "yellow", "grey50"
+SELECTED = "bold red"  # the unit chosen with u / U
 PAIR = ("magenta", "dark_orange")  # the two units of a ReLU pair
 REAL, PREDICTED = "red", "bold dodger_blue1"  # the lecture's colours for the views series
 BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], np.uint8)
@@ -63,11 +65,18 @@ class LearnedPlot(Widget):
         self.contributions: curves.Contributions | None = None
         self.decision: curves.DecisionGrid | None = None
         self.border_title = "what the net learned"
+        self.unit: tuple[int, int] | None = None  # the hidden unit shown (layer, index), None: the output
+        self.discrete = False  # 2-D output: the predicted class only, not the confidence
+        self.points = "train"  # 2-D: which points are drawn: train | val | both
+        self.hidden: list[int] = []
+        self.heat: np.ndarray | None = None  # the values last shaded on the plane (tests compare them)
 
     # ------------------------------------------------------------ data in
     def configure(self, data: Dataset, spec: Spec) -> None:
         """Choose how to draw this run's data and precompute the grids."""
         self.data, self.activations, self.params = data, list(spec.activations), None
+        self.hidden = list(spec.values["model"]["hidden"])
+        self.unit = self.unit if self.unit in self.units() else None
         self.contributions = self.decision = None
         self.message = "waiting for the network's weights"
         raw = data.raw_train
@@ -111,6 +120,30 @@ class LearnedPlot(Widget):
             self.contributions = curves.unit_contributions(self.params, self.activations, self.grid_in)
         self._redraw()
 
+    # ------------------------------------------------------------ what is shown (keys u U d i)
+    def units(self) -> list[tuple[int, int] | None]:
+        """What u / U step through: the output, then every hidden unit, layer by layer."""
+        return [None] + [(layer, j) for layer, n in enumerate(self.hidden) for j in range(n)]
+
+    def select_unit(self, delta: int) -> str:
+        """The next (or previous) unit; its name."""
+        units = self.units()
+        i = units.index(self.unit) if self.unit in units else 0
+        self.unit = units[(i + delta) % len(units)]
+        self._redraw()
+        return unit_views.unit_name(self.unit)
+
+    def toggle_discrete(self) -> bool:
+        self.discrete = not self.discrete
+        self._redraw()
+        return self.discrete
+
+    def cycle_points(self) -> str:
+        cyc = unit_views.POINTS_CYCLE
+        self.points = cyc[(cyc.index(self.points) + 1) % len(cyc)]
+        self._redraw()
+        return self.points
+
     # ------------------------------------------------------------ drawing
     def _redraw(self) -> None:
         self.refresh()
@@ -133,9 +166,12 @@ class LearnedPlot(Widget):
             legend.append(" = hard sigmoid (+ bias)", style="dim")
         elif units:
             legend.append(f"  ⠒ {units} units c·{c.activation}", style=UNITS)
+        sel = self.unit[1] if self.unit is not None and self.unit[0] == len(self.hidden) - 1 else -1
+        if 0 <= sel < units:
+            legend.append(f"  ⠒ {unit_views.unit_name(self.unit)}", style=SELECTED)
         canvas = Canvas(*_plot_area(width, height), (float(x[0]), float(x[-1])), self.y_range)
-        for j in range(units):
-            canvas.line(x, c.units[:, j], PAIR[j] if pair else UNITS)
+        for j in [j for j in range(units) if j != sel] + ([sel] if 0 <= sel < units else []):
+            canvas.line(x, c.units[:, j], SELECTED if j == sel else PAIR[j] if pair else UNITS)
         canvas.line(x, np.full_like(x, c.bias), BIAS)
         canvas.points(*self.points, DATA)
         if self.target is not None:
@@ -182,6 +218,8 @@ class LearnedPlot(Widget):
         if self.data is None or self.params is None or self.mode == "none":
             return Text(self.message, style="dim")
         w, h = size.width, size.height
+        if self.mode == "curve" and self.unit is not None and self.unit[0] < len(self.hidden) - 1:
+            return self.layer_text(w, h)
         if self.mode == "curve":
             return self.curve_text(w, h)
         if self.mode == "scatter":
@@ -189,65 +227,18 @@ class LearnedPlot(Widget):
         if self.mode == "series":
             return self.series_text(w, h)
         if self.mode == "regions":
-            return self.regions_text(w, h)
+            return unit_views.plane_text(self, w, h)
         return self.confusion_text()
 
-    # ------------------------------------------------------------ 2-D decision regions
-    def regions_text(self, width: int, height: int) -> Text:
-        """Decision regions at one grid cell per character, the training points on top."""
-        d = self.data
-        label_w = 6
-        nx, ny = max(width - label_w, 8), max(height - 2, 3)
-        nx, ny = min(nx, 160), min(ny, 80)
-        g = curves.decision_grid(self.params, self.activations, d.features.encode, self.x1_range,
-                                 self.x2_range, nx, ny)
-        self.decision = g
-        k = max(d.n_outputs, 2)
-        rows, cols = curves.cell_of(d.raw_train, g)
-        labels = np.asarray(d.y_train, int)
-        counts = np.zeros((ny, nx, k), int)
-        np.add.at(counts, (rows, cols, labels), 1)
-        has_point = counts.sum(2) > 0
-        point_class = counts.argmax(2)
-        pred_train = curves.predict(self.params, self.activations, d.x_train).argmax(1)
-        acc = float((pred_train == labels).mean()) if len(labels) else float("nan")
-
-        legend = Text()
-        for c in range(k):
-            legend.append(f"{POINT_MARKS[c % 5]}", style=f"bold {CLASS_COLORS[c % 5]}")
-            legend.append(f" class {c}  ")
-        legend.append("predicted", style="dim")
-        for c in range(1, k):
-            legend.append(" ")
-            legend.append(REGION_CHARS[c % 5], style=f"{CLASS_COLORS[c % 5]} on {REGION_BG[c % 5]}")
-            legend.append(f" {c}", style="dim")
-        legend.append(f"  acc {acc:.0%}", style="bold")
-        legend.truncate(width, overflow="ellipsis")
-        out = Text(no_wrap=True, overflow="crop")
-        out.append_text(legend)
-        out.append("\n")
-        for r in range(ny):
-            yl = ""
-            if r == 0:
-                yl = _tick(g.x2_range[1])
-            elif r == ny - 1:
-                yl = _tick(g.x2_range[0])
-            elif r == ny // 2:
-                yl = "x2"
-            out.append(f"{yl:>{label_w - 1}}│", style="dim")
-            for col in range(nx):
-                cls = int(g.classes[r, col])
-                bg = f" on {REGION_BG[cls % 5]}"
-                if has_point[r, col]:
-                    pc = int(point_class[r, col])
-                    out.append(POINT_MARKS[pc % 5], style=f"bold {CLASS_COLORS[pc % 5]}{bg}")
-                else:
-                    out.append(REGION_CHARS[cls % 5], style=f"{CLASS_COLORS[cls % 5]}{bg}")
-            out.append("\n")
-        left, right = _tick(g.x1_range[0]), _tick(g.x1_range[1])
-        axis = f"{left}{'x1':^{max(nx - len(left) - len(right), 2)}}{right}"
-        out.append(" " * label_w + axis, style="dim")
-        return out
+    def layer_text(self, width: int, height: int) -> Text:
+        """Depth made visible: an earlier hidden layer's units as curves of x, the selected one bold."""
+        x, acts, j, legend = unit_views.layer_curves(self)
+        canvas = Canvas(*_plot_area(width, height), (float(x[0]), float(x[-1])), curves.padded_range(acts, 0.1))
+        for k in range(acts.shape[1]):
+            if k != j:
+                canvas.line(x, acts[:, k], UNITS)
+        canvas.line(x, acts[:, j], MODEL, bold=True)
+        return framed(legend, canvas, "x", width)
 
     # ------------------------------------------------------------ classification without a 2-D picture
     def confusion_text(self) -> Text:

@@ -61,6 +61,8 @@ class LossPlot(PlotextPlot):
         self._batches: list = []  # (step, loss) of single mini-batches
         self._bpe = 1
         self._problem, self._patience = "regression", 0
+        self.ghost: list = []  # the previous run's epochs, drawn faint behind this run's (set_ghost)
+        self.ghost_label = "before"
         self.baseline: float | None = None  # the linear baseline's validation MSE: a horizontal line
         self.test_loss: float | None = None  # set when a run with a test split ends
 
@@ -74,6 +76,19 @@ class LossPlot(PlotextPlot):
         self.test_loss = test_loss
         self._batches, self._bpe = list(batches), max(batches_per_epoch, 1)
         self._draw()
+
+    def set_ghost(self, history, label: str = "before") -> None:
+        """Keep another run's curve (its validation loss, else its training loss) faint behind this one's."""
+        self.ghost, self.ghost_label = list(history), label
+        self._draw()
+
+    def _ghost_points(self) -> list[tuple[float, float]]:
+        """The ghost's validation curve (its training curve without one), on this plot's axis and scale."""
+        if not self.ghost:
+            return []
+        s = plot_series(self.ghost, [], self._bpe, axis=self.axis, smoothing=self.smoothing, window=self.window,
+                        log=self.log_scale, points=2 * max(self.size.width, 40))
+        return s["val"] or s["train"]
 
     def set_baseline(self, value: float | None) -> None:
         self.baseline = value
@@ -141,19 +156,22 @@ class LossPlot(PlotextPlot):
         series = plot_series(self._history, batches, self._bpe, axis=self.axis,
                              smoothing=self.smoothing, window=self.window, log=self.log_scale,
                              points=2 * max(self.size.width, 40))
-        if not series["train"] and not series["val"] and not series["batch"]:
+        ghost = self._ghost_points()
+        if not series["train"] and not series["val"] and not series["batch"] and not ghost:
             plt.xlim(0, 1)
             plt.ylim(0, 1)
             plt.yticks([])
             self.refresh()
             return
+        if ghost:  # first, so this run's lines are drawn over it
+            plt.plot(*zip(*ghost), label=self.ghost_label, marker="·", color="gray")
         if series["batch"]:
             plt.scatter(*zip(*series["batch"]), label="batch", marker="dot", color="gray")
         if series["train"]:
             plt.plot(*zip(*series["train"]), label="train", marker="braille", color="cyan")
         if series["val"]:
             plt.plot(*zip(*series["val"]), label="val", marker="hd", color="orange")
-        ys = [y for _, y in series["train"] + series["val"] + series["batch"]]
+        ys = [y for _, y in series["train"] + series["val"] + series["batch"] + ghost]
         base = _y(self.baseline, self.log_scale) if self._problem == "regression" else None
         if base is not None:
             plt.hline(base, color="magenta")
@@ -167,6 +185,8 @@ class LossPlot(PlotextPlot):
         if series["best_x"] is not None:
             plt.vline(series["best_x"], color="green")
         x0, x1 = series["xlim"]
+        if ghost:
+            x0, x1 = min(x0, ghost[0][0]), max(x1, ghost[-1][0])
         plt.xlim(x0, x1)
         if self.axis == "epoch":
             plt.xticks([t for t in epoch_ticks(int(x1)) if t >= x0])

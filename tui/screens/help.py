@@ -64,8 +64,13 @@ WATCH_KEYS = [("l v ↑ ↓", "as on the dashboard; the run itself is driven by 
               ("p", "back to the presets")]
 
 
+LINE = 72  # the widest help line: fits the box (84 columns, less at 80) with its border and scrollbar
+
+
 def help_text(app_cls) -> Text:
-    """Every key, grouped by screen, in two aligned columns."""
+    """Every key, grouped by screen, in two aligned columns; a long description wraps under itself."""
+    import textwrap
+
     sections = key_sections(app_cls)
     width = max(len(k) for _, keys in sections for k, _ in keys) + 4
     out = Text()
@@ -73,7 +78,8 @@ def help_text(app_cls) -> Text:
         out.append(("\n" if i else "") + where + "\n", "bold underline")
         for k, what in keys:
             out.append(f"  {k:<{width}}", "bold")
-            out.append(what + "\n")
+            lines = textwrap.wrap(what, max(20, LINE - width - 2)) or [""]
+            out.append(("\n" + " " * (width + 2)).join(lines) + "\n")
     out.rstrip()
     return out
 
@@ -83,7 +89,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static("dltui keys", classes="box-title")
+            yield Static("dltui keys · escape or ? closes", classes="box-title")
             yield Static(help_text(type(self.app)), id="help-keys")
             yield Static("escape or ? closes", classes="hint")
 

@@ -54,3 +54,27 @@ def test_loss_plot_labels_the_baseline_line():
     e = EpochEnded(epoch=1, step=1, train_loss=1.0, val_loss=0.5, train_metric=None, val_metric=None,
                    best_epoch=1, best_val_loss=0.5, patience_left=None, lr=0.01, elapsed=0.1, steps_per_second=1.0)
     assert loss_title([e], "regression", 0, baseline=0.132).endswith("linear baseline 0.132")
+
+
+def test_the_dashboard_draws_the_runs_own_linear_baseline():
+    """The loss plot of a regression run carries the least-squares line fitted on the run's own split
+    (the value in its title); a classification run has none."""
+    import asyncio
+
+    pytest.importorskip("textual")
+    from dltui.core import load_preset
+    from dltui.core.baseline import linear_baseline
+    from dltui.core.runs import LiveRun
+    from dltui.tui.app import DltuiApp
+    from dltui.tui.widgets.loss_plot import LossPlot
+
+    async def go(name):
+        run = LiveRun(load_preset(name, {"training.epochs": 2}))
+        app = DltuiApp(run=run, scan_dir=None, freeze_clock=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            return app.screen.query_one(LossPlot).baseline, run
+
+    got, run = asyncio.run(go("piecewise-relu"))
+    assert got == pytest.approx(linear_baseline(run.data).val_mse) and got > 0
+    assert asyncio.run(go("xor"))[0] is None

@@ -292,3 +292,13 @@ def make_chosen_backend(spec, n_in: int, n_out: int, params=None, device: str | 
     be = make_backend(choice.option.backend, spec, n_in, n_out, params, choice.option.device)
     be.auto_reason = choice.reason
     return be
+
+
+def backend_for(spec, n_in: int, n_out: int, params=None, device: str | None = None, name: str | None = None):
+    """The spec's backend (or ``name``), ``auto`` included: what the trainer and the step-through build."""
+    from .backends import make_backend
+
+    name = name or spec.values["training"]["backend"]
+    if name == "auto":
+        return make_chosen_backend(spec, n_in, n_out, params, device)
+    return make_backend(name, spec, n_in, n_out, params=params, device=device)

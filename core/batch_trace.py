@@ -88,11 +88,11 @@ def trace_batch(source, data=None, *, batch: int | None = None, batch_size: int 
 
 def _fresh(spec: Spec, data, batch_size):
     """A backend at the preset's initial weights, its data and batch size."""
-    from .backends import make_backend
+    from .autodevice import backend_for
     from .data import load_dataset
 
     data = data if data is not None else load_dataset(spec)
     if batch_size is None:
         batch_size = spec.values["training"]["batch_size"]
-    be = make_backend(spec.values["training"]["backend"], spec, data.n_features, data.n_outputs)
+    be = backend_for(spec, data.n_features, data.n_outputs)
     return be, data, batch_size

@@ -72,7 +72,7 @@ class LayerLog:
     def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if getattr(self.trainer, "resumed", False) and self.path.exists():  # a resumed run: go on with it
+            if self.trainer.resumed and self.path.exists():  # a resumed run: go on with it
                 self._lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
             else:
                 atomic_write(self.path, "", fsync=False)

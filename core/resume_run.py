@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import CheckpointError, SpecError
+from .limits import read_preset_text
 from .resume import restore
 from .rundir import RunDir
 from .spec import spec_from_dict
@@ -17,13 +18,16 @@ def resume_trainer(run_dir: str | Path, overrides: dict | None = None, **kw):
     ``training.epochs``), writing to the same folder."""
 
     run = RunDir(run_dir)
+    if not run.preset.is_file():
+        raise CheckpointError(f"{run.path}: no preset.toml; not a run folder dltui wrote.")
     try:
-        values = tomllib.loads(run.preset.read_text(encoding="utf-8"))
+        values = tomllib.loads(read_preset_text(run.preset))  # a bounded read
     except OSError:
         raise CheckpointError(f"{run.path}: no preset.toml; not a run folder dltui wrote.") from None
     except ValueError as e:
         raise SpecError(f"{run.preset}: not valid TOML ({e}).") from None
-    spec = spec_from_dict(values, run.path.name.rsplit("-", 2)[0] or "run", str(run.preset))
+    name = (run.read_status().get("started") or {}).get("preset") or run.path.name  # the preset's own name
+    spec = spec_from_dict(values, str(name), str(run.preset))
     if overrides:
         spec = spec.with_overrides(overrides)
     tr = Trainer(spec, out_dir=run.path, **kw)

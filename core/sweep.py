@@ -18,7 +18,7 @@ import json
 import os
 import signal
 from concurrent.futures import BrokenExecutor, Executor, Future, as_completed, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +256,7 @@ def run_task(task: Task) -> dict:
 def _train(spec, out_dir: str) -> dict:
     global _TRAINER
     from .layerlog import LayerLog
+    from .rundir import RunDir, read_metrics
     from .trainer import Trainer
 
     trainer = Trainer(spec, out_dir=out_dir)
@@ -268,7 +269,8 @@ def _train(spec, out_dir: str) -> dict:
         _TRAINER = None
     baseline = write_baseline(out_dir, trainer.data)
     weights = weight_figures(trainer.backend.get_params())  # the best epoch's, restored by fit
-    return {**summarize([asdict(h) for h in trainer.history], result.reason), **baseline, **weights}
+    rows, _ = read_metrics(RunDir(out_dir).metrics)  # every epoch (the trainer keeps a bounded history)
+    return {**summarize(rows, result.reason), **baseline, **weights}
 
 
 def on_stop_signal(signum, frame) -> None:

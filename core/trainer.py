@@ -16,14 +16,14 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from . import events as ev
 from . import trainer_facts as facts
-from .backends import Backend, make_backend
+from .autodevice import backend_for
+from .backends import Backend
 from .backends.base import CHEAP_LOSS, GRADIENTS
 from .batching import batch_size_for
 from .checkpoint import save_checkpoint
@@ -53,11 +53,8 @@ class Trainer:
         else:
             name = backend or spec.values["training"]["backend"]
             device = device or spec.values["training"]["device"]
-            if name == "auto":  # chosen by a short measured probe (core/autodevice.py)
-                from .autodevice import make_chosen_backend as make
-            else:
-                make = partial(make_backend, name)
-            self.backend = make(spec, d.n_features, d.n_outputs, params=params, device=device)
+            # ``auto``: chosen by a short measured probe (autodevice.py), recorded in the spec
+            self.backend = backend_for(spec, d.n_features, d.n_outputs, params=params, device=device, name=name)
         self.batch_size = spec.values["training"]["batch_size"]
         self.backend.set_data(d.x_train, d.y_train, d.x_val, d.y_val, self.batch_size)
         self.run = RunDir(out_dir) if out_dir else None

@@ -159,3 +159,9 @@ def test_train_backend_auto_without_cuda_never_starts_torch(tmp_path):
                          env={**__import__("os").environ, "DLTUI_CACHE_DIR": str(tmp_path / "cache")})
     assert out.stdout.split()[-2:] == ["0", "False"], out.stderr
     assert "auto: numpy cpu (not measured): no CUDA GPU here" in out.stderr
+
+
+def test_the_step_through_takes_an_auto_backend_too(capsys):
+    """`trace` builds its backend as the trainer does: `auto` is chosen, never an unknown backend."""
+    assert main(["trace", "xor", "--set", "training.backend=auto"]) == 0
+    assert "trace · numpy" in capsys.readouterr().out

@@ -477,3 +477,25 @@ async def test_a_finished_runs_unit_can_be_shaped_and_the_network_takes_it():
         be = scr.run.trainer.backend
         await wait_for(pilot, lambda: np.allclose(be.get_params()[-1][1], sh.params[-1][1], atol=1e-6),
                        what="the network to take the output bias")
+
+
+def test_points_key_on_a_1d_run_keeps_the_curve_drawn():
+    """`i` on a curve (1-D) run cycles the 2-D point choice without touching the curve's data points
+    (they once shared one attribute, and `i` crashed the app)."""
+    import asyncio
+
+    from dltui.core.runs import LiveRun
+    from dltui.tui.app import DltuiApp
+    from dltui.tui.screens.dashboard import DashboardScreen
+
+    async def go():
+        app = DltuiApp(run=LiveRun(load_preset("piecewise-relu", {"training.epochs": 2})), scan_dir=None,
+                       freeze_clock=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("i")
+            await pilot.pause()
+            plot = app.screen.query_one("#learned")
+            assert isinstance(app.screen, DashboardScreen) and plot.points == "val"
+            assert len(plot.curve_points[0]) > 0
+
+    asyncio.run(go())

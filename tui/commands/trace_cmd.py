@@ -42,6 +42,7 @@ def add_parser(sub) -> None:
 
 def _source(args):
     """(backend, spec, note): a fresh network from the preset, or the saved one from --run."""
+    from dltui.core.autodevice import backend_for
     from dltui.core.backends import make_backend
     from dltui.core.backends.base import layer_sizes
     from dltui.core.data import DataError, load_dataset
@@ -80,7 +81,7 @@ def _source(args):
     spec = spec_from_args(args)
     data = load_dataset(spec)
     sizes = layer_sizes(spec, data.n_features, data.n_outputs)
-    be = make_backend(spec.values["training"]["backend"], spec, sizes[0], sizes[-1], device=args.device)
+    be = backend_for(spec, sizes[0], sizes[-1], device=args.device)
     seed = spec.values["training"]["seed"]
     return be, spec, data, f"preset {spec.name} at its initial weights (seed {seed})"
 

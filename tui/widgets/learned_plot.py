@@ -88,8 +88,8 @@ class LearnedPlot(Widget):
             fn = data.target_fn
             self.target = None if fn is None else np.asarray(fn(self.grid[:, 0]), float)
             keep = _subsample(len(raw), MAX_POINTS)
-            self.points = (raw[keep, 0].astype(float), np.asarray(data.y_train)[keep, 0].astype(float))
-            ys = [self.points[1]] + ([self.target] if self.target is not None else [])
+            self.curve_points = (raw[keep, 0].astype(float), np.asarray(data.y_train)[keep, 0].astype(float))
+            ys = [self.curve_points[1]] + ([self.target] if self.target is not None else [])
             self.y_range = curves.padded_range(np.concatenate(ys), 0.15)
         elif data.task == "classification" and ncol == 2:
             self.mode = "regions"
@@ -173,7 +173,7 @@ class LearnedPlot(Widget):
         for j in [j for j in range(units) if j != sel] + ([sel] if 0 <= sel < units else []):
             canvas.line(x, c.units[:, j], SELECTED if j == sel else PAIR[j] if pair else UNITS)
         canvas.line(x, np.full_like(x, c.bias), BIAS)
-        canvas.points(*self.points, DATA)
+        canvas.points(*self.curve_points, DATA)
         if self.target is not None:
             canvas.line(x, self.target, TARGET)
         canvas.line(x, c.prediction, MODEL, bold=True)

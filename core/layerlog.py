@@ -72,7 +72,7 @@ class LayerLog:
     def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if self.trainer.resumed and self.path.exists():  # a resumed run: go on with it
+            if self.trainer is not None and self.trainer.resumed and self.path.exists():  # a resumed run: go on with it
                 self._lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
             else:
                 atomic_write(self.path, "", fsync=False)
@@ -85,7 +85,7 @@ class LayerLog:
                 self.trainer.request_stats()
         elif isinstance(event, ev.LayerStatsReady):
             self.write(event)
-        elif isinstance(event, ev.Finished) and event.reason != "diverged":
+        elif isinstance(event, ev.Finished) and event.reason != "diverged" and self.trainer is not None:
             # one last record, of the weights the run ends with (the best ones, put back, gradients
             # recomputed): what `watch` shows once the run is over. Emitted to every callback alike.
             self.trainer._stats_event()

@@ -102,8 +102,7 @@ class DltuiApp(App):
         for run in runs:
             run.close()
         t0 = time.monotonic()  # a run writing a folder saves its last checkpoint as it stops
-        while any(r.view.out_dir and r.trainer.state != "finished" for r in runs if hasattr(r, "trainer")) \
-                and time.monotonic() - t0 < 3.0:
+        while any(r.view.out_dir and r.active for r in runs) and time.monotonic() - t0 < 3.0:
             await asyncio.sleep(0.05)
         self.exit()
 

@@ -51,7 +51,7 @@ def plan(args):
     from pathlib import Path
 
     from dltui.core.claims import plan_claim
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: give at least 1 worker.")
@@ -74,7 +74,7 @@ def run(args) -> int:
     from dltui.core.claims import judge, medians, verdict_line
     from dltui.core.executors import ClusterError
     from dltui.core.sweep import SweepInterrupted, run_tasks
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     checks, tasks = plan(args)
     ctx, where = executor_for(args)

@@ -20,7 +20,7 @@ def run(args) -> int:
     import sys
 
     from dltui.core.compare import CompareError, load_targets
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     try:
         runs = load_targets(args.paths)

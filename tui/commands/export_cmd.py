@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
-    from dltui.tui.cli import add_run_options
+    from dltui.tui.common import add_run_options
 
     sp = sub.add_parser(
         "export", help="write a preset as a standalone PyTorch script",
@@ -28,7 +28,7 @@ def run(args) -> int:
     from dltui.core.checkpoint import atomic_write
     from dltui.core.data import load_dataset, read_features_for_predict
     from dltui.core.export import data_csv, torch_script
-    from dltui.tui.cli import UserError, spec_from_args
+    from dltui.tui.common import UserError, spec_from_args
 
     if not args.torch:
         raise UserError("dltui export: say which format: --torch writes a standalone PyTorch script "

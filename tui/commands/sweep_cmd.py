@@ -91,7 +91,7 @@ def base_overrides(args) -> dict:
 
 def check_args(args) -> None:
     from dltui.core.sweep_table import METRICS
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     if args.seeds < 1:
         raise UserError(f"--seeds {args.seeds}: give at least 1.")
@@ -104,7 +104,7 @@ def check_args(args) -> None:
 def make_plan(args):
     from dltui.core.spec import SCHEMA
     from dltui.core.sweep import parse_grid, plan, settings
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     check_args(args)
     grid = [parse_grid(g) for g in args.grid]
@@ -144,7 +144,7 @@ def check_data(tasks) -> set[str]:
 
 def check_metric(metric: str, kinds: set[str]) -> None:
     """Refuse a --metric the runs will not have: accuracy for regression, the baseline for classification."""
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     needs = "classification" if metric.endswith("_acc") else "regression" if metric.startswith("baseline") else None
     if needs and needs not in kinds:
@@ -162,7 +162,7 @@ def check_out(out: Path, settings_doc: dict, overwrite: bool) -> None:
     unless ``overwrite``, which removes its runs; the same sweep is reused (its finished runs kept)."""
     import shutil
 
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     try:
         old = json.loads((out / "sweep.json").read_text())
@@ -185,7 +185,7 @@ def check_out(out: Path, settings_doc: dict, overwrite: bool) -> None:
 
 def executor_for(args):
     from dltui.core import executors
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     if args.cluster:
         return executors.dask_executor(args.cluster), f"Dask scheduler {args.cluster}"
@@ -234,7 +234,7 @@ class Progress:
 def run(args) -> int:
     from dltui.core.executors import ClusterError
     from dltui.core.sweep import SweepInterrupted, mark_abandoned, run_tasks
-    from dltui.tui.cli import UserError
+    from dltui.tui.common import UserError
 
     tasks, grid, base, keys, seeds, out = make_plan(args)
     ctx, where = executor_for(args)

@@ -20,8 +20,8 @@ REFRESH = 1.0
 
 def run_line_for(screen) -> Callable[[], str] | None:
     """A ``run_line`` for the screen the panel opens over: its run's preset, speed and device."""
-    run = getattr(screen, "run", None)
-    if getattr(run, "view", None) is None:
+    run = getattr(screen, "run", None)  # the screens that show a Run have one; others (the picker) do not
+    if run is None:
         return None
 
     def line() -> str:

@@ -27,7 +27,7 @@ from .generators import (  # noqa: F401 - re-exported: the data module is where 
     PiecewiseLinear,
     generator,
 )
-from .splits import split_rows
+from .splits import split_rows, split_seed
 
 if TYPE_CHECKING:
     from .spec import Spec
@@ -113,7 +113,7 @@ def batches(n: int, batch_size: int) -> int:
 
 def load_dataset(spec: Spec) -> Dataset:
     d = spec.values["data"]
-    seed = spec.values["training"]["seed"]
+    seed = split_seed(spec.values)
     task = spec.task
     if d["kind"] == "csv":
         ds = _load_csv_dataset(spec)
@@ -275,7 +275,7 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
     cols = select_features(header, d["features"], d["drop"], t, path)
     y = table.numeric([t], "target")[:, 0]
     x = table.numeric(cols, "feature")
-    tr, va, te = _split(d, len(y), spec.values["training"]["seed"])
+    tr, va, te = _split(d, len(y), split_seed(spec.values))
     if d["top_k"] and d["top_k"] < len(cols):
         keep = sorted(top_k_by_correlation(x[tr], y[tr], d["top_k"]))
         cols, x = [cols[i] for i in keep], x[:, keep]

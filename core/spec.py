@@ -38,10 +38,11 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "data": {
         "kind": Field("str", required=True, help="a generator name or 'csv'"),
         "valid_ratio": Field("float", 0.2, min=0.0, max=0.9),
-        "seed": Field("int", 0, min=0, help="seed of the synthetic data (the split uses training.seed)"),
+        "seed": Field("int", 0, min=0, help="seed of the synthetic data (the split: split_seed)"),
+        "split_seed": Field("int", -1, min=-1, max=2**32 - 1, help="seed of the data split; -1: training.seed"),
         "split": Field("str", "random", choices=("random", "course", "time"),
                        help="random: NumPy shuffle; course: torch's random_split as the ML2022 course seeds "
-                            "it (training.seed); time: rows in order, train first, then validation, test"),
+                            "it (the split seed); time: rows in order, train first, then validation, test"),
         "test_ratio": Field("float", 0.0, min=0.0, max=0.9, help="rows held out as a test split; the summary "
                             "reports the test loss of the best-validation weights"),
     },
@@ -70,7 +71,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "batch_size": Field("int", 32, min=0, help="0 means the full training set in one batch"),
         "patience": Field("int", 0, min=0, help="early stop after this many epochs without a better "
                           "validation loss; 0 turns it off"),
-        "seed": Field("int", 0, min=0, max=2**32 - 1),
+        "seed": Field("int", 0, min=0, max=2**32 - 1, help="the shuffles; the split and init unless set apart"),
+        "init_seed": Field("int", -1, min=-1, max=2**32 - 1, help="seed of the initial weights; -1: training.seed"),
         "dtype": Field("str", "float32", choices=("float32", "float64")),
         "backend": Field("str", "numpy", choices=("numpy", "torch", "auto"),
                          help="auto: the fastest of numpy / torch CPU / CUDA, by a short measured probe"),

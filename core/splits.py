@@ -1,6 +1,6 @@
 """How rows are split into training, validation and (optionally) test rows.
 
-- ``random``: shuffle with NumPy's generator seeded by ``training.seed`` (dltui's own split).
+- ``random``: shuffle with NumPy's generator seeded by the split seed (dltui's own split).
 - ``course``: the ML2022 course's ``train_valid_split``: ``torch.utils.data.random_split(data,
   [n - int(ratio * n), int(ratio * n)], generator=torch.Generator().manual_seed(seed))``,
   reproduced exactly with NumPy alone. torch's CPU generator is a standard mt19937 seeded with
@@ -11,6 +11,11 @@
   stretch, test on the stretch after that - no validation day sits between training days.
 
 Every split returns sorted index arrays (train, val, test); ``test`` is empty unless asked for.
+
+The seeds: ``training.seed`` draws the epochs' shuffles and, unless set apart, the split
+(``data.split_seed``) and the initial weights (``training.init_seed``); -1 there (the default)
+means "follow training.seed", so a preset without them runs bit-identically as before.
+``data.seed`` draws the synthetic data.
 """
 
 from __future__ import annotations
@@ -18,6 +23,19 @@ from __future__ import annotations
 import numpy as np
 
 SPLITS = ("random", "course", "time")
+FOLLOW = -1  # data.split_seed / training.init_seed: take training.seed
+
+
+def split_seed(values: dict) -> int:
+    """The seed of the train/validation/test split of a preset's resolved values."""
+    s = values["data"].get("split_seed", FOLLOW)
+    return values["training"]["seed"] if s == FOLLOW else s
+
+
+def init_seed(values: dict) -> int:
+    """The seed of the initial weights of a preset's resolved values."""
+    s = values["training"].get("init_seed", FOLLOW)
+    return values["training"]["seed"] if s == FOLLOW else s
 
 
 def torch_randperm(n: int, seed: int) -> np.ndarray:

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .spec import SpecError, load_preset, parse_override
+from .splits import FOLLOW
 
-DEFAULT_SEED_KEYS = ("training.seed", "data.seed")  # the split, the init and the shuffles; the synthetic data
+DEFAULT_SEED_KEYS = ("training.seed", "data.seed")  # the split, init, shuffles (see splits.py); the synthetic data
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def finished_summary(out_dir: str | Path, preset_toml: str) -> dict | None:
     run = RunDir(out_dir)
     status = run.read_status()
     reason = (status.get("end") or {}).get("reason")
-    if status.get("state") != "finished" or reason in (None, "stopped"):
+    if status.get("state") != "finished" or reason in (None, "stopped", "killed"):
         return None
     try:
         if trained_part(run.preset.read_text(encoding="utf-8")) != trained_part(preset_toml):
@@ -224,6 +225,9 @@ def trained_part(preset_toml: str) -> dict:
     from .spec import tomllib
 
     values = tomllib.loads(preset_toml)
+    for section, key in (("data", "split_seed"), ("training", "init_seed")):  # -1 follows training.seed: a run
+        if values.get(section, {}).get(key) == FOLLOW:  # saved before these keys existed is the same run
+            del values[section][key]
     return {k: v for k, v in values.items() if k not in ("about", "claim")}
 
 
@@ -301,7 +305,8 @@ def worker_init(cuda_device: str | None = None) -> None:
 
 def mark_abandoned(tasks: list[Task]) -> list[str]:
     """After the workers are gone: a run folder whose status still says running with a dead pid (a
-    worker killed mid-run) is marked finished, stopped, as `dltui train` marks a stopped run."""
+    worker killed mid-run: kill -9, the OOM killer) is marked finished, reason "killed" (the runs
+    overview shows it so; a rerun of the sweep trains it again). Returns those run folders."""
     from .rundir import RunDir, read_metrics
     from .runlist import pid_alive
 
@@ -314,8 +319,8 @@ def mark_abandoned(tasks: list[Task]) -> list[str]:
         rows, _ = read_metrics(run.metrics) if run.metrics.exists() else ([], 0)
         st = {k: v for k, v in st.items() if k not in ("updated", "pid")}
         try:
-            run.write_status(**{**st, "state": "finished", "end": {"reason": "stopped", "epochs_run": len(rows)},
-                                "signal": "worker ended"})
+            run.write_status(**{**st, "state": "finished", "end": {"reason": "killed", "epochs_run": len(rows)},
+                                "signal": "worker killed"})
             marked.append(t.out_dir)
         except OSError:
             pass

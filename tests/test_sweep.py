@@ -264,7 +264,7 @@ def test_sweep_runs_write_the_layer_log_like_train(tmp_path):
     assert read_layer_stats(tasks[0].out_dir)
 
 
-def test_a_run_left_running_by_a_dead_worker_is_marked_stopped(tmp_path):
+def test_a_run_left_running_by_a_dead_worker_is_marked_killed(tmp_path):
     from dltui.core.rundir import RunDir
     from dltui.core.sweep import mark_abandoned
 
@@ -278,7 +278,8 @@ def test_a_run_left_running_by_a_dead_worker_is_marked_stopped(tmp_path):
     RunDir(tasks[0].out_dir).status.write_text(json.dumps(st))
     assert mark_abandoned(tasks) == [tasks[0].out_dir]
     st = RunDir(tasks[0].out_dir).read_status()
-    assert st["state"] == "finished" and st["end"]["reason"] == "stopped"
+    assert st["state"] == "finished" and st["end"]["reason"] == "killed"
+    assert st["signal"] == "worker killed"
 
 
 @pytest.mark.parametrize("width", [120, 100, 80])
@@ -316,9 +317,10 @@ def test_a_worker_stopped_or_killed_leaves_no_run_marked_running(how, tmp_path):
     want = {"SIGTERM": (130,), "SIGKILL": (1, 130), "sweep-SIGTERM": (143,)}[how]
     assert proc.returncode in want and "Traceback" not in stderr, stderr
     assert "rerun the same command" in stderr
-    for p in out.glob("*/status.json"):
+    for p in out.glob("*/status.json"):  # the killed worker's run says so (tests/test_killed_workers.py)
         st = json.loads(p.read_text())
-        assert st["state"] == "finished" and st["end"]["reason"] == "stopped", (p, st)
+        want = ("stopped", "killed") if how == "SIGKILL" else ("stopped",)
+        assert st["state"] == "finished" and st["end"]["reason"] in want, (p, st)
 
 
 def test_a_narrow_table_keeps_the_settings_apart_by_their_values():

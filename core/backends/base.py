@@ -31,9 +31,10 @@ def layer_sizes(spec: Spec, n_in: int, n_out: int) -> list[int]:
 def initial_params(spec: Spec, n_in: int, n_out: int):
     """The seed's initial weights, the same for both backends."""
     from ..nn import init_params
+    from ..splits import init_seed
 
     m = spec.values["model"]
-    return init_params(layer_sizes(spec, n_in, n_out), m["init"], m["init_scale"], spec.values["training"]["seed"])
+    return init_params(layer_sizes(spec, n_in, n_out), m["init"], m["init_scale"], init_seed(spec.values))
 
 
 def optimizer_info(cfg: dict, step: int) -> dict:

@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from dltui.tui.commands.sweep_cmd import Progress, executor_for
+from dltui.tui.commands.sweep_cmd import ended_early, execute, executor_for
 
 
 def add_parser(sub) -> None:
@@ -72,28 +72,16 @@ def plan(args):
 
 def run(args) -> int:
     from dltui.core.claims import judge, medians, verdict_line
-    from dltui.core.executors import ClusterError
-    from dltui.core.sweep import SweepInterrupted, run_tasks
-    from dltui.tui.common import UserError
 
     checks, tasks = plan(args)
     ctx, where = executor_for(args)
     print(f"checking {len(checks)} claim(s): {len(tasks)} runs on {where}, cache {args.out}", file=sys.stderr,
           flush=True)
-    progress = None
     t0 = time.perf_counter()
-    try:
-        with ctx as executor:  # the bar starts after the workers (its thread is not forked with them)
-            progress = Progress(tasks, sys.stderr.isatty())
-            results = run_tasks(tasks, executor, on_done=progress)
-    except SweepInterrupted:
-        print("stopped: finished runs are kept in the cache; run the check again to finish.", file=sys.stderr)
-        return 130
-    except ClusterError as e:
-        raise UserError(str(e)) from None
-    finally:
-        if progress is not None:
-            progress.close()
+    o = execute(args, tasks, ctx)
+    if o["interrupted"]:
+        return ended_early(o, tasks, f"the cache {args.out}")
+    results = o["results"]
     by_dir = {t.out_dir: r for t, r in zip(tasks, results)}
     for c in checks:
         judge(c, by_dir)

@@ -13,6 +13,8 @@ EXAMPLES = """\
 examples:
   dltui sweep deep-8x3 --grid model.hidden=[8,8,8],[56] --seeds 8
   dltui sweep hw01-boss --data covid.train.csv --seeds 8 --seed-keys training.seed
+  dltui sweep moons --seeds 8 --seed-keys data.split_seed     (one init, 8 splits)
+  dltui sweep moons --seeds 8 --seed-keys training.init_seed  (one split, 8 inits)
   dltui sweep xor --grid optimizer.lr=0.01,0.1 --grid model.hidden=[4],[16] --jobs 2 --json
   dltui sweep moons --seeds 16 --cluster tcp://scheduler:8786   (needs dltui[cluster])
   dltui sweep hw01-boss --data covid.train.csv --gpus 0,1 --backend torch
@@ -49,7 +51,9 @@ def add_parser(sub) -> None:
     sp.add_argument("--seed-from", type=int, default=1, metavar="S", help="the first seed (default 1)")
     sp.add_argument("--seed-keys", default=",".join(_seed_keys()), metavar="KEYS",
                     help="the preset keys each seed sets (default training.seed,data.seed: the split, the init "
-                         "and the shuffles; the synthetic data). E.g. training.seed to keep one dataset")
+                         "and the shuffles; the synthetic data). E.g. training.seed to keep one dataset; "
+                         "data.split_seed for new splits with the same init; training.init_seed for new "
+                         "initial weights on one split")
     where = sp.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core)")
     where.add_argument("--cluster", metavar="ADDRESS", help="send the runs to a Dask scheduler, e.g. tcp://host:8786")
@@ -231,38 +235,80 @@ class Progress:
             self.bar.stop()
 
 
-def run(args) -> int:
+def execute(args, tasks, ctx) -> dict:
+    """Run ``tasks`` on the executor ``ctx`` gives, with one progress bar. Returns the results and how it
+    ended: interrupted (Ctrl-C, SIGTERM), lost (a worker process died), killed (the run folders a dead
+    worker left running, now marked killed). Shared by `dltui sweep` and `dltui check`."""
     from dltui.core.executors import ClusterError
     from dltui.core.sweep import SweepInterrupted, mark_abandoned, run_tasks
     from dltui.tui.common import UserError
 
-    tasks, grid, base, keys, seeds, out = make_plan(args)
-    ctx, where = executor_for(args)
-    print(f"sweep {args.preset}: {len(tasks) // len(seeds)} setting(s) x {len(seeds)} seeds = {len(tasks)} runs "
-          f"on {where}, in {out}", file=sys.stderr, flush=True)
     progress = None
-    t0, interrupted, lost, signum = time.perf_counter(), False, False, None
+    out = {"results": [None] * len(tasks), "interrupted": False, "lost": False, "signum": None, "killed": [],
+           "since": time.time()}
     try:
         with ctx as executor:  # the bar starts after the workers (its thread is not forked with them)
             progress = Progress(tasks, sys.stderr.isatty())
-            results = run_tasks(tasks, executor, on_done=progress)
+            out["results"] = run_tasks(tasks, executor, on_done=progress)
     except SweepInterrupted as e:
-        results, interrupted, lost, signum = e.results, True, e.worker_lost, e.signum
+        out.update(results=e.results, interrupted=True, lost=e.worker_lost, signum=e.signum)
     except ClusterError as e:
         raise UserError(str(e)) from None
     finally:
         if progress is not None:
             progress.close()
-        if not args.cluster:  # the workers are gone: a run one of them left "running" is marked stopped
-            mark_abandoned(tasks)
-    report(args, tasks, results, grid, base, keys, seeds, out, time.perf_counter() - t0)
-    if interrupted:
-        kept = sum(r is not None for r in results)
-        why = "a worker process ended abruptly (killed, or out of memory)" if lost else "stopped"
-        print(f"\n{why}: {kept}/{len(tasks)} runs finished and are kept in {out}; "
-              "rerun the same command to do the rest.", file=sys.stderr)
-        return 1 if lost else 128 + int(signum or 2)  # 130 Ctrl-C, 143 SIGTERM
-    failed = [r for r in results if r and r.get("reason") == "failed"]
+        if not args.cluster:  # the workers are gone: a run one of them left "running" is marked killed
+            out["killed"] = mark_abandoned(tasks)
+    return out
+
+
+def _names(dirs: list[str], most: int = 6) -> str:
+    names = [Path(d).name for d in dirs]
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _stopped_since(out_dir: str, since: float) -> bool:
+    from dltui.core.rundir import RunDir
+
+    run = RunDir(out_dir)
+    try:
+        fresh = run.status.stat().st_mtime >= since - 1
+    except OSError:
+        return False
+    return fresh and (run.read_status().get("end") or {}).get("reason") == "stopped"
+
+
+def ended_early(o: dict, tasks, where: str) -> int:
+    """Say why the runs ended early and what is kept (naming the runs a killed worker had in flight);
+    returns the exit status: 1 for a killed worker, 128 + the signal for Ctrl-C (130) or SIGTERM."""
+    kept = sum(r is not None for r in o["results"])
+    tail = (f"{kept}/{len(tasks)} runs finished and are kept in {where}; rerun the same command to reuse them "
+            "and do the rest.")
+    if not o["lost"]:
+        print(f"\nstopped: {tail}", file=sys.stderr)
+        return 128 + int(o["signum"] or 2)  # 130 Ctrl-C, 143 SIGTERM
+    killed = (f"the run it was training, {_names(o['killed'])}, is marked killed" if len(o["killed"]) == 1 else
+              f"the runs it was training, {_names(o['killed'])}, are marked killed" if o["killed"] else
+              "it was between runs")
+    others = [t.out_dir for t, r in zip(tasks, o["results"])
+              if r is None and t.out_dir not in o["killed"] and _stopped_since(t.out_dir, o["since"])]
+    stopped = f"; stopped with it (the pool cannot go on): {_names(others)}" if others else ""
+    print(f"\na worker process ended abruptly (killed, or out of memory): {killed}{stopped}. {tail}",
+          file=sys.stderr)
+    return 1
+
+
+def run(args) -> int:
+    tasks, grid, base, keys, seeds, out = make_plan(args)
+    ctx, where = executor_for(args)
+    print(f"sweep {args.preset}: {len(tasks) // len(seeds)} setting(s) x {len(seeds)} seeds = {len(tasks)} runs "
+          f"on {where}, in {out}", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    o = execute(args, tasks, ctx)
+    report(args, tasks, o["results"], grid, base, keys, seeds, out, time.perf_counter() - t0)
+    if o["interrupted"]:
+        return ended_early(o, tasks, str(out))
+    failed = [r for r in o["results"] if r and r.get("reason") == "failed"]
     for r in failed[:3]:
         print(f"a run failed: {r.get('error')}", file=sys.stderr)
     return 1 if failed else 0

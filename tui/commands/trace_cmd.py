@@ -82,8 +82,9 @@ def _source(args):
     data = load_dataset(spec)
     sizes = layer_sizes(spec, data.n_features, data.n_outputs)
     be = backend_for(spec, sizes[0], sizes[-1], device=args.device)
-    seed = spec.values["training"]["seed"]
-    return be, spec, data, f"preset {spec.name} at its initial weights (seed {seed})"
+    from dltui.core.splits import init_seed
+
+    return be, spec, data, f"preset {spec.name} at its initial weights (seed {init_seed(spec.values)})"
 
 
 def run(args) -> int:

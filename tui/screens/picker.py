@@ -108,7 +108,7 @@ def describe(spec) -> Text:
         rows.append(("data", f"CSV, target '{d.get('target')}', features {feats}{top}, "
                              f"{d['valid_ratio']:.0%} for validation{split}"))
     else:
-        skip = {"kind", "valid_ratio", "path", "needs", "seed", "split", "test_ratio"}
+        skip = {"kind", "valid_ratio", "path", "needs", "seed", "split", "test_ratio", "split_seed"}
         params = ", ".join(f"{k} {val}" for k, val in d.items()
                            if k not in skip and val not in (None, "", []))
         rows.append(("data", f"generated '{d['kind']}' ({params}), {d['valid_ratio']:.0%} for validation{split}"))
@@ -120,7 +120,9 @@ def describe(spec) -> Text:
     rows.append(("optimizer", opt))
     pat = f", early stop after {t['patience']} epochs without progress" if t.get("patience") else ""
     batch = t["batch_size"] or "all"
-    rows.append(("training", f"{t['epochs']} epochs, batch size {batch}{pat}, seed {t['seed']}"))
+    apart = "".join(f", {name} seed {v}" for name, v in (("split", d.get("split_seed", -1)),
+                                                         ("init", t.get("init_seed", -1))) if v != -1)
+    rows.append(("training", f"{t['epochs']} epochs, batch size {batch}{pat}, seed {t['seed']}{apart}"))
     if d["kind"] == "csv":
         rows.append(("needs", d.get("needs") or "a CSV file with a header row (give its path below)"))
     for k, val in rows:

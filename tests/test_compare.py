@@ -71,7 +71,8 @@ def test_settings_that_differ_leave_out_none_and_words_and_are_short():
 
 @sync
 async def test_compare_screen_overlays_settings_and_opens_a_run_read_only(sweep_dir, tmp_path):
-    from dltui.tui.screens.compare import CompareScreen, compare_app
+    from dltui.tui.commands.compare_cmd import compare_app
+    from dltui.tui.screens.compare import CompareScreen
     from dltui.tui.screens.dashboard import DashboardScreen
     from textual.widgets import DataTable
 
@@ -110,7 +111,8 @@ async def test_compare_screen_overlays_settings_and_opens_a_run_read_only(sweep_
 
 @sync
 async def test_compare_keys_in_the_footer_and_help_and_the_table_fits_80_columns(sweep_dir):
-    from dltui.tui.screens.compare import CompareScreen, compare_app
+    from dltui.tui.commands.compare_cmd import compare_app
+    from dltui.tui.screens.compare import CompareScreen
     from textual.widgets import DataTable
 
     runs = cmp.load_targets([sweep_dir])

@@ -57,6 +57,12 @@ class DltuiApp(App):
 
         self.push_screen(DashboardScreen(spec, run=run))
 
+    def open_compare(self, runs) -> None:
+        """The compare screen over this one (C in the dashboard and the picker; escape comes back)."""
+        from dltui.tui.screens.compare import CompareScreen
+
+        self.push_screen(CompareScreen(runs))
+
     def show_presets(self) -> None:
         """Back to the picker: the one below, or a new one in place of this screen."""
         from dltui.tui.screens.picker import PickerScreen

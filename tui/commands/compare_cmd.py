@@ -35,8 +35,24 @@ def run(args) -> int:
             print(f"{n['run']}: {n['state']}, {n['epochs']} epochs, best val {g4(n['best_val_loss'])} "
                   f"at epoch {n['best_epoch']}, final train {g4(n['final_train_loss'])}")
         return 0
-    from dltui.tui.screens.compare import compare_app
-
     app = compare_app(runs)
     app.run()
     return app.return_code or 0
+
+
+def compare_app(runs, **kw):
+    """The app opened on the compare screen (q quits; a run opened with enter comes back with escape).
+    In the running app, C opens the same screen (tui/screens/compare_key.py)."""
+    from pathlib import Path
+
+    from dltui.tui.app import DltuiApp
+    from dltui.tui.screens.compare import CompareScreen
+
+    class CompareApp(DltuiApp):
+        CSS_PATH = str(Path(__file__).resolve().parents[1] / "app.tcss")
+
+        def on_mount(self, event) -> None:
+            event.prevent_default()  # not the picker DltuiApp opens
+            self.push_screen(CompareScreen(runs))
+
+    return CompareApp(**kw)

@@ -1,6 +1,7 @@
 """The compare screen: up to 8 runs' (or a sweep's settings') loss curves overlaid with a legend,
 a table of their final and best numbers (its columns fitted to the width), and the settings that
-differ. Enter opens the selected run's dashboard read-only over it; escape comes back."""
+differ. Enter opens the selected run's dashboard read-only over it; escape comes back. Opened by
+`dltui compare` (``compare_app``) or from the app (C in the dashboard or the picker: compare_key)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class CompareScreen(Screen):
         Binding("v", "toggle_curve", "val/train", tooltip="validation / training loss"),
         Binding("b", "toggle_band", "band/lines", tooltip="a setting's seeds: min-max band / thin lines"),
         Binding("escape", "back", "back", show=False, tooltip="back (or quit when nothing is below)"),
+        Binding("question_mark", "compare_help", "help", key_display="?", show=False, tooltip="this help"),
     ]
     HELP_KEYS = ["open_run", "next_x", "toggle_log", "toggle_curve", "toggle_band", ("↑ ↓", "choose a run"),
                  "back"]
@@ -173,11 +175,18 @@ class CompareScreen(Screen):
     def action_open_run(self) -> None:
         row = self.query_one(DataTable).cursor_row
         if 0 <= row < len(self.runs):
-            self.app.push_screen(RunFromCompare(watch_dir=Path(self.runs[row].path)))
+            path = Path(self.runs[row].path)
+            if not (path / "metrics.jsonl").is_file():  # the app's own run, started without a folder
+                self.notify(f"{self.runs[row].name}: nothing to open (escape goes back to it)")
+                return
+            self.app.push_screen(RunFromCompare(watch_dir=path))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open_run()
+
+    def action_compare_help(self) -> None:
+        self.app.push_screen(CompareHelpScreen())
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
@@ -216,21 +225,3 @@ class CompareHelpScreen(HelpScreen):
         text.append("\n")
         text.append_text(help_text(type(self.app)))
         self.query_one("#help-keys", Static).update(text)
-
-
-def compare_app(runs: list[cmp.LoadedRun], **kw):
-    """The app opened on the compare screen (q quits; a run opened with enter comes back with escape)."""
-    from dltui.tui.app import DltuiApp
-
-    class CompareApp(DltuiApp):
-        CSS_PATH = str(Path(__file__).resolve().parents[1] / "app.tcss")
-
-        def on_mount(self, event) -> None:
-            event.prevent_default()  # not the picker DltuiApp opens
-            self.push_screen(CompareScreen(runs))
-
-        def action_help(self) -> None:
-            if not isinstance(self.screen, HelpScreen):
-                self.push_screen(CompareHelpScreen())
-
-    return CompareApp(**kw)

@@ -76,6 +76,8 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
                 tooltip="halve / double the learning rate (live)"),
         Binding("x", "predict", "predict", show=False,
                 tooltip="CSV presets: write pred.csv for a test CSV with the best checkpoint (as dltui predict)"),
+        Binding("C", "compare", "compare", show=False,
+                tooltip="compare this run with the other runs of its preset in its runs folder"),
         Binding("p", "presets", "presets", tooltip="back to the presets (stops the run)"),
     ]
     # the help screen's lines, in order: an action bound above (its keys, its tooltip), actions sharing
@@ -86,7 +88,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
                  "plot('batches')", "plot('axis')", "plot('smoothing')", "plot('window')", "view",
                  ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"),
                  ("ΔW/W ∇/W", "layer table: ‖ΔW‖/‖W‖ of the last update (about 1e-3 is healthy), ‖∇W‖/‖W‖"),
-                 "predict",
+                 "predict", "compare",
                  "presets"]
 
     def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):
@@ -372,6 +374,11 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
             tabs.active = "tab-weights" if tabs.active == "tab-learned" else "tab-learned"
         if self.run is not None:
             self.run.want_params()
+
+    def action_compare(self) -> None:
+        from dltui.tui.screens.compare_key import compare_from_dashboard
+
+        compare_from_dashboard(self)
 
     def action_backprop(self) -> None:
         if self._read_only():

@@ -137,9 +137,10 @@ class PickerScreen(Screen):
                 tooltip="filter by typing (enter starts the first match, escape clears)"),
         Binding("d", "data", "data path", tooltip="type the CSV path for presets that need --data"),
         Binding("enter", "start", "start", show=True, priority=False, tooltip="open it in the dashboard"),
+        Binding("C", "compare", "compare runs", tooltip="compare the highlighted preset's runs (in runs/)"),
     ]
     HELP_KEYS = [("↑ ↓", "choose a preset"), "start", "filter",
-                 ("a-z", "typing a name on the list filters it too"), "data"]
+                 ("a-z", "typing a name on the list filters it too"), "data", "compare"]
 
     def __init__(self, extra: list[str] | tuple | None = None, scan_dir: str | Path | None | bool = True,
                  data_path: str | None = None):
@@ -262,12 +263,18 @@ class PickerScreen(Screen):
             self.query_one("#presets", OptionList).focus()
             event.stop()
         elif (self.focused is self.query_one("#presets") and event.is_printable and event.character
-              and event.character.isalnum() and event.character not in "qd"):
-            # typing a name on the list filters it (q quits and d types the data path, as the footer says)
+              and event.character.isalnum() and event.character not in "qdC"):
+            # typing a name on the list filters it (q quits, d types the data path, C compares: the footer)
             f.value += event.character
             f.cursor_position = len(f.value)
             f.focus()
             event.stop()
+
+    def action_compare(self) -> None:
+        from dltui.tui.screens.compare_key import compare_from_picker
+
+        if self.current is not None:
+            compare_from_picker(self, Path(self.current["path"]).stem)
 
     def action_start(self) -> None:
         """Build the run for the highlighted preset and open the dashboard, or say what is wrong."""

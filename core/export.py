@@ -81,6 +81,7 @@ def _csv_source(spec: Spec, data: Dataset, test_path: str | None) -> tuple[str, 
     from pathlib import Path
 
     from .data import _target_index, column_keys, read_table
+    from .splits import split_seed
 
     d = spec.values["data"]
     path = str(Path(d["path"]).resolve())
@@ -89,7 +90,8 @@ def _csv_source(spec: Spec, data: Dataset, test_path: str | None) -> tuple[str, 
     feat_idx = [keys.index(list(c)) for c in data.features.columns]
     config = (f'    "train_path": {path!r},\n    "feat_idx": {feat_idx!r},  # {len(feat_idx)} columns chosen by dltui\n'
               f'    "target_idx": {_target_index(header, d["target"], path)},\n'
-              f'    "split": {d["split"]!r},\n    "valid_ratio": {d["valid_ratio"]!r},\n'
+              f'    "split": {d["split"]!r},\n    "split_seed": {split_seed(spec.values)},  # dltui\'s split\n'
+              f'    "valid_ratio": {d["valid_ratio"]!r},\n'
               f'    "test_ratio": {d["test_ratio"]!r},\n    "normalize": {data.features.mean is not None!r},\n'
               f'    "feat_keys": {[list(c) for c in data.features.columns]!r},  # [name, occurrence]\n'
               f'    "id_column": {data.features.id_column!r},\n    "target_name": {data.features.target!r},\n'
@@ -335,7 +337,7 @@ def load_data(config):
     header, rows = rows[0], rows[1:]
     cols = config["feat_idx"] + [config["target_idx"]]
     data = np.array([[float(r[j]) if j in cols else 0.0 for j in range(len(header))] for r in rows])
-    parts = train_valid_split(data, config["valid_ratio"], config["seed"], config["split"], config["test_ratio"])
+    parts = train_valid_split(data, config["valid_ratio"], config["split_seed"], config["split"], config["test_ratio"])
     out = {}
     for name, part in zip(("train", "valid", "test"), parts):
         if len(part):

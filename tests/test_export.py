@@ -81,22 +81,24 @@ def _load_module(path):
     return mod
 
 
-@pytest.mark.parametrize("split", ["course", "random", "time"])
-def test_a_csv_presets_script_reads_its_file_into_dltuis_rows(tmp_path, split, capsys):
+@pytest.mark.parametrize("split,split_seed", [("course", -1), ("random", -1), ("time", -1), ("course", 3),
+                                              ("random", 3)])
+def test_a_csv_presets_script_reads_its_file_into_dltuis_rows(tmp_path, split, split_seed, capsys):
     pytest.importorskip("torch")
     import numpy as np
     from dltui.core.data import load_dataset
     from test_presets import hw1_like_csv
 
     train = hw1_like_csv(tmp_path / "covid.train.csv", rows=150)
-    over = ["--set", f"data.split={split}", "--set", "data.test_ratio=0.1"]
+    over = ["--set", f"data.split={split}", "--set", "data.test_ratio=0.1", "--set", f"data.split_seed={split_seed}"]
     assert main(["export", "hw01-strong", "--data", str(train), *over, "--torch",
                  "--out", str(tmp_path / "s.py")]) == 0
     assert "reading" in capsys.readouterr().out and not (tmp_path / "s.data.csv").exists()
     mod = _load_module(tmp_path / "s.py")
     names, splits, _ = mod.load_data(mod.config)
     ds = load_dataset(load_preset("hw01-strong", {"data.path": str(train), "data.split": split,
-                                                  "data.test_ratio": 0.1, "training.dtype": "float64"}))
+                                                  "data.test_ratio": 0.1, "training.dtype": "float64",
+                                                  "data.split_seed": split_seed}))
     assert names == ds.features.names
     for key, x, y in (("train", ds.x_train, ds.y_train), ("valid", ds.x_val, ds.y_val),
                       ("test", ds.x_test, ds.y_test)):

@@ -144,7 +144,10 @@ def test_cli_sweep_prints_the_table_writes_json_and_csv(tmp_path, capsys):
     (["--metric", "speed"], "--metric 'speed'"),
     (["--gpus", "a,b"], "GPU indices"),
     (["--grid", "optimizer.lr=0.1,0.2", "--ref", "2"], "--ref 2: the sweep has rows 0-1"),
-    (["--seed-keys", "seed"], "seed is not a section.key"),
+    (["--seed-keys", "seed"], "--seed-keys seed: not a seed key of piecewise-relu; seeds are set by data.seed, "
+                              "data.split_seed, training.seed, training.init_seed"),
+    (["--seed-keys", "data.split_sed"], "--seed-keys data.split_sed: not a seed key"),
+    (["--seed-keys", "model.hidden"], "--seed-keys model.hidden: not a seed key"),
     (["--grid", "=1,2"], "--grid '=1,2': the key must be section.key"),
     (["--metric", "val_acc"], "--metric val_acc: this sweep's runs are regression"),
 ])

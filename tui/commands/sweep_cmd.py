@@ -106,17 +106,14 @@ def check_args(args) -> None:
 
 
 def make_plan(args):
-    from dltui.core.spec import SCHEMA
     from dltui.core.sweep import parse_grid, plan, settings
     from dltui.tui.common import UserError
 
     check_args(args)
     grid = [parse_grid(g) for g in args.grid]
     keys = [k.strip() for k in args.seed_keys.split(",") if k.strip()]
-    bad = [k for k in keys if k.count(".") != 1 or k.split(".")[0] not in SCHEMA]
-    if bad:
-        raise UserError(f"--seed-keys {args.seed_keys!r}: {bad[0]} is not a section.key (e.g. training.seed).")
     base = base_overrides(args)
+    check_seed_keys(args.preset, keys, base)
     seeds = list(range(args.seed_from, args.seed_from + args.seeds))
     ident = json.dumps([args.preset, grid, base, keys], sort_keys=True, default=str)
     out = Path(args.out or f"runs/sweep-{Path(args.preset).stem}-{hashlib.sha1(ident.encode()).hexdigest()[:8]}")
@@ -130,6 +127,22 @@ def make_plan(args):
     check_out(out, {"preset": args.preset, "grid": [[k, v] for k, v in grid], "set": base, "seed_keys": keys},
               getattr(args, "overwrite", False))
     return tasks, grid, base, keys, seeds, out
+
+
+def check_seed_keys(preset: str, keys: list[str], base: dict) -> None:
+    """Each --seed-keys key must be a whole-number key of this preset (a seed)."""
+    from dltui.core.spec import SCHEMA, data_fields, load_preset
+    from dltui.tui.common import UserError
+
+    kind = load_preset(preset, base).values["data"]["kind"]
+    seeds = [f"{s}.{k}" for s, fields in (*SCHEMA.items(), ("data", data_fields(kind, preset)))
+             for k, f in fields.items() if f.kind == "int" and "seed" in k]
+    for k in keys:
+        s, _, name = k.partition(".")
+        fields = data_fields(kind, preset) if s == "data" else SCHEMA.get(s, {})
+        if name not in fields or fields[name].kind != "int":
+            raise UserError(f"--seed-keys {k}: not a seed key of {preset}; seeds are set by "
+                            f"{', '.join(dict.fromkeys(seeds))}.")
 
 
 def check_data(tasks) -> set[str]:
@@ -278,6 +291,15 @@ def _stopped_since(out_dir: str, since: float) -> bool:
     return fresh and (run.read_status().get("end") or {}).get("reason") == "stopped"
 
 
+def _say(text: str) -> None:
+    """A message on stderr, wrapped at word boundaries to the terminal's width (whole in a pipe)."""
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size().columns if sys.stderr.isatty() else 0
+    print("\n" + (textwrap.fill(text, width - 1) if width > 20 else text), file=sys.stderr)
+
+
 def ended_early(o: dict, tasks, where: str) -> int:
     """Say why the runs ended early and what is kept (naming the runs a killed worker had in flight);
     returns the exit status: 1 for a killed worker, 128 + the signal for Ctrl-C (130) or SIGTERM."""
@@ -285,7 +307,7 @@ def ended_early(o: dict, tasks, where: str) -> int:
     tail = (f"{kept}/{len(tasks)} runs finished and are kept in {where}; rerun the same command to reuse them "
             "and do the rest.")
     if not o["lost"]:
-        print(f"\nstopped: {tail}", file=sys.stderr)
+        _say(f"stopped: {tail}")
         return 128 + int(o["signum"] or 2)  # 130 Ctrl-C, 143 SIGTERM
     killed = (f"the run it was training, {_names(o['killed'])}, is marked killed" if len(o["killed"]) == 1 else
               f"the runs it was training, {_names(o['killed'])}, are marked killed" if o["killed"] else
@@ -293,8 +315,7 @@ def ended_early(o: dict, tasks, where: str) -> int:
     others = [t.out_dir for t, r in zip(tasks, o["results"])
               if r is None and t.out_dir not in o["killed"] and _stopped_since(t.out_dir, o["since"])]
     stopped = f"; stopped with it (the pool cannot go on): {_names(others)}" if others else ""
-    print(f"\na worker process ended abruptly (killed, or out of memory): {killed}{stopped}. {tail}",
-          file=sys.stderr)
+    _say(f"a worker process ended abruptly (killed, or out of memory): {killed}{stopped}. {tail}")
     return 1
 
 

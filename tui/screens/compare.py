@@ -147,9 +147,9 @@ class CompareScreen(Screen):
         what = "val loss" if self.which == "val_loss" else "train loss"
         extra = f" (first {MAX_SERIES} of {total})" if total > MAX_SERIES else ""
         mode = (" · seeds as min-max band" if self.as_band else " · seeds as thin lines") if self.grouped else ""
+        kind = ("setting" if self.grouped else "curve") + ("s" if shown != 1 else "")
         self.query_one("#cmp-title", Static).update(
-            f"compare · {len(self.runs)} runs · {shown} {'settings' if self.grouped else 'curves'}{extra} · "
-            f"{what} {X_WORDS[self.x]}{mode}")
+            f"compare · {len(self.runs)} runs · {shown} {kind}{extra} · {what} {X_WORDS[self.x]}{mode}")
 
     # ------------------------------------------------------------ keys
     def check_action(self, action: str, parameters) -> bool | None:

@@ -27,7 +27,8 @@ def add_run_options(sp: argparse.ArgumentParser, preset_help: str | None = None)
                     help="override a preset value, e.g. --set optimizer.lr=3e-4 (repeatable)")
     sp.add_argument("--data", metavar="CSV", help="the CSV file for csv presets (sets data.path)")
     sp.add_argument("--epochs", type=int, metavar="N", help="shorthand for --set training.epochs=N")
-    sp.add_argument("--seed", type=int, metavar="N", help="shorthand for --set training.seed=N")
+    sp.add_argument("--seed", type=int, metavar="N", help="shorthand for --set training.seed=N: the shuffles, and the "
+                    "split and the init unless --set data.split_seed=S or training.init_seed=S sets them apart")
     sp.add_argument("--backend", choices=["numpy", "torch", "auto"],
                     help="numpy (default), torch, or auto (the fastest here, by a short measured probe)")
     sp.add_argument("--device", metavar="DEV", help="auto | cpu | cuda | cuda:N | mps (torch backend)")

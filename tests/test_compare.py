@@ -103,6 +103,10 @@ async def test_compare_screen_overlays_settings_and_opens_a_run_read_only(sweep_
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the run's dashboard")
         assert app.screen.run.read_only
         assert "back to compare" in footer_text(app) and "presets" not in footer_text(app)
+        opened = app.screen
+        await pilot.press("C")  # no comparison over the run opened from one
+        await pilot.pause()
+        assert app.screen is opened
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is scr, what="back to the compare screen")
         assert scr.query_one(DataTable).cursor_row == 1

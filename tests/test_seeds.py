@@ -145,3 +145,13 @@ def test_torch_backend_takes_the_same_split_and_init_seeds(tmp_path):
     assert runs["numpy"][2] == pytest.approx(runs["torch"][2], rel=1e-9)
     default = load_preset("piecewise-relu", {**SMALL, "training.seed": 1})
     assert not np.array_equal(initial_params(default, 1, 1)[0][0], runs["numpy"][1][0])
+
+
+def test_the_preset_editor_validates_the_seed_keys_as_the_cli_does():
+    from dltui.tui.screens.preset_edit import PresetEdit
+
+    ed = PresetEdit(load_preset("moons"))
+    assert not ed._edit(lambda v: v["data"].__setitem__("split_seed", -7))
+    assert "[data] split_seed = -7 is not allowed" in ed.error and ed.values["data"]["split_seed"] == -1
+    assert ed._edit(lambda v: v["training"].__setitem__("init_seed", 9))
+    assert ed.check().values["training"]["init_seed"] == 9 and init_seed(ed.check().values) == 9

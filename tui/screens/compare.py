@@ -205,8 +205,8 @@ class RunFromCompare(DashboardScreen):
         self.notify("read-only view of a finished run: escape goes back to the comparison")
 
     def check_action(self, action: str, parameters) -> bool | None:
-        """No 'back to the presets' here: escape goes back to the comparison."""
-        return False if action == "presets" else super().check_action(action, parameters)
+        """No 'back to the presets' (escape goes back to the comparison), no comparison over this one."""
+        return False if action in ("presets", "compare") else super().check_action(action, parameters)
 
     def action_back_to_compare(self) -> None:
         self.app.pop_screen()  # the dashboard closes its run when it is unmounted

@@ -28,7 +28,7 @@ class WatchedRun:
         self.offset = 0
         self.spec = None
         self.data = None
-        self.view = RunView(preset=self.run.path.name, state="running")
+        self.view = RunView(preset=self.run.path.name, state="running", read_dir=str(self.run.path))
         self._status_at = self._ckpt_at = -1e9
         self._ckpt_mtime = None
         self._tracer: ThreadPoolExecutor | None = None

@@ -9,8 +9,8 @@ files' offsets are kept), so calling it every couple of seconds follows a run th
 
 Tags are the ones ``--tensorboard`` writes (``core.tboard``): ``Loss/train``, ``Loss/valid``,
 ``Accuracy/train``, ``Accuracy/valid``, ``lr`` at each epoch's global step; ``weights/layerN`` and
-``grads/layerN`` at each layer record's step. A layer record keeps a 30-bucket histogram of each
-layer (counts between its min and max, plus mean and std), not the weights themselves; the
+``grads/layerN`` at each layer record's step. A layer record keeps a small histogram of each
+layer (8 buckets between its min and max, with mean and std), not the weights themselves; the
 TensorBoard histogram is built from exactly that (same buckets, exact count, sum and sum of squares).
 A new export replaces the event files an earlier export wrote there (``*.dltui``), nothing else.
 """

@@ -13,7 +13,9 @@ microseconds (median and interquartile range of the round differences); the rati
 (all bare time / all monitored time, so the rare stats records count); the median of the rounds'
 ratios with its 10-90 % range; and the noise floor, the two bare epochs of a round against each
 other (the same figures for A vs A). Then the parts measured alone: one ``mon.step()`` call, one
-epoch row, one layer-stats record.
+epoch row, one layer-stats record; and steps alternating one by one with and without ``mon.step()``
+(medians), which with the epoch row and the stats' share gives the overhead a step at a resolution
+of about a microsecond, far finer than the end-to-end noise on a shared machine.
 
     python benchmarks/bench_monitor.py                     # CPU, and CUDA when there; 20 s a model
     python benchmarks/bench_monitor.py --device cpu --seconds 60 --every 0.5
@@ -37,7 +39,7 @@ except ImportError:  # pragma: no cover
     print('bench_monitor: torch is not installed (pip install "dltui[torch]").')
     sys.exit(0)
 
-from dltui.core.monitor import monitor
+from dltui.core.monitor import STATS_SHARE, monitor
 
 STEPS = 16  # steps per epoch (one timed chunk)
 MODELS = {  # name: (layer sizes, batch, loss)
@@ -113,6 +115,28 @@ def interleaved(name: str, device: str, seconds: float, every: float) -> dict:
             "total": sum(base) / sum(m), "total_aa": sum(a) / sum(b)}
 
 
+def alternating_steps(name: str, device: str, n: int = 4000) -> tuple[float, float]:
+    """Median step time (µs) without and with ``mon.step`` (between stats), steps alternating one by one
+    in one loop: a machine's load changes far more slowly than a step, so the medians compare alike."""
+    model, opt, x, y, fn, batch = setup(name, device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    times: tuple[list, list] = ([], [])
+    with tempfile.TemporaryDirectory() as d, monitor(model, d, every=1e9) as mon:
+        for i in range(n + 40):
+            s = (i * batch) % len(x)
+            t0 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            loss = fn(model(x[s:s + batch]), y[s:s + batch])
+            loss.backward()
+            opt.step()
+            if i % 2:
+                mon.step(loss)
+            sync()
+            if i >= 40:  # warm-up, and the first stats record (armed at the first mon.step)
+                times[i % 2].append(time.perf_counter() - t0)
+    return statistics.median(times[0]) * 1e6, statistics.median(times[1]) * 1e6
+
+
 def parts(name: str, device: str, n: int = 3000) -> tuple[float, float, float]:
     """(µs per mon.step() call between stats, µs per epoch row, ms per layer-stats record)."""
     model, opt, x, y, fn, batch = setup(name, device)
@@ -131,16 +155,20 @@ def parts(name: str, device: str, n: int = 3000) -> tuple[float, float, float]:
             mon.step(loss)
             mon.epoch()
         per_epoch = (time.perf_counter() - t0) / 200 * 1e6 - per_step
-        t0 = time.perf_counter()
-        for _ in range(20):
+        spent = 0.0
+        for _ in range(20):  # the forward pass between is the loop's own work, not the monitor's
+            t0 = time.perf_counter()
             mon._arm()
+            spent += time.perf_counter() - t0
             model(x[:batch])
+            t0 = time.perf_counter()
             mon._layer_stats()
-        per_stats = (time.perf_counter() - t0) / 20 * 1e3
+            spent += time.perf_counter() - t0
+        per_stats = spent / 20 * 1e3
     return per_step, per_epoch, per_stats
 
 
-def report(name: str, dev: str, r: dict, every: float, p: tuple[float, float, float]) -> bool:
+def report(name: str, dev: str, r: dict, every: float, p: tuple[float, float, float], alt) -> bool:
     o, rt, aa = r["over_us"], r["ratios"], r["aa"]
     sizes, batch, _ = MODELS[name]
     ok = r["total"] >= 0.95
@@ -152,8 +180,15 @@ def report(name: str, dev: str, r: dict, every: float, p: tuple[float, float, fl
           f"(p10-p90 {q(rt, .1):.3f}-{q(rt, .9):.3f})   target >= 0.95x {'met' if ok else 'NOT met'}")
     print(f"  noise floor, bare vs bare: totals {r['total_aa']:.3f}x; rounds median {statistics.median(aa):.3f}x "
           f"(p10-p90 {q(aa, .1):.3f}-{q(aa, .9):.3f})")
+    gap = max(every, p[2] / 1e3 / STATS_SHARE)  # the monitor waits longer between costly records
+    stats_us = p[2] * 1e3 / gap * alt[0] / 1e6  # their share of one step
     print(f"  parts alone: mon.step() {p[0]:.2f} us/call, epoch row {p[1]:.0f} us, one stats record "
-          f"{p[2]:.2f} ms (= {p[2] * 1e3 / every / (1e6 / r['bare_us']):.2f} us a step at every={every:g} s)")
+          f"{p[2]:.2f} ms, every {gap:.2g} s (= {stats_us:.2f} us a step)")
+    parts_us = p[0] + p[1] / STEPS + stats_us
+    print(f"  alternating steps (medians): bare {alt[0]:.1f} us, with mon.step() {alt[1]:.1f} us "
+          f"({alt[1] - alt[0]:+.1f} us)")
+    print(f"  overhead a step from the parts: {parts_us:.1f} us = {alt[0] / (alt[0] + parts_us):.3f}x; with the "
+          f"alternating steps' difference for mon.step(): {alt[0] / (alt[0] + parts_us - p[0] + alt[1] - alt[0]):.3f}x")
     return ok
 
 
@@ -173,7 +208,7 @@ def main() -> int:
     for dev in devices:
         for name in a.models.split(","):
             r = interleaved(name, dev, a.seconds, a.every)
-            ok &= report(name, dev, r, a.every, parts(name, dev))
+            ok &= report(name, dev, r, a.every, parts(name, dev), alternating_steps(name, dev))
     print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0 if ok else 1
 

@@ -58,3 +58,15 @@ def diverged_msg(tr, loss: float, epoch: int, batch: int) -> str:
             " No epoch finished, so there is nothing to keep.")
     return (f"The loss became {loss} at epoch {epoch}, batch {batch}: training diverged. "
             f"Try a smaller learning rate than {lr:g} (--set optimizer.lr=...).{keep}")
+
+
+def fresh_grads(tr) -> None:
+    """Gradients (and the statistics built on them) of the weights a run ended with, recomputed on the
+    first ask after the end (``Trainer.emit_stats``, ``LiveRun`` as the run ends): a full pass over the
+    training set that headless runs and sweeps nobody looks at (no layer log) skip."""
+    if tr.grads_stale:
+        tr.grads_stale = False
+        try:
+            tr.backend.refresh_grads()
+        except (RuntimeError, MemoryError):  # e.g. no device memory for the whole set: the last step's stay
+            pass

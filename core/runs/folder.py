@@ -99,6 +99,9 @@ class WatchedRun:
     def set_pace(self, rate: float) -> None:
         pass
 
+    def continue_run(self, epochs: int | None = None) -> int | None:
+        return None  # no trainer here (the folder's run is another process's): `dltui train --resume` goes on
+
     def want_stats(self) -> None:
         pass  # the statistics come with each checkpoint read
 

@@ -2,9 +2,9 @@
 run folder (preset.toml, metrics.jsonl, status.json, layers.jsonl) from any ``torch.nn.Module``
 training loop, so ``dltui watch RUN_DIR`` follows it over SSH::
 
-    from dltui.core.monitor import monitor
+    import dltui                                    # or: from dltui.core.monitor import monitor
 
-    with monitor(model, "runs/mine", epochs=100, lr=1e-3) as mon:
+    with dltui.monitor(model, "runs/mine", epochs=100, lr=1e-3) as mon:
         for epoch in range(100):
             for xb, yb in loader:
                 opt.zero_grad(); loss = loss_fn(model(xb), yb); loss.backward(); opt.step()

@@ -119,6 +119,7 @@ def _message(app) -> str:
 
 
 def test_t_on_a_live_run_follows_it_to_the_end_and_t_again_stops(tmp_path, monkeypatch):
+    pytest.importorskip("textual")
     from async_helpers import sync, wait_for
     from dltui.core.runs import LiveRun
     from dltui.tui.app import DltuiApp
@@ -159,6 +160,7 @@ def test_t_on_a_live_run_follows_it_to_the_end_and_t_again_stops(tmp_path, monke
 
 
 def test_t_on_a_watched_finished_run(tmp_path, monkeypatch):
+    pytest.importorskip("textual")
     from async_helpers import sync, wait_for
     from dltui.tui.app import DltuiApp
 
@@ -181,6 +183,7 @@ def test_t_on_a_watched_finished_run(tmp_path, monkeypatch):
 
 
 def test_t_without_a_folder_or_without_tensorboardx_says_why(tmp_path, monkeypatch):
+    pytest.importorskip("textual")
     from async_helpers import sync
     from dltui.core.runs import LiveRun
     from dltui.tui.app import DltuiApp

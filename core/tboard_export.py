@@ -33,6 +33,11 @@ SCALARS = (("Loss/train", "train_loss"), ("Loss/valid", "val_loss"), ("Accuracy/
            ("Accuracy/valid", "val_metric"), ("lr", "lr"))
 
 
+def check_available() -> None:
+    """Raise ``TensorBoardMissing`` (with how to install it) when tensorboardX is not installed."""
+    _tensorboardx()
+
+
 def default_logdir(run_dir: str | Path) -> Path:
     return Path(run_dir) / SUBDIR
 

@@ -134,6 +134,11 @@ def test_t_on_a_live_run_follows_it_to_the_end_and_t_again_stops(tmp_path, monke
     async def go():
         async with app.run_test(size=(80, 24)) as pilot:
             scr = app.screen
+            notes = []
+            scr._note = lambda text, severity="information": notes.append(text)
+            await pilot.press("T")  # nothing trained yet: nothing written (an untrained run leaves no folder)
+            assert scr._tb is None and "nothing trained yet" in notes[-1]
+            assert not (folder / "tensorboard").exists()
             await pilot.press("e")  # one epoch, then T: what is there is written, and it follows
             await wait_for(pilot, lambda: scr.run.view.epoch >= 1 and scr.run.view.state == "paused", what="epoch 1")
             await pilot.press("T")

@@ -36,7 +36,7 @@ class TensorBoardKey:
 
     def action_tensorboard(self) -> None:
         from dltui.core.tboard import TensorBoardMissing
-        from dltui.core.tboard_export import TensorBoardExport, TensorBoardFollow
+        from dltui.core.tboard_export import TensorBoardExport, TensorBoardFollow, check_available
 
         if self._tb is not None and not self._tb.finished:
             self._tb.stop(wait=0)  # the thread ends after the poll under way; the timer shows it
@@ -52,10 +52,15 @@ class TensorBoardKey:
                        severity="warning")
             return
         try:
-            export = TensorBoardExport(folder)
+            check_available()
         except TensorBoardMissing as e:
             self._note(str(e).replace("--tensorboard needs", "T (TensorBoard files) needs"), severity="error")
             return
+        if not run.started_training:  # (a run left untrained leaves no folder: no files of ours in it either)
+            self._note("nothing trained yet: start the run (space), then T writes and follows its history")
+            return
+        try:
+            export = TensorBoardExport(folder)
         except OSError as e:
             self._note(f"cannot write TensorBoard files in {folder}: {e.strerror or e}", severity="error")
             return

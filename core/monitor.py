@@ -11,14 +11,15 @@ training loop, so ``dltui watch RUN_DIR`` follows it over SSH::
                 mon.step(loss)                      # after opt.step(): the gradients are still there
             mon.epoch(val_loss=evaluate(model))     # one metrics.jsonl row (train loss: the steps' mean)
 
-Bounded cost per step: ``step`` adds the loss to a running sum on its device (no host sync) and
-reads a clock. Every ``every`` seconds it arms forward hooks for one step and then measures each
-``nn.Linear``: weights, gradients, the update ratio of that step and the share of dead/saturated
-units after it (from the activation module that follows the layer), on the model's device: only
-the figures and the small histograms come to the host. When a record costs more than 1 % of the
-time between records (a large model), the next one waits longer, so the share stays bounded. status.json is rewritten
-with each epoch's row (at most once a second) and every 5 s between them. torch is imported only
-inside these functions (the caller has it already).
+Bounded cost per step: ``step`` keeps the loss tensor (summed on its device once an epoch: no
+host sync) and reads a clock. Every ``every`` seconds it arms forward hooks for one step and then
+measures each ``nn.Linear``: weights, gradients, the update ratio of that step and the share of
+dead/saturated units after it (from the activation module that follows the layer), on the model's
+device (``monitor_stats``: only the figures and the small histograms come to the host). When a
+record costs more than 1 % of the time between records (a large model), the next one waits
+longer, so that share stays bounded. status.json is rewritten with each epoch's row (at most once
+a second) and every 5 s between them. torch is imported only inside these functions (the caller
+has it already).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from .rundir import MetricsLog, RunDir
 from .spec import dumps_toml, spec_from_dict
 
 STATUS_EVERY = 5.0  # seconds between status.json writes from step() (each epoch row also refreshes it)
+FOLD_EVERY = 1024  # step losses kept before they are summed (on the device) into one
+STATS_SHARE = 0.01  # layer stats may take at most this share of the loop's time (they wait longer if slower)
 ACTS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyReLU": "leaky_relu", "Hardsigmoid": "hard_sigmoid"}
 
 
@@ -47,10 +50,6 @@ def linear_layers(model) -> list[tuple[object, str, object | None]]:
         elif out and out[-1][2] is None and type(m).__name__ in ACTS:
             out[-1][1], out[-1][2] = ACTS[type(m).__name__], m
     return [tuple(x) for x in out]
-
-
-FOLD_EVERY = 1024  # step losses kept before they are summed (on the device) into one
-STATS_SHARE = 0.01  # layer stats may take at most this share of the loop's time (they wait longer if slower)
 
 
 def _total(losses: list):

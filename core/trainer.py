@@ -431,10 +431,7 @@ class Trainer:
         else:
             self._last_params = be.get_params()
             if self.run and self.history:
-                partial = self.batch < self.batches_per_epoch and reason == "stopped"
-                h = self.history[-1]
-                self._save("last", self._last_params, h.epoch, {"train_loss": h.train_loss, "val_loss": h.val_loss,
-                           "val_metric": h.val_metric, "step": self.step, "partial_epoch": partial})
+                self._save("last", self._last_params, self.history[-1].epoch, facts.last_metrics(self, reason))
         if self.early.best_weights is not None:
             be.set_params(self.early.best_weights)
             self._checkpoint_best(final=True)

@@ -210,3 +210,32 @@ def test_t_without_a_folder_or_without_tensorboardx_says_why(tmp_path, monkeypat
                 runs_dir=str(tmp_path)))
     assert notes[-1][1] == "error" and "T (TensorBoard files) needs tensorboardX" in notes[-1][0]
     assert 'pip install "dltui[tensorboard]"' in notes[-1][0]
+
+
+def test_a_restart_ends_the_old_runs_export_quietly(tmp_path, monkeypatch):
+    pytest.importorskip("textual")
+    from async_helpers import sync, wait_for
+    from dltui.core.runs import LiveRun
+    from dltui.tui.app import DltuiApp
+    from dltui.tui.screens import tboard_key
+
+    monkeypatch.setattr(tboard_key, "FOLLOW_EVERY", 0.05)
+    spec = load_preset("xor", {"training.epochs": 30})
+    app = DltuiApp(run=LiveRun(spec, out_dir=str(tmp_path / "first")), scan_dir=None, freeze_clock=True,
+                   runs_dir=str(tmp_path))
+
+    @sync
+    async def go():
+        async with app.run_test(size=(100, 30)) as pilot:
+            scr = app.screen
+            await pilot.press("e")
+            await wait_for(pilot, lambda: scr.run.view.epoch >= 1 and scr.run.view.state == "paused", what="epoch 1")
+            await pilot.press("T")
+            await wait_for(pilot, lambda: scr._tb is not None and scr._tb.rows >= 1, what="the export")
+            tb = scr._tb
+            await pilot.press("r")  # the same seed again: a new run (its own folder)
+            await wait_for(pilot, lambda: scr._tb is None and tb.finished, what="the old export to end")
+            assert "TensorBoard" not in _message(app)
+
+    go()
+    assert (tmp_path / "first" / "tensorboard").is_dir()

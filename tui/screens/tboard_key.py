@@ -33,6 +33,7 @@ class TensorBoardKey:
     _tb = None  # the TensorBoardFollow under way (None: none)
     _tb_shown: tuple = ()
     _tb_timer = None
+    _tb_run = None  # the run it follows
 
     def action_tensorboard(self) -> None:
         from dltui.core.tboard import TensorBoardMissing
@@ -65,6 +66,7 @@ class TensorBoardKey:
             self._note(f"cannot write TensorBoard files in {folder}: {e.strerror or e}", severity="error")
             return
         self._tb = TensorBoardFollow(export, every=FOLLOW_EVERY, done=lambda: not run.active).start()
+        self._tb_run = run
         self._tb_shown = ()
         if self._tb_timer is None:
             self._tb_timer = self.set_interval(SHOW_EVERY, self._tb_show, name="tensorboard")
@@ -73,6 +75,13 @@ class TensorBoardKey:
     def _tb_show(self, force: bool = False) -> None:
         tb = self._tb
         if tb is None:
+            return
+        if self.run is not self._tb_run:  # restarted, or another run opened: that one's export ends quietly
+            tb.stop(wait=0)
+            self._tb = None
+            if self._tb_timer is not None:
+                self._tb_timer.stop()
+                self._tb_timer = None
             return
         following = not tb.finished and not tb.stopping
         now = (tb.rows, tb.records, following, tb.error)

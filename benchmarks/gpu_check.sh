@@ -24,7 +24,7 @@ mkdir -p "$PKG/dltui"
 ln -s "$ROOT/core" "$PKG/dltui/core"
 ln -s "$ROOT/tui" "$PKG/dltui/tui"
 ln -s "$ROOT/presets" "$PKG/dltui/presets"
-touch "$PKG/dltui/__init__.py"
+ln -s "$ROOT/core/_package/__init__.py" "$PKG/dltui/__init__.py"  # dltui.monitor
 export PYTHONPATH="$PKG${PYTHONPATH:+:$PYTHONPATH}"
 
 status=0
@@ -61,12 +61,12 @@ step bench 75 $PY benchmarks/bench_torch.py --repeats 15
 step panel 30 $PY benchmarks/panel_check.py
 step panel_top 20 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["top", "--once"]))'
 step gpubox_tests 90 $PY -m pytest -q -p no:cacheprovider tests/test_sysinfo.py tests/test_autodevice.py \
-  tests/test_layerlog.py tests/test_monitor.py tests/test_tboard.py -rs
+  tests/test_layerlog.py tests/test_monitor.py tests/test_tboard.py tests/test_tboard_export.py -rs
 step bench_cmd 40 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["bench", "spiral"]))'
 step auto_probe 90 $PY benchmarks/auto_check.py
 step train_auto 40 $PY -c 'import sys; from dltui.tui.cli import main; sys.exit(main(["train", "spiral",
   "--backend", "auto", "--epochs", "30", "--every", "10", "--out", "/tmp/dltui-run-auto", "--overwrite"]))'
-step bench_monitor 120 $PY benchmarks/bench_monitor.py --repeats 9 --epochs 60
+step bench_monitor 150 $PY benchmarks/bench_monitor.py --seconds 10
 
 rm -rf "$PKG"
 echo "gpu_check: $([ $status -eq 0 ] && echo all parts passed || echo SOME PARTS FAILED); logs in $LOG" \

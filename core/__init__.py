@@ -3,10 +3,29 @@
     from dltui.core import load_preset, Trainer
     spec = load_preset("piecewise-sigmoid", {"training.epochs": 200})
     result = Trainer(spec).fit(callbacks=[print])
+
+The names below are imported on first use (PEP 562), so that importing one small module of the
+package (``dltui.core.sanitize`` at every ``dltui`` start) does not load NumPy, the data code and
+the trainer.
 """
 
-from .data import DataError, load_dataset
-from .spec import Spec, SpecError, load_preset
-from .trainer import Result, Trainer
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {"DataError": "data", "load_dataset": "data", "Spec": "spec", "SpecError": "spec",
+          "load_preset": "spec", "Result": "trainer", "Trainer": "trainer"}
 
 __all__ = ["DataError", "Result", "Spec", "SpecError", "Trainer", "load_dataset", "load_preset"]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -138,17 +138,6 @@ def _tensors(entries: dict, data, where: str) -> dict[str, np.ndarray]:
     return out
 
 
-def loads_safetensors(raw: bytes, where: str = "checkpoint") -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    if len(raw) < 8:
-        raise _bad(where, "shorter than a header")
-    (n,) = struct.unpack("<Q", raw[:8])
-    if n > MAX_HEADER or 8 + n > len(raw):
-        raise _bad(where, "header length out of range")
-    data = memoryview(raw)[8 + n:]
-    entries, meta = parse_header(bytes(raw[8:8 + n]), len(data), where)
-    return _tensors(entries, data, where), meta
-
-
 def read_safetensors(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read a checkpoint file: the 8-byte header length is checked against MAX_HEADER and the file
     size, and the header against the data, before the data is read; only the bytes the tensors
@@ -189,10 +178,20 @@ def save_checkpoint(path: str | Path, params: list[tuple[np.ndarray, np.ndarray]
 Params = list[tuple[np.ndarray, np.ndarray]]
 
 
+EXTRA = ("optim.", "trainer.")  # the names of the tensors a resumable checkpoint holds beside the weights
+
+
 def load_checkpoint(path: str | Path, require: tuple[str, ...] = ()) -> tuple[Params, dict]:
     """(params, metadata) from a checkpoint; CheckpointError with a clear message if it is bad.
     The tensors and every metadata field present are checked (``check_meta``); ``require`` names the
     fields that must be there (``RUN_KEYS`` for predict, trace and watch)."""
+    params, info, _ = load_checkpoint_extra(path, require)
+    return params, info
+
+
+def load_checkpoint_extra(path: str | Path, require: tuple[str, ...] = ()) -> tuple[Params, dict, dict]:
+    """``load_checkpoint`` and the extra tensors (``EXTRA``: optimizer state, the epoch's shuffle) by name,
+    from one read of the file (resume)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file.")
@@ -204,7 +203,7 @@ def load_checkpoint(path: str | Path, require: tuple[str, ...] = ()) -> tuple[Pa
                               "it was not written by dltui.") from None
     params = _layers(tensors, str(path))
     check_meta(info, params, str(path), require)
-    return params, info
+    return params, info, {k: v for k, v in tensors.items() if k.startswith(EXTRA)}
 
 
 def _layers(tensors: dict[str, np.ndarray], where: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -315,7 +314,7 @@ def _short(v) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def load_extra(path: str | Path, prefixes: tuple[str, ...] = ("optim.", "trainer.")) -> dict[str, np.ndarray]:
+def load_extra(path: str | Path, prefixes: tuple[str, ...] = EXTRA) -> dict[str, np.ndarray]:
     """The extra named tensors of a checkpoint (a resumable run's optimizer state and the epoch's shuffle),
     by name; read through the same checks as the weights."""
     tensors, _ = read_safetensors(path)

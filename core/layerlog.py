@@ -88,7 +88,7 @@ class LayerLog:
         elif isinstance(event, ev.Finished) and event.reason != "diverged" and self.trainer is not None:
             # one last record, of the weights the run ends with (the best ones, put back, gradients
             # recomputed): what `watch` shows once the run is over. Emitted to every callback alike.
-            self.trainer._stats_event()
+            self.trainer.emit_stats()
 
     def write(self, event: ev.LayerStatsReady) -> None:
         line = encode(event) + "\n"

@@ -2,21 +2,24 @@
 run folder (preset.toml, metrics.jsonl, status.json, layers.jsonl) from any ``torch.nn.Module``
 training loop, so ``dltui watch RUN_DIR`` follows it over SSH::
 
-    from dltui.core.monitor import monitor
+    import dltui                                    # or: from dltui.core.monitor import monitor
 
-    with monitor(model, "runs/mine", epochs=100, lr=1e-3) as mon:
+    with dltui.monitor(model, "runs/mine", epochs=100, lr=1e-3) as mon:
         for epoch in range(100):
             for xb, yb in loader:
                 opt.zero_grad(); loss = loss_fn(model(xb), yb); loss.backward(); opt.step()
                 mon.step(loss)                      # after opt.step(): the gradients are still there
             mon.epoch(val_loss=evaluate(model))     # one metrics.jsonl row (train loss: the steps' mean)
 
-Bounded cost per step: ``step`` adds the loss to a running sum on its device (no host sync) and
-reads a clock. Every ``every`` seconds it arms forward hooks for one step and then measures each
-``nn.Linear``: weights, gradients, the update ratio of that step and the share of dead/saturated
-units after it (from the activation module that follows the layer). status.json is rewritten
-with each epoch's row (at most once a second) and every 5 s between them. torch is imported only
-inside these functions (the caller has it already).
+Bounded cost per step: ``step`` keeps the loss tensor (summed on its device once an epoch: no
+host sync) and reads a clock. Every ``every`` seconds it arms forward hooks for one step and then
+measures each ``nn.Linear``: weights, gradients, the update ratio of that step and the share of
+dead/saturated units after it (from the activation module that follows the layer), on the model's
+device (``monitor_stats``: only the figures and the small histograms come to the host). When a
+record costs more than 1 % of the time between records (a large model), the next one waits
+longer, so that share stays bounded. status.json is rewritten with each epoch's row (at most once
+a second) and every 5 s between them. torch is imported only inside these functions (the caller
+has it already).
 """
 
 from __future__ import annotations
@@ -24,15 +27,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-
 from . import events as ev
-from .backends.base import make_layer_stats
 from .layerlog import LayerLog
+from .monitor_stats import torch_layer_stats
 from .rundir import MetricsLog, RunDir
 from .spec import dumps_toml, spec_from_dict
 
 STATUS_EVERY = 5.0  # seconds between status.json writes from step() (each epoch row also refreshes it)
+FOLD_EVERY = 1024  # step losses kept before they are summed (on the device) into one
+STATS_SHARE = 0.01  # layer stats may take at most this share of the loop's time (they wait longer if slower)
 ACTS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyReLU": "leaky_relu", "Hardsigmoid": "hard_sigmoid"}
 
 
@@ -49,8 +52,18 @@ def linear_layers(model) -> list[tuple[object, str, object | None]]:
     return [tuple(x) for x in out]
 
 
-def _host(t) -> np.ndarray:
-    return t.detach().to("cpu").double().numpy()
+def _total(losses: list):
+    """The sum of step losses: tensors in one op on their device (no host sync), floats as floats."""
+    tensors = [x for x in losses if hasattr(x, "detach")]
+    total = sum(x for x in losses if not hasattr(x, "detach"))
+    if tensors:
+        import torch
+
+        try:
+            total = total + torch.stack(tensors).sum()
+        except (RuntimeError, TypeError):  # shapes, dtypes or devices that do not stack
+            total = total + sum(tensors)
+    return total
 
 
 def minimal_preset(title: str, hidden: list[int], epochs: int, lr: float, act: str) -> dict:
@@ -71,10 +84,12 @@ class Monitor:
         self.epochs, self.lr, self.task = epochs, lr, task
         self.title = title or f"{type(model).__name__} (your loop, dltui.core.monitor)"
         self.steps = self.epoch_no = 0
-        self._sum, self._n = 0.0, 0
+        self._losses: list = []  # this epoch's step losses (tensors stay on their device: no sync per step)
+        self._folded, self._n = 0.0, 0  # the sum of the losses folded out of the list, how many in all
         self._t0 = self._epoch_t0 = clock()
         self._epoch_steps0 = 0
         self._stats_at: float | None = None
+        self._gap, self._cost = every, 0.0  # seconds until the next layer stats; what the last ones cost
         self._armed = self._marked = None
         self._acts: dict[int, object] = {}
         self._status_at = clock()  # __enter__ writes the first status
@@ -128,12 +143,15 @@ class Monitor:
         """Call once per optimizer step, after ``optimizer.step()``. ``loss``: a tensor or a float."""
         self.steps += 1
         if loss is not None:
-            self._sum = self._sum + (loss.detach() if hasattr(loss, "detach") else float(loss))
+            self._losses.append(loss.detach() if hasattr(loss, "detach") else float(loss))
             self._n += 1
+            if len(self._losses) >= FOLD_EVERY:
+                self._folded = self._folded + _total(self._losses)
+                self._losses = []
         if self._armed is not None:  # the step after arming: measure it
             self._layer_stats()
         now = self.clock()
-        if self._stats_at is None or now - self._stats_at >= self.every:
+        if self._stats_at is None or now - self._stats_at >= self._gap:
             self._stats_at = now
             self._arm()
         if now - self._status_at >= STATUS_EVERY:
@@ -143,7 +161,11 @@ class Monitor:
 
     def _arm(self) -> None:
         """Remember the weights now and catch the next forward's activations."""
-        self._marked = [_host(lin.weight) for lin, _, _ in self.layers]
+        import torch
+
+        t0 = time.perf_counter()
+        self._marked = [lin.weight.detach().to(dtype=torch.float64, copy=True) for lin, _, _ in self.layers]
+        self._cost = time.perf_counter() - t0
         self._acts = {}
         handles = []
         for i, (lin, _, act) in enumerate(self.layers):
@@ -163,18 +185,22 @@ class Monitor:
         self._armed = None
 
     def _layer_stats(self) -> None:
+        """Measure the armed step; the next stats wait ``every`` seconds, or longer when taking them cost
+        more than STATS_SHARE of that (a large model on a slow device: the share stays bounded)."""
+        t0 = time.perf_counter()
         self._remove_hooks()
         out = []
         for i, (lin, act, _) in enumerate(self.layers):
-            g = lin.weight.grad
             a = self._acts.get(i)
-            a = _host(a.reshape(-1, a.shape[-1])) if a is not None and a.dim() >= 1 else None
+            a = a.reshape(-1, a.shape[-1]) if a is not None and a.dim() >= 1 else None
             b = lin.bias if lin.bias is not None else lin.weight.new_zeros(lin.out_features)
-            out.append(make_layer_stats(i + 1, act, _host(lin.weight), _host(b), None if g is None else _host(g),
-                                        self._marked[i] if self._marked else None, a))
+            out.append(torch_layer_stats(i + 1, act, lin.weight, b, lin.weight.grad,
+                                         self._marked[i] if self._marked else None, a))
         self._marked, self._acts = None, {}
         self.last_stats = ev.LayerStatsReady(self.epoch_no + 1, self.steps, tuple(out))
         self.layerlog.write(self.last_stats)
+        self._cost += time.perf_counter() - t0
+        self._gap = max(self.every, self._cost / STATS_SHARE)
 
     # ---------------------------------------------------------------- per epoch
     def epoch(self, *, train_loss: float | None = None, val_loss: float | None = None,
@@ -182,8 +208,8 @@ class Monitor:
         """End an epoch: one metrics.jsonl row. ``train_loss`` defaults to the mean of the losses
         given to ``step`` since the last epoch."""
         if train_loss is None:
-            train_loss = float(self._sum / self._n) if self._n else float("nan")
-        self._sum, self._n = 0.0, 0
+            train_loss = float((self._folded + _total(self._losses)) / self._n) if self._n else float("nan")
+        self._losses, self._folded, self._n = [], 0.0, 0
         self.epoch_no += 1
         crit = val_loss if val_loss is not None else train_loss
         if self.best is None or crit < self.best[1]:

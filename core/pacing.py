@@ -73,6 +73,7 @@ class Pacer:
     def __init__(self, rate: float = MAX, clock=time.perf_counter):
         self.rate, self.clock = rate, clock
         self._next: float | None = None
+        self.yield_at = 0.0  # when the unpaced loop next lets the UI thread take the GIL (between_steps)
 
     def set(self, rate: float) -> None:
         self.rate, self._next = rate, None
@@ -114,19 +115,14 @@ def between_steps(tr) -> None:
     """Paced (and running freely): sleep until the next step is due, woken by any control. Unpaced:
     let the other threads (the UI) take the GIL every ``yield_every`` seconds (a clock read a step: cheaper
     than a sleep(0) every few steps, which on a busy machine hands the CPU to other processes too)."""
-    wait = tr.pacer.delay() if tr.pacer.rate and tr._running else 0.0
+    pacer = tr.pacer
+    wait = pacer.delay() if pacer.rate and tr.running else 0.0
     if wait < MIN_SLEEP:  # unpaced, or a pace faster than a millisecond a step: the schedule runs ahead
         if tr.yield_every:  # until a sleep is worth it
             now = time.perf_counter()
-            if now >= tr._yield_at:
+            if now >= pacer.yield_at:
                 time.sleep(0)
-                tr._yield_at = now + tr.yield_every
+                pacer.yield_at = now + tr.yield_every
         return
-    while wait > 0:
-        with tr._cond:
-            if not (tr._stop or tr._calls or not tr._running or not tr.pacer.rate):
-                tr._cond.wait(wait)
-        tr._run_calls()
-        if tr._stop or not tr._running or not tr.pacer.rate:
-            return
-        wait = tr.pacer.remaining()
+    while wait > 0 and tr.wait_for_control(wait):
+        wait = pacer.remaining()

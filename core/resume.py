@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import events as ev
-from .checkpoint import load_checkpoint, load_extra
+from .checkpoint import load_checkpoint, load_checkpoint_extra
 from .errors import CheckpointError
 from .history import History
 
@@ -42,12 +42,11 @@ def restore(tr, run_dir: str | Path) -> None:
     if not run.last.is_file():
         raise CheckpointError(f"{run.path}: no last.safetensors to resume from (the run wrote none yet, or this "
                               "is not a run folder).")
-    params, info = load_checkpoint(run.last)
+    params, info, extra = load_checkpoint_extra(run.last)  # one read: weights, metadata, optimizer state
     facts = info.get("resume")
     if not isinstance(facts, dict):
         raise CheckpointError(f"{run.last}: written without optimizer state (an older dltui?); it cannot be "
                               "resumed exactly. Train again, or load its weights with predict.")
-    extra = load_extra(run.last)
     try:
         tr.backend.set_params(params)
         tr.backend.set_opt_state({k: v for k, v in extra.items() if k.startswith("optim.")}, facts["optimizer"])
@@ -83,7 +82,7 @@ def continue_run(tr, epochs: int) -> None:
         raise RuntimeError("only a run that ended without diverging can continue")
     tr._elapsed_before = tr.elapsed()
     tr.backend.set_params(tr._last_params)
-    tr.epochs, tr.early.stale, tr.resumed = epochs, 0, True
+    tr.epochs, tr.early.stale, tr.resumed, tr.grads_stale = epochs, 0, True, False
     with tr._cond:
         tr._stop, tr._running, tr._budget, tr._epoch_budget = False, True, 0, False
     tr._paused_time, tr.state = 0.0, "ready"

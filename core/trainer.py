@@ -42,6 +42,7 @@ BEST_SAVE_INTERVAL = 1.0  # seconds between best-checkpoint writes while improvi
 
 
 class Trainer:
+    grads_stale = False  # the run ended: its gradients are the last step's, not of the weights it ends with
     def __init__(self, spec: Spec, backend: str | Backend | None = None, *, data: Dataset | None = None,
                  out_dir: str | Path | None = None, start_paused: bool = False, batch_losses: bool = False,
                  device: str | None = None, params=None, pace: float = 0.0, yield_every: float = 0.0):
@@ -60,12 +61,10 @@ class Trainer:
         self.run = RunDir(out_dir) if out_dir else None
         self.batch_losses = batch_losses
         self.epochs = spec.values["training"]["epochs"]
-        self.patience = spec.values["training"]["patience"]
         self.exact_train_acc = spec.values["training"].get("exact_train_acc", False)
         self.batches_per_epoch = batches(len(d.x_train), self.batch_size)
         self.lr = spec.values["optimizer"]["lr"]  # the live learning rate (set_lr); the spec stays as given
-        self.early = EarlyStopping(self.patience, watching=len(d.x_val) > 0)
-        self._last_row: dict = {}
+        self.early = EarlyStopping(spec.values["training"]["patience"], watching=len(d.x_val) > 0)
         self._last_best_save = 0.0
         self._t_start = self._t_epoch = time.perf_counter()
         self._paused_before, self._steps_before = 0.0, 0
@@ -81,7 +80,6 @@ class Trainer:
         self._stats_requested = False
         self.pacer = Pacer(pace)  # updates per second while running freely (0: max); set_pace
         self.yield_every = yield_every or (YIELD_EVERY if pace else 0.0)  # seconds between GIL yields
-        self._yield_at = 0.0
         self._last_ratio: dict[int, float] = {}
         self._rng = np.random.default_rng([spec.values["training"]["seed"], 1])  # the epochs' shuffles
         self._perm: np.ndarray | None = None  # this epoch's order of the training rows
@@ -119,6 +117,14 @@ class Trainer:
     @property
     def running(self) -> bool:
         return self._running
+
+    def wait_for_control(self, timeout: float) -> bool:
+        """Pacing's sleep between steps (pacing.py), woken by any control: False once stopped, paused or unpaced."""
+        with self._cond:
+            if not (self._stop or self._calls or not self._running or not self.pacer.rate):
+                self._cond.wait(timeout)
+        self._run_calls()
+        return not self._stop and self._running and bool(self.pacer.rate)
 
     def step_batch(self, n: int = 1, with_stats: bool = False) -> Future:
         """Pause and let n more batches run. ``with_stats``: the first of them also reports layer
@@ -233,10 +239,11 @@ class Trainer:
                 fn, fut = self._calls.popleft()
             self._run_one(fn, fut)
 
-    def _stats_event(self) -> None:
-        """Emit layer statistics. A layer whose update ratio could not be measured now (stats asked
-        for while paused, with no step to compare) keeps the ratio of the last measured step."""
+    def emit_stats(self) -> None:
+        """LayerStatsReady of the weights now (after the end: those it ends with, gradients recomputed). A layer
+        whose update ratio cannot be measured now (paused: no step to compare) keeps the last measured one."""
         self._stats_requested = False
+        facts.fresh_grads(self)
         layers = []
         for s in self.backend.layer_stats():
             if s.update_ratio is None and s.index in self._last_ratio:
@@ -267,7 +274,7 @@ class Trainer:
                     self.state = "paused"
                     self._emit(ev.Paused(self.epoch, self.step))
                 if self._stats_requested:
-                    self._stats_event()
+                    self.emit_stats()
                 with self._cond:
                     if not (self._stop or self._running or self._epoch_budget or self._budget or self._calls
                             or self._stats_requested):
@@ -332,7 +339,7 @@ class Trainer:
                     break
                 self._checkpoint_best()
                 if self.early.should_stop:
-                    self._emit(ev.EarlyStopped(epoch, self.best_epoch, self.best_val, self.patience))
+                    self._emit(ev.EarlyStopped(epoch, self.best_epoch, self.best_val, self.early.patience))
                     reason = "early_stop"
                     break
         except KeyboardInterrupt:
@@ -368,7 +375,7 @@ class Trainer:
                 with self._cond:
                     self._resolve_steps()
             if stats:
-                self._stats_event()
+                self.emit_stats()
             between_steps(self)  # pacing.py: sleep until the next step is due, or let the UI take the GIL
         with self._cond:
             self._epoch_budget = False
@@ -396,7 +403,6 @@ class Trainer:
             elapsed=self.elapsed(now),
             steps_per_second=(self.step - self._steps_before) / active if active > 0 else 0.0)
         self.history.append(row)
-        self._last_row = {"train_loss": train_loss, "val_loss": val_loss, "val_metric": val_metric}
         self._emit(row)
         return None
 
@@ -425,17 +431,11 @@ class Trainer:
         else:
             self._last_params = be.get_params()
             if self.run and self.history:
-                partial = self.batch < self.batches_per_epoch and reason == "stopped"
-                self._save("last", self._last_params, self.history[-1].epoch,
-                           {**self._last_row, "step": self.step, "partial_epoch": partial})
+                self._save("last", self._last_params, self.history[-1].epoch, facts.last_metrics(self, reason))
         if self.early.best_weights is not None:
             be.set_params(self.early.best_weights)
             self._checkpoint_best(final=True)
-        if not diverged and GRADIENTS in be.capabilities:
-            try:  # gradients and statistics now describe the weights the run ends with
-                be.refresh_grads()
-            except (RuntimeError, MemoryError):  # e.g. no device memory for the whole set: the last step's stay
-                pass
+        self.grads_stale = not diverged and GRADIENTS in be.capabilities  # facts.fresh_grads: when asked
         self.state = "finished"
         result = Result(reason, self.epoch if reason != "stopped" else self.history.total, self.step,
                         self.best_epoch, self.best_val, self.history[-1].train_loss if self.history else None,

@@ -49,6 +49,13 @@ def checkpoint_meta(tr, epoch: int, metrics: dict) -> dict:
             "dtype": tr.spec.values["training"]["dtype"]}
 
 
+def last_metrics(tr, reason: str) -> dict:
+    """The last checkpoint's metrics: the last epoch row's, and where in its epoch the run stopped."""
+    h = tr.history[-1]
+    return {"train_loss": h.train_loss, "val_loss": h.val_loss, "val_metric": h.val_metric, "step": tr.step,
+            "partial_epoch": tr.batch < tr.batches_per_epoch and reason == "stopped"}
+
+
 def diverged_msg(tr, loss: float, epoch: int, batch: int) -> str:
     if tr.step <= 1 and epoch == 1:  # the first forward pass, before any update: not the learning rate
         return (f"The loss was {loss} on the very first batch, before any update: the data or the initial "
@@ -58,3 +65,15 @@ def diverged_msg(tr, loss: float, epoch: int, batch: int) -> str:
             " No epoch finished, so there is nothing to keep.")
     return (f"The loss became {loss} at epoch {epoch}, batch {batch}: training diverged. "
             f"Try a smaller learning rate than {lr:g} (--set optimizer.lr=...).{keep}")
+
+
+def fresh_grads(tr) -> None:
+    """Gradients (and the statistics built on them) of the weights a run ended with, recomputed on the
+    first ask after the end (``Trainer.emit_stats``, ``LiveRun`` as the run ends): a full pass over the
+    training set that headless runs and sweeps nobody looks at (no layer log) skip."""
+    if tr.grads_stale:
+        tr.grads_stale = False
+        try:
+            tr.backend.refresh_grads()
+        except (RuntimeError, MemoryError):  # e.g. no device memory for the whole set: the last step's stay
+            pass

@@ -51,3 +51,48 @@ print("LOADED:" + ",".join(n for n in ("textual", "rich", "torch") if n in sys.m
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "LOADED:"
+
+
+def test_dltui_monitor_is_the_top_level_name_and_import_dltui_loads_nothing():
+    code = """
+import sys
+import dltui
+assert dltui.__file__, "dltui is a bare namespace package: reinstall (pip install -e .) for dltui/__init__"
+before = [n for n in ("numpy", "torch", "dltui.core", "dltui.core.monitor") if n in sys.modules]
+from dltui.core.monitor import monitor
+assert dltui.monitor is monitor and "monitor" in dir(dltui)
+try:
+    dltui.nope
+except AttributeError as e:
+    assert "nope" in str(e)
+print("BEFORE:" + ",".join(before) + " TORCH:" + str("torch" in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "BEFORE: TORCH:False", out.stderr
+
+
+def test_a_small_core_module_does_not_load_the_trainer():
+    code = """
+import sys
+import dltui.core.sanitize
+print("LOADED:" + ",".join(n for n in ("numpy", "dltui.core.data", "dltui.core.trainer") if n in sys.modules))
+import dltui.core as c
+assert c.Trainer is __import__("dltui.core.trainer", fromlist=["Trainer"]).Trainer and "Trainer" in dir(c)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "LOADED:", out.stderr
+
+
+def test_dltui_help_does_not_load_the_trainer_or_the_data_code():
+    code = """
+import sys
+from dltui.tui.cli import main
+try:
+    main(["--help"])
+except SystemExit:
+    pass
+names = ("dltui.core.trainer", "dltui.core.data", "torch", "textual")
+print("LOADED:" + ",".join(n for n in names if n in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "LOADED:", out.stderr

@@ -114,3 +114,42 @@ def test_the_watch_app_opens_a_monitored_run(tmp_path):
             assert app.screen.run.view.ended and app.return_code is None
 
     go()
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh", "identity"])
+def test_layer_stats_on_the_device_equal_the_numpy_ones(act):
+    from dltui.core.backends.base import make_layer_stats
+    from dltui.core.monitor_stats import torch_layer_stats
+
+    g = torch.Generator().manual_seed(3)
+    W, b, dW = (torch.randn(7, 5, generator=g) for _ in range(3))
+    prev, a = W + 0.01 * torch.randn(7, 5, generator=g), torch.randn(40, 7, generator=g)
+    a = {"relu": a.relu(), "sigmoid": a.mul(4).sigmoid(), "tanh": a.mul(3).tanh(), "identity": a}[act]
+    got = torch_layer_stats(1, act, W, b, dW, prev.double(), a)
+    want = make_layer_stats(1, act, *(t.double().numpy() for t in (W, b[:, None][:, 0], dW, prev, a)))
+    for k, v in vars(want).items():
+        if isinstance(v, float):
+            assert getattr(got, k) == pytest.approx(v, rel=1e-9, abs=1e-12), k
+        elif k.endswith("hist"):
+            assert sum(getattr(got, k)) == sum(v) and np.abs(np.subtract(getattr(got, k), v)).max() <= 1, k
+        else:
+            assert getattr(got, k) == v, k
+    no_grad = torch_layer_stats(1, act, W, b, None, None, None)
+    assert no_grad.g_hist == () and np.isnan(no_grad.g_norm) and no_grad.update_ratio is None
+    flat = torch_layer_stats(1, act, torch.full((2, 2), 0.3), b[:2], torch.full((2, 2), float("nan")), None, None)
+    assert flat.w_hist == make_layer_stats(1, act, np.full((2, 2), 0.3), np.zeros(2), None, None, None).w_hist
+    assert sum(flat.g_hist) == 0 and np.isnan(flat.g_norm)
+
+
+def test_costly_stats_wait_longer(tmp_path, monkeypatch):
+    from dltui.core import monitor as mod
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    now = [0.0]
+    monkeypatch.setattr(mod, "STATS_SHARE", 1e-9)  # any cost is too much: the next stats are years away
+    with monitor(model, tmp_path, every=1.0, clock=lambda: now[0]) as mon:
+        for _ in range(20):
+            model(torch.randn(2, 3)).sum().backward()
+            mon.step(1.0)
+            now[0] += 1.0
+    assert mon.layerlog.records == 1 and mon._gap > 1e3

@@ -21,6 +21,8 @@ def modules() -> dict[str, Path]:
             parts = [pkg, *rel.parts]
             if parts[-1] == "__init__":
                 parts.pop()
+            if parts[:2] == ["dltui.core", "_package"]:  # pyproject maps the `dltui` package itself here
+                parts = ["dltui", *parts[2:]]
             out[".".join(parts)] = p
     return out
 

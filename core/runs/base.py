@@ -61,6 +61,7 @@ class RunView:
     lr: float = 0.0
     pace: float = 0.0  # updates per second while running (0: as fast as it can)
     out_dir: str = ""  # the run folder it writes ("" when none)
+    read_dir: str = ""  # the run folder a watched or finished run reads ("" for a live run: see out_dir)
     batch_size: int = 0  # as the preset gives it (0: the whole training set)
     n_train: int = 0
     seed: int = 0
@@ -114,6 +115,10 @@ class Run(Protocol):
     - ``trace(rows)``: a Future of a step-through trace of those training rows (None: the next batch).
     - ``set_params(params)``: weights edited by hand, put into the network between batches (a Future
       that is done once they are in); the view shows them at once.
+    - ``continue_run(epochs=None)``: train further from where an ended run stopped, optimizer state kept
+      (control CONTINUE), up to ``epochs`` in all; the new total, or None when it cannot (diverged,
+      failed, or a run without the control: a watched or finished folder belongs to another process
+      or to the past - ``dltui train --resume RUN`` goes on with it).
     """
 
     spec: Spec | None
@@ -156,6 +161,8 @@ class Run(Protocol):
     def set_params(self, params) -> Future: ...
 
     def set_pace(self, rate: float) -> None: ...
+
+    def continue_run(self, epochs: int | None = None) -> int | None: ...
 
     def trace(self, rows=None) -> Future: ...
 

@@ -28,7 +28,7 @@ class WatchedRun:
         self.offset = 0
         self.spec = None
         self.data = None
-        self.view = RunView(preset=self.run.path.name, state="running")
+        self.view = RunView(preset=self.run.path.name, state="running", read_dir=str(self.run.path))
         self._status_at = self._ckpt_at = -1e9
         self._ckpt_mtime = None
         self._tracer: ThreadPoolExecutor | None = None
@@ -98,6 +98,9 @@ class WatchedRun:
 
     def set_pace(self, rate: float) -> None:
         pass
+
+    def continue_run(self, epochs: int | None = None) -> int | None:
+        return None  # no trainer here (the folder's run is another process's): `dltui train --resume` goes on
 
     def want_stats(self) -> None:
         pass  # the statistics come with each checkpoint read

@@ -21,6 +21,7 @@ import numpy as np
 from .. import events as ev
 from ..backends.base import DEVICE_INFO, GRADIENTS
 from ..pacing import YIELD_EVERY, preset_pace
+from ..trainer_facts import fresh_grads
 from .base import BATCH_HISTORY, HEADER, RUN_STATES, STATS, Control, RunView
 from .fold import fold_event
 
@@ -221,6 +222,8 @@ class LiveRun:
             if e.loss is not None:
                 self._batch_losses.append((e.step, e.loss))  # deque.append: atomic, no lock
         else:
+            if type(e) is ev.Finished:  # a view shows the end's statistics: gradients of the weights it ends
+                fresh_grads(self.trainer)  # with, recomputed here (training thread) before the UI learns of it
             self.queue.put(e)
 
     # ------------------------------------------------------------ state

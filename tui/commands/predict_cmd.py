@@ -14,6 +14,7 @@ def add_parser(sub) -> None:
     sp.add_argument("run_dir", metavar="RUN", help="a run folder (from dltui train --out) or a .safetensors file")
     sp.add_argument("--data", required=True, metavar="CSV", help="the rows to predict, e.g. covid.test.csv")
     sp.add_argument("--out", default="pred.csv", metavar="CSV", help="where to write (default pred.csv)")
+    sp.add_argument("--overwrite", action="store_true", help="replace --out if it exists (otherwise dltui refuses)")
     sp.set_defaults(run=run)
 
 
@@ -49,6 +50,8 @@ def run(args) -> int:
     from dltui.tui.common import UserError
 
     try:
+        if Path(args.out).is_file() and not args.overwrite:  # a file saved earlier is not lost to a typo
+            raise UserError(f"{args.out}: exists; give another --out, or add --overwrite to replace it.")
         print(write_predictions(args.run_dir, args.data, args.out))
     except UserError as e:
         text = str(e)

@@ -14,6 +14,7 @@ from dltui.core import runs as rn
 from dltui.core.runs import Control
 from dltui.tui.screens.playground_keys import PlaygroundKeys
 from dltui.tui.screens.run_actions import RunActions
+from dltui.tui.screens.tboard_key import TensorBoardKey
 from dltui.tui.widgets.key_hints import KeyHints
 from dltui.tui.widgets.layer_table import LayerTable
 from dltui.tui.widgets.learned_plot import LearnedPlot
@@ -38,7 +39,7 @@ STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 
-class DashboardScreen(PlaygroundKeys, RunActions, Screen):
+class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     BINDINGS = [
         Binding("space", "toggle", "start/pause", key_display="space", tooltip="start / pause"),
         Binding("n", "step_batch", "batch", tooltip="one batch (one optimizer step)"),
@@ -78,6 +79,8 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
                 tooltip="CSV presets: write pred.csv for a test CSV with the best checkpoint (as dltui predict)"),
         Binding("C", "compare", "compare", show=False,
                 tooltip="compare this run with the other runs of its preset in its runs folder"),
+        Binding("T", "tensorboard", "tensorboard", show=False,
+                tooltip="TensorBoard files of this run in RUN/tensorboard/, kept up to date while it runs (T stops)"),
         Binding("p", "presets", "presets", tooltip="back to the presets (stops the run)"),
     ]
     # the help screen's lines, in order: an action bound above (its keys, its tooltip), actions sharing
@@ -88,7 +91,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
                  "plot('batches')", "plot('axis')", "plot('smoothing')", "plot('window')", "view",
                  ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"),
                  ("ΔW/W ∇/W", "layer table: ‖ΔW‖/‖W‖ of the last update (about 1e-3 is healthy), ‖∇W‖/‖W‖"),
-                 "predict", "compare",
+                 "predict", "compare", "tensorboard",
                  "presets"]
 
     def __init__(self, spec=None, *, run=None, start: bool = False, watch_dir=None):

@@ -60,7 +60,7 @@ def key_sections(app_cls) -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
-WATCH_KEYS = [("l v ↑ ↓", "as on the dashboard; the run itself is driven by `dltui train`"),
+WATCH_KEYS = [("l v ↑ ↓ T", "as on the dashboard; the run itself is driven by `dltui train`"),
               ("p", "back to the presets")]
 
 

@@ -83,7 +83,7 @@ assert c.Trainer is __import__("dltui.core.trainer", fromlist=["Trainer"]).Train
     assert out.stdout.strip() == "LOADED:", out.stderr
 
 
-def test_dltui_help_does_not_load_the_trainer_or_the_data_code():
+def test_dltui_help_does_not_load_numpy_the_trainer_or_the_data_code():
     code = """
 import sys
 from dltui.tui.cli import main
@@ -91,7 +91,7 @@ try:
     main(["--help"])
 except SystemExit:
     pass
-names = ("dltui.core.trainer", "dltui.core.data", "torch", "textual")
+names = ("dltui.core.trainer", "dltui.core.data", "dltui.core.sweep", "numpy", "torch", "textual")
 print("LOADED:" + ",".join(n for n in names if n in sys.modules))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

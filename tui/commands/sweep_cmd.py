@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
     sp.add_argument("--backend", choices=["numpy", "torch"], help="numpy (default) or torch")
     sp.add_argument("--seeds", type=int, default=5, metavar="N", help="seeds per setting (default 5)")
     sp.add_argument("--seed-from", type=int, default=1, metavar="S", help="the first seed (default 1)")
-    sp.add_argument("--seed-keys", default=",".join(_seed_keys()), metavar="KEYS",
+    sp.add_argument("--seed-keys", metavar="KEYS",  # None: core.sweep.DEFAULT_SEED_KEYS (not imported at start-up)
                     help="the preset keys each seed sets (default training.seed,data.seed: the split, the init "
                          "and the shuffles; the synthetic data). E.g. training.seed to keep one dataset; "
                          "data.split_seed for new splits with the same init; training.init_seed for new "
@@ -69,12 +69,6 @@ def add_parser(sub) -> None:
     sp.add_argument("--json", action="store_true", help="print the table as JSON instead of text")
     sp.add_argument("--csv", metavar="PATH", help="also write the table as CSV here (always in the sweep folder)")
     sp.set_defaults(run=run)
-
-
-def _seed_keys():
-    from dltui.core.sweep import DEFAULT_SEED_KEYS
-
-    return DEFAULT_SEED_KEYS
 
 
 def base_overrides(args) -> dict:
@@ -106,12 +100,13 @@ def check_args(args) -> None:
 
 
 def make_plan(args):
-    from dltui.core.sweep import parse_grid, plan, settings
+    from dltui.core.sweep import DEFAULT_SEED_KEYS, parse_grid, plan, settings
     from dltui.tui.common import UserError
 
     check_args(args)
     grid = [parse_grid(g) for g in args.grid]
-    keys = [k.strip() for k in args.seed_keys.split(",") if k.strip()]
+    given = args.seed_keys if args.seed_keys is not None else ",".join(DEFAULT_SEED_KEYS)
+    keys = [k.strip() for k in given.split(",") if k.strip()]
     base = base_overrides(args)
     check_seed_keys(args.preset, keys, base)
     seeds = list(range(args.seed_from, args.seed_from + args.seeds))

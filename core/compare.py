@@ -68,10 +68,21 @@ def load_run(path: str | Path, group: str | None = None, seed: int | None = None
     return LoadedRun(run.path, name, values, rows, run.read_status(), baseline, group, seed)
 
 
+def _expand(paths):
+    """A folder that is neither a run nor a sweep but holds some (`runs/`) stands for them, newest first."""
+    for p in paths:
+        if p.is_dir() and not (p / "metrics.jsonl").exists() and not (p / "sweep.json").exists():
+            inside = [c for c in p.iterdir() if (c / "metrics.jsonl").exists() or (c / "sweep.json").exists()]
+            if inside:
+                yield from sorted(inside, key=lambda c: c.stat().st_mtime, reverse=True)
+                continue
+        yield p
+
+
 def load_targets(paths: list[str | Path]) -> list[LoadedRun]:
     """Run folders as they are; a sweep folder's runs, each tagged with its setting (group)."""
     runs: list[LoadedRun] = []
-    for p in map(Path, paths):
+    for p in _expand(map(Path, paths)):
         sweep = p / "sweep.json"
         if sweep.exists():
             try:

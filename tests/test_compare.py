@@ -43,6 +43,21 @@ def test_compare_rejects_a_folder_that_holds_no_run(tmp_path, capsys):
     assert "nope: does not exist" in capsys.readouterr().err
 
 
+def test_a_folder_of_runs_and_sweeps_stands_for_them_newest_first(sweep_dir, tmp_path):
+    import os
+    import shutil
+
+    parent = tmp_path / "runs"
+    parent.mkdir()
+    one = next(p for p in sweep_dir.iterdir() if (p / "metrics.jsonl").exists())
+    shutil.copytree(one, parent / "older")
+    shutil.copytree(one, parent / "newer")
+    (parent / "notes").mkdir()  # neither a run nor a sweep: left out
+    os.utime(parent / "older", (1, 1))
+    runs = cmp.load_targets([parent])
+    assert [r.name for r in runs] == ["newer", "older"]
+
+
 def test_compare_without_a_terminal_prints_rounded_numbers(sweep_dir, capsys):
     assert main(["compare", str(sweep_dir)]) == 0
     out = capsys.readouterr().out

@@ -12,7 +12,8 @@ def add_parser(sub) -> None:
                     "l log/linear, v val/train, b band/lines, enter open the selected run read-only (escape "
                     "comes back), ? help, q quit.")
     sp.add_argument("paths", nargs="+", metavar="RUN_OR_SWEEP",
-                    help="run folders (as `dltui train --out` writes) or sweep folders (`dltui sweep --out`)")
+                    help="run folders (as `dltui train --out` writes), sweep folders (`dltui sweep --out`) or a "
+                         "folder holding them (runs/: its runs, newest first)")
     sp.set_defaults(run=run)
 
 

@@ -59,7 +59,7 @@ class CompareScreen(Screen):
         Binding("l", "toggle_log", "log/linear", tooltip="loss: log / linear scale"),
         Binding("v", "toggle_curve", "val/train", tooltip="validation / training loss"),
         Binding("b", "toggle_band", "band/lines", tooltip="a setting's seeds: min-max band / thin lines"),
-        Binding("escape", "back", "back", show=False, tooltip="back (or quit when nothing is below)"),
+        Binding("escape", "back", "back", key_display="esc", tooltip="back (or quit when nothing is below)"),
         Binding("question_mark", "compare_help", "help", key_display="?", show=False, tooltip="this help"),
     ]
     HELP_KEYS = ["open_run", "next_x", "toggle_log", "toggle_curve", "toggle_band", ("↑ ↓", "choose a run"),

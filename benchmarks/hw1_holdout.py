@@ -146,8 +146,8 @@ def summary(rows: list[dict], presets: list[str]) -> list[str]:
             if key not in ("ridge", "ols"):
                 d = [r[key] - r["ridge"] for r in rs if key in r]
                 wins = sum(1 for v in d if v < 0)
-                text += (f"  vs ridge: {statistics.mean(d):+.4f} ({100 * statistics.mean(d) / statistics.mean([r['ridge'] for r in rs]):+.1f}%),"
-                         f" better on {wins}/{len(d)}")
+                pct = 100 * statistics.mean(d) / statistics.mean([r["ridge"] for r in rs if key in r])
+                text += f"  vs ridge: {statistics.mean(d):+.4f} ({pct:+.1f}%), better on {wins}/{len(d)}"
             out.append(text)
     return out
 

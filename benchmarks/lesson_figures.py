@@ -8,6 +8,7 @@ the checkout (../shared/data) or given with --hw1 DIR; they add the course seed 
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/lesson_figures.py               # every group, 5 seeds
     python benchmarks/lesson_figures.py --groups views-layers --seeds 10
+    python benchmarks/lesson_figures.py --groups relu-pair --seeds 10 --first-seed 1   # dltui check's seeds
     python benchmarks/lesson_figures.py --json figures.json                  # also write the raw rows
 """
 
@@ -124,12 +125,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--groups", nargs="*", default=list(GROUPS), choices=list(GROUPS))
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds run first..first+N-1 (default 0; `dltui check` uses 1..N)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     ap.add_argument("--json", metavar="PATH", help="write every run's figures here")
     args = ap.parse_args(argv)
     jobs = []
     for g in args.groups:
-        seeds = list(range(args.seeds))
+        seeds = list(range(args.first_seed, args.first_seed + args.seeds))
         if g == "hw01":
             if not (HW1 / "covid.train.csv").exists():
                 print(f"skipping hw01: no {HW1 / 'covid.train.csv'}", file=sys.stderr)

@@ -124,7 +124,8 @@ def test_check_without_names_skips_csv_claims_when_no_data_is_given(tmp_path, mo
     from dltui.tui.commands.check_cmd import with_claims
 
     csv_preset = tmp_path / "hw.toml"
-    csv_preset.write_text(spec_mod.shipped_presets()["hw01-boss"].read_text() + '\n[claim]\nrelation = "below"\n'
+    boss = spec_mod.shipped_presets()["hw01-boss"].read_text().split("\n[claim]")[0]  # its own claim off
+    csv_preset.write_text(boss + '\n[claim]\nrelation = "below"\n'
                           'than = "hw01-boss"\nthan_metric = "baseline_val_loss"\nseed_keys = ["training.seed"]\n')
     monkeypatch.setattr(spec_mod, "shipped_presets", lambda: {"hw": csv_preset, "tiny": write(tmp_path)})
     assert with_claims([]) == ["tiny"]

@@ -447,6 +447,8 @@ async def test_dashboard_keys_u_U_d_i_drive_the_learned_panel_on_a_2d_set():
         await pilot.press("u", "d", "i")
         assert plot.unit is None and plot.discrete and plot.points == "val"
         await pilot.pause()
+        notes = [str(n.message) for n in app._notifications]
+        assert notes == ["points: val"]  # d's notice was replaced by i's: notices never stack
         assert "predicted class" in plot.render().plain.split("\n")[0]
 
 

@@ -63,6 +63,7 @@ class LossPlot(PlotextPlot):
         self._problem, self._patience = "regression", 0
         self.ghost: list = []  # the previous run's epochs, drawn faint behind this run's (set_ghost)
         self.ghost_label = "before"
+        self._ghost_cache: tuple = (None, [])  # (the settings it was drawn for, its points)
         self.baseline: float | None = None  # the linear baseline's validation MSE: a horizontal line
         self.test_loss: float | None = None  # set when a run with a test split ends
 
@@ -80,12 +81,19 @@ class LossPlot(PlotextPlot):
     def set_ghost(self, history, label: str = "before") -> None:
         """Keep another run's curve (its validation loss, else its training loss) faint behind this one's."""
         self.ghost, self.ghost_label = list(history), label
+        self._ghost_cache = (None, [])
         self._draw()
 
     def _ghost_points(self) -> list[tuple[float, float]]:
         """The ghost's validation curve (its training curve without one), on this plot's axis and scale."""
         if not self.ghost:
             return []
+        key = (self.axis, self.smoothing, self.window, self.log_scale, 2 * max(self.size.width, 40), self._bpe)
+        if self._ghost_cache[0] != key:  # the ghost does not change while this run trains: drawn once a setting
+            self._ghost_cache = (key, self._ghost_series())
+        return self._ghost_cache[1]
+
+    def _ghost_series(self) -> list[tuple[float, float]]:
         s = plot_series(self.ghost, [], self._bpe, axis=self.axis, smoothing=self.smoothing, window=self.window,
                         log=self.log_scale, points=2 * max(self.size.width, 40))
         return s["val"] or s["train"]
@@ -182,8 +190,11 @@ class LossPlot(PlotextPlot):
         plt.ylim(lo, hi_y)
         ticks = value_ticks(lo, hi_y)
         plt.yticks(ticks, [_label(t, self.log_scale) for t in ticks])
-        if series["best_x"] is not None:
+        if series["best_x"] is not None:  # a vertical line, labelled by a mark on the loss it kept
             plt.vline(series["best_x"], color="green")
+            if series["best"][1] is not None:
+                plt.scatter([series["best"][0]], [series["best"][1]], marker="●", color="green",
+                            label=f"best @ {self._history[-1].best_epoch}")
         x0, x1 = series["xlim"]
         if ghost:
             x0, x1 = min(x0, ghost[0][0]), max(x1, ghost[-1][0])
@@ -209,9 +220,10 @@ def ema(values: list[float], weight: float) -> list[float]:
 
 def plot_series(history, batches, bpe: int, *, axis: str = "epoch", smoothing: float = 0.0, window: int = 0,
                 log: bool = True, points: int = 200) -> dict:
-    """What the plot draws, as plain data: {'train', 'val', 'batch': [(x, y)], 'best_x', 'xlim'}."""
+    """What the plot draws, as plain data: {'train', 'val', 'batch': [(x, y)], 'best_x', 'best': (x, y) of
+    the best epoch's (unsmoothed) loss, 'xlim'}."""
     h = list(history)
-    out = {"train": [], "val": [], "batch": [], "best_x": None, "xlim": (0, 1)}
+    out = {"train": [], "val": [], "batch": [], "best_x": None, "best": None, "xlim": (0, 1)}
     if not h:  # the first epoch is under way: only its batches' losses
         pts = [(s / bpe if axis == "epoch" else float(s), _y(v, log)) for s, v in batches]
         out["batch"] = thin([p for p in pts if p[1] is not None], 2 * points)
@@ -247,6 +259,7 @@ def plot_series(history, batches, bpe: int, *, axis: str = "epoch", smoothing: f
     row = next((e for e in h if e.epoch == best), None)
     if best and row is not None:
         out["best_x"] = x_of(row)
+        out["best"] = (x_of(row), _y(row.val_loss if row.val_loss is not None else row.train_loss, log))
     xs = [x for k in ("train", "val", "batch") for x, _ in out[k]]
     lo = min(xs) if xs else 0
     if axis == "epoch" and not window:

@@ -345,7 +345,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
         if lr == self.run.view.lr:
             self._note(f"the learning rate is at its largest allowed value, {top:g}")
             return
-        self._apply_settings({"optimizer.lr": lr})
+        self._set_lr(lr)
 
     def action_log_scale(self) -> None:
         self.query_one(LossPlot).toggle_log()
@@ -387,32 +387,21 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
 
         self.app.push_screen(SettingsScreen(self.spec), self._apply_edit)
 
-    def _apply_settings(self, changes: dict | None) -> None:
+    def _set_lr(self, lr: float) -> None:
+        """The learning rate, live: the status line shows it (no notice to stack). A run that has ended
+        keeps its own; the new one is for the next run."""
         from dltui.core.spec import SpecError
 
-        if not changes:
-            return
-        changes = dict(changes)
-        lr = changes.pop("optimizer.lr", None)
         try:
-            if lr is not None:
-                self.spec = self.spec.with_overrides({"optimizer.lr": lr})
-                if self.run.active:
-                    self.run.set_lr(lr)
-                    self._show_status()  # the status line shows it; no notice to stack
-            cur = self.spec.values["training"]
-            changes = {k: v for k, v in changes.items() if cur.get(k.split(".", 1)[1]) != v}
-            if not changes:
-                return
-            spec = self.spec.with_overrides(changes)
+            self.spec = self.spec.with_overrides({"optimizer.lr": lr})
         except SpecError as e:
             self._say(str(e), "error")
             return
-        if self.run.active and self.run.started_training:
-            self.spec = spec
-            self._note("batch size, epochs and backend apply to the next run: press r to restart")
-        elif self._new_run(spec, start=False):
-            self._note("new settings: " + ", ".join(f"{k.split('.')[-1]} {v}" for k, v in changes.items()))
+        if self.run.active:
+            self.run.set_lr(lr)
+            self._show_status()
+        else:
+            self._note(f"learning rate {lr:g} for the next run (r restarts); this one has ended")
 
     def on_unmount(self) -> None:
         if self.run is not None:

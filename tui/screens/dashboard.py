@@ -292,7 +292,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
     ACTION_CONTROLS = {"toggle": Control.START | Control.PAUSE, "step_batch": Control.STEP,
                        "step_epoch": Control.EPOCH, "stop": Control.STOP, "lr": Control.SET_LR,
                        "pace": Control.PACE, "pace_max": Control.PACE, "continue": Control.CONTINUE}
-    TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "backprop", "settings", "predict"}
+    TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "settings", "predict"}
 
     @property
     def read_only(self) -> bool:
@@ -374,7 +374,12 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
             self.run.want_params()
 
     def action_backprop(self) -> None:
-        if self._read_only():
+        """The step-through on one batch: live weights, a finished run's best ones, or a watched run's
+        checkpoint (there `t` cannot train: the run is another process's)."""
+        if self.run is None:
+            return
+        if self.read_only and self.run.view.params is None:
+            self._note("no checkpoint read yet to step through (watch reads it every few seconds)")
             return
         from dltui.tui.screens.backprop import BackpropScreen
 

@@ -44,6 +44,7 @@ def help_actions(entries) -> set[str]:
 def key_sections(app_cls) -> list[tuple[str, list[tuple[str, str]]]]:
     """Every key of the app, by screen, generated from the bindings."""
     from dltui.tui.screens.backprop import BackpropScreen
+    from dltui.tui.screens.compare import CompareScreen
     from dltui.tui.screens.dashboard import DashboardScreen
     from dltui.tui.screens.picker import PickerScreen
     from dltui.tui.screens.settings import SettingsScreen
@@ -57,11 +58,27 @@ def key_sections(app_cls) -> list[tuple[str, list[tuple[str, str]]]]:
         ("preset editor (o)", screen_lines(SettingsScreen.BINDINGS, SettingsScreen.HELP_KEYS)),
         ("unit view, 1-D sets (u)", screen_lines(ShapeScreen.BINDINGS, ShapeScreen.HELP_KEYS)),
         ("dltui watch RUN_DIR", WATCH_KEYS),
+        ("dltui watch FOLDER (the runs in it)", RUNS_KEYS),
+        ("dltui compare", screen_lines(CompareScreen.BINDINGS, CompareScreen.HELP_KEYS)
+         + [("esc", "in a run opened with enter: back to the comparison")]),
+        ("system panel (g)", SYSTEM_KEYS),
     ]
 
 
-WATCH_KEYS = [("l v ↑ ↓", "as on the dashboard; the run itself is driven by `dltui train`"),
-              ("p", "back to the presets")]
+# a watched run is another process's: the dashboard keys that only read it (tests/test_help_keys.py checks
+# this list against the keys the dashboard enables on a watched run)
+WATCH_KEYS = [("l k a m z", "the loss plot, as on the dashboard: log scale, batch losses, x-axis, smoothing, "
+                            "window"),
+              ("v u U d i", "the right panel, as on the dashboard (learned / weights, units, classes, points)"),
+              ("↑ ↓ enter", "in the layer table: a layer's matrices (the checkpoint's)"),
+              ("b", "backprop step-through at the checkpoint's weights (t cannot train there)"),
+              ("g", "the system panel"),
+              ("p", "back to the presets; the run itself is driven by `dltui train`")]
+RUNS_KEYS = [("↑ ↓", "choose a run (its state: running, ended, killed, stale)"),
+             ("enter", "open the run: its dashboard, following it while another process writes it"),
+             ("r", "read the folder again now (it is read every few seconds anyway)"),
+             ("q", "quit")]
+SYSTEM_KEYS = [("esc, g", "back (CPU, memory and GPU use: read every second)"), ("q", "quit")]
 
 
 LINE = 72  # the widest help line: fits the box (84 columns, less at 80) with its border and scrollbar

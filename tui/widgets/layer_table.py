@@ -132,6 +132,7 @@ class LayerTable(DataTable):
             c = cells(s)
             for key in cols:
                 self.update_cell(str(s.index), key, c[key], update_width=True)
+        drop_stale_renders(self)
 
     @property
     def selected_layer(self) -> int | None:
@@ -189,3 +190,13 @@ class LayerTable(DataTable):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table is self:
             self._post_selected(event.cursor_row, always=True)
+
+
+def drop_stale_renders(table: DataTable) -> None:
+    """Forget the table's rendered cells, rows and lines. DataTable keys them by its update count, so after
+    an update none can be used again, yet its LRU caches (10,000 cells, 1,000 rows and lines) keep them
+    until full: with a redraw twice a second that is ~10 MiB gained over the first minutes of a run (seen
+    as RSS growing from epoch 10k to 200k). Textual has no public call for it (``clear()`` drops the rows)."""
+    clear = getattr(table, "_clear_caches", None)
+    if clear is not None:
+        clear()

@@ -103,3 +103,19 @@ def test_the_legend_names_the_best_epoch_and_the_ghost_is_drawn_once_per_setting
             assert "best @ 40" in str(plot.render())
 
     asyncio.run(go())
+
+
+def test_a_best_epoch_the_bounded_history_no_longer_keeps_is_still_marked():
+    from dltui.core.history import History
+
+    h = History((row(i) for i in range(1, 20_001)), recent=100, older=100)
+    last = h[-1]
+    h.append(ev.EpochEnded(**{**last.__dict__, "epoch": 20_001, "step": 4 * 20_001, "best_epoch": 12_345,
+                              "best_val_loss": 0.5}))
+    assert all(e.epoch != 12_345 for e in h)
+    ep = plot_series(h, [], 4, log=False)
+    up = plot_series(h, [], 4, axis="update", log=False)
+    sec = plot_series(h, [], 4, axis="seconds", log=False)
+    assert ep["best"] == (12_345, 0.5) and up["best_x"] == 4 * 12_345
+    assert sec["best_x"] == pytest.approx(0.5 * 12_345, rel=0.01)
+    assert plot_series(h, [], 4, window=100)["best_x"] is None  # outside the window: not drawn

@@ -131,7 +131,11 @@ class LayerTable(DataTable):
         for s in self.stats:
             c = cells(s)
             for key in cols:
-                self.update_cell(str(s.index), key, c[key], update_width=True)
+                # columns only grow: a column that narrows and widens again as the numbers change would
+                # re-lay out the whole screen each time (a costly redraw, on the UI thread, while training)
+                col = self.columns.get(key)
+                grow = col is None or c[key].cell_len > col.content_width
+                self.update_cell(str(s.index), key, c[key], update_width=grow)
         drop_stale_renders(self)
 
     @property

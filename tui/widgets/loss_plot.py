@@ -246,8 +246,11 @@ def plot_series(history, batches, bpe: int, *, axis: str = "epoch", smoothing: f
     def x_of(e):
         return {"epoch": e.epoch, "update": e.step, "seconds": e.elapsed or 0.0}[axis]
 
+    # unsmoothed, only the rows drawn are read (thinned first: a redraw reads ~points rows, not the
+    # history's thousands); smoothing needs every row, each point being an average of those before it
+    drawn = h if smoothing else thin(h, points)
     for key, attr in (("train", "train_loss"), ("val", "val_loss")):
-        rows = [(x_of(e), getattr(e, attr)) for e in h if getattr(e, attr) is not None]
+        rows = [(x_of(e), getattr(e, attr)) for e in drawn if getattr(e, attr) is not None]
         rows = [(x, v) for x, v in rows if math.isfinite(v)]
         ys = ema([v for _, v in rows], smoothing)
         pts = [(x, _y(v, log)) for (x, _), v in zip(rows, ys)]
@@ -256,10 +259,12 @@ def plot_series(history, batches, bpe: int, *, axis: str = "epoch", smoothing: f
     bs = [(x_of_step(s), _y(v, log)) for s, v in batches if s > first_step]
     out["batch"] = thin([p for p in bs if p[1] is not None], 2 * points)
     best = h[-1].best_epoch
-    row = next((e for e in h if e.epoch == best), None)
-    if best and row is not None:
-        out["best_x"] = x_of(row)
-        out["best"] = (x_of(row), _y(row.val_loss if row.val_loss is not None else row.train_loss, log))
+    if best and best >= h[0].epoch:  # (not when a window hides it)
+        row = next((e for e in reversed(h) if e.epoch <= best), h[0])  # long runs keep some old epochs only
+        x = x_of(row) if row.epoch == best else {"epoch": best, "update": best * bpe}.get(axis) or float(
+            np.interp(best, [e.epoch for e in h], secs))
+        y = h[-1].best_val_loss if h[-1].best_val_loss is not None else row.train_loss
+        out["best_x"], out["best"] = x, (x, _y(y, log))
     xs = [x for k in ("train", "val", "batch") for x, _ in out[k]]
     lo = min(xs) if xs else 0
     if axis == "epoch" and not window:

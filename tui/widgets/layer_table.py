@@ -199,8 +199,10 @@ class LayerTable(DataTable):
 def drop_stale_renders(table: DataTable) -> None:
     """Forget the table's rendered cells, rows and lines. DataTable keys them by its update count, so after
     an update none can be used again, yet its LRU caches (10,000 cells, 1,000 rows and lines) keep them
-    until full: with a redraw twice a second that is ~10 MiB gained over the first minutes of a run (seen
-    as RSS growing from epoch 10k to 200k). Textual has no public call for it (``clear()`` drops the rows)."""
-    clear = getattr(table, "_clear_caches", None)
-    if clear is not None:
-        clear()
+    until full: with a redraw twice a second that was ~15 MiB of RSS gained over a 200k-epoch run
+    (`bench_tmux.py rss`). Textual has no public call for it (``clear()`` drops the rows, its
+    ``_clear_caches`` also the styles, which stay valid): the four caches keyed by the count, if present."""
+    for name in ("_cell_render_cache", "_row_render_cache", "_line_cache", "_row_renderable_cache"):
+        cache = getattr(table, name, None)
+        if cache is not None:
+            cache.clear()

@@ -31,7 +31,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 TICK = 1 / 10  # how often the queue is drained
 # While training runs, the costly views are redrawn at most this often (seconds); every redraw takes
 # the GIL from the training thread. When paused, everything is redrawn at once.
-STATS_EVERY = 0.5  # layer statistics (asked for only while the table is visible)
+STATS_EVERY = 1.0  # layer statistics (asked for only while the table is visible)
 PARAMS_EVERY = 1.0  # parameters for the learned plot / matrices (only while visible)
 PLOT_EVERY = 1.5  # the loss plot
 STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
@@ -240,6 +240,8 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
             return
         with np.errstate(all="ignore"):  # a diverged net's predictions overflow: no warnings on screen
             self.w_learned.show_params(v.params)
+        if not self.w_matrix.display or self.w_right.active != "tab-weights":
+            return  # the matrices are drawn when their tab is shown (switching asks for the weights again)
         i = min(self._selected, len(v.params) - 1)
         W = v.params[i][0]
         dW = v.grads[i] if v.grads is not None and i < len(v.grads) else None
@@ -285,6 +287,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, Screen):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
         if self.run is not None:
+            self._show_params()  # the weights at hand now (the matrices are drawn only while shown)
             self.run.want_params()
 
     # ------------------------------------------------------------ actions

@@ -44,7 +44,6 @@ def help_actions(entries) -> set[str]:
 def key_sections(app_cls) -> list[tuple[str, list[tuple[str, str]]]]:
     """Every key of the app, by screen, generated from the bindings."""
     from dltui.tui.screens.backprop import BackpropScreen
-    from dltui.tui.screens.compare import CompareScreen
     from dltui.tui.screens.dashboard import DashboardScreen
     from dltui.tui.screens.picker import PickerScreen
     from dltui.tui.screens.settings import SettingsScreen
@@ -59,8 +58,7 @@ def key_sections(app_cls) -> list[tuple[str, list[tuple[str, str]]]]:
         ("unit view, 1-D sets (u)", screen_lines(ShapeScreen.BINDINGS, ShapeScreen.HELP_KEYS)),
         ("dltui watch RUN_DIR", WATCH_KEYS),
         ("dltui watch FOLDER (the runs in it)", RUNS_KEYS),
-        ("dltui compare", screen_lines(CompareScreen.BINDINGS, CompareScreen.HELP_KEYS)
-         + [("esc", "in a run opened with enter: back to the comparison")]),
+        ("dltui compare", COMPARE_KEYS),
         ("system panel (g)", SYSTEM_KEYS),
     ]
 
@@ -78,6 +76,13 @@ RUNS_KEYS = [("↑ ↓", "choose a run (its state: running, ended, killed, stale
              ("enter", "open the run: its dashboard, following it while another process writes it"),
              ("r", "read the folder again now (it is read every few seconds anyway)"),
              ("q", "quit")]
+# compare.py imports this module (its own `?`), so its keys are listed here, checked against its bindings
+# by tests/test_help_keys.py
+COMPARE_KEYS = [("enter", "open the selected run's dashboard read-only (escape comes back)"),
+                ("x", "x-axis: epochs, updates, seconds"), ("l", "loss: log / linear scale"),
+                ("v", "validation / training loss"), ("b", "a setting's seeds: min-max band / thin lines"),
+                ("↑ ↓", "choose a run"), ("escape", "back (or quit when nothing is below); in a run opened "
+                                                    "with enter, back to the comparison")]
 SYSTEM_KEYS = [("esc, g", "back (CPU, memory and GPU use: read every second)"), ("q", "quit")]
 
 

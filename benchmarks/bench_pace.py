@@ -2,7 +2,7 @@
 
     python benchmarks/bench_pace.py [--epochs 3000] [--repeats 5]
 
-- GIL yields: Trainer.fit throughput with the app's yields (a sleep(0) every 10 ms) vs none, runs
+- GIL yields: Trainer.fit throughput with the app's yields (a sleep(0) every YIELD_EVERY, 50 ms) vs none, runs
   alternating so a busy machine hits both alike; steps/s from the trainer's own clock.
 - Pace accuracy: the measured update rate of a run paced at 30, 300 and 3000 updates/s.
 - Watch: the time `dltui watch` takes to open a 200k-epoch metrics log (WatchedRun's first poll).

@@ -4,6 +4,7 @@
     python benchmarks/bench_tmux.py rss [--epochs 200000]
     python benchmarks/bench_tmux.py keys [--runs 20]
     python benchmarks/bench_tmux.py screen [--seconds 12]
+    python benchmarks/bench_tmux.py watch [--epochs 200000] [--runs 5]
 
 ``stalls``: starts `dltui PRESET --start --pace max` at 100x30, reads the status line every ~20 ms while
 it trains and records how long it stood still (the app redraws it every 0.2 s while running, so a gap
@@ -15,6 +16,9 @@ from epoch 10k to the end: flat memory means bounded history.
 ``keys``: key-to-screen while it trains at max: `-` and `=` in turn (pace 10k/s and back to max), the
 time until the status line shows the new pace (polled every ~5 ms); median and range.
 ``screen``: the default (preset) pace: the screen still changes after 10 s and the run is not over.
+``watch``: `dltui watch RUN` on a finished run folder whose metrics log has ``--epochs`` rows (a real
+3-epoch run's folder, its log rewritten to that length): seconds from starting the process to a status
+line that shows the last epoch (Python's start and imports included); median and range.
 """
 
 from __future__ import annotations
@@ -178,18 +182,72 @@ def cmd_screen(a) -> None:
         stop()
 
 
+def long_run_folder(epochs: int) -> str:
+    """A finished run folder (preset, checkpoints, status) whose metrics log has ``epochs`` rows."""
+    import json
+    import math
+    import random
+
+    run = os.path.join(WORKDIR, f"long-{epochs}")
+    subprocess.run([sys.executable, "-m", "dltui.tui.cli", "train", "piecewise-sigmoid", "--epochs", "3",
+                    "--out", run], check=True, capture_output=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    with open(os.path.join(run, "metrics.jsonl")) as fh:
+        row = json.loads(fh.readline())
+    rnd = random.Random(0)
+    with open(os.path.join(run, "metrics.jsonl"), "w") as fh:
+        for i in range(1, epochs + 1):
+            loss = 0.003 + 1.0 / math.sqrt(i) * (1 + 0.1 * rnd.random())
+            fh.write(json.dumps({**row, "epoch": i, "step": 7 * i, "train_loss": loss, "val_loss": loss * 1.1,
+                                 "best_epoch": i, "best_val_loss": loss * 1.1, "elapsed": i / 1000}) + "\n")
+    with open(os.path.join(run, "status.json")) as fh:
+        status = json.load(fh)
+    status["started"]["epochs"] = epochs
+    status["end"].update(epochs_run=epochs, steps=7 * epochs, best_epoch=epochs)
+    with open(os.path.join(run, "status.json"), "w") as fh:
+        json.dump(status, fh)
+    return run
+
+
+def time_watch(run: str, epochs: int) -> float:
+    t0 = time.monotonic()
+    start(f"watch {run}")
+    try:
+        while f"epoch {epochs}/" not in status_line():
+            if time.monotonic() - t0 > 30:
+                raise SystemExit("the watch never showed the last epoch:\n" + tmux("capture-pane", "-p", "-t", "b"))
+            time.sleep(0.01)
+        return time.monotonic() - t0
+    finally:
+        stop()
+
+
+def cmd_watch(a) -> None:
+    """The long log against a 100-epoch one, alternating: the difference is what the log's length costs."""
+    long, short = long_run_folder(a.epochs), long_run_folder(100)
+    size = os.path.getsize(os.path.join(long, "metrics.jsonl")) / 2**20
+    times: dict[int, list[float]] = {a.epochs: [], 100: []}
+    for _ in range(a.runs):
+        for run, n in ((long, a.epochs), (short, 100)):
+            times[n].append(time_watch(run, n))
+    for n, ts in times.items():
+        print(f"dltui watch of a {n}-epoch run{f' ({size:.0f} MB log)' if n == a.epochs else ''}: last epoch on "
+              f"screen after median {statistics.median(ts):.2f} s (range {min(ts):.2f}-{max(ts):.2f}, {a.runs} runs, "
+              f"from process start, tmux included)")
+    print(f"load average {os.getloadavg()[0]:.2f} (2 cores here)")
+
+
 def main() -> None:
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is not installed")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["stalls", "rss", "keys", "screen"])
+    p.add_argument("what", choices=["stalls", "rss", "keys", "screen", "watch"])
     p.add_argument("--preset", default="piecewise-sigmoid")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--epochs", type=int, default=200_000)
     p.add_argument("--timeout", type=float, default=900.0)
     a = p.parse_args()
-    {"stalls": cmd_stalls, "rss": cmd_rss, "keys": cmd_keys, "screen": cmd_screen}[a.what](a)
+    {"stalls": cmd_stalls, "rss": cmd_rss, "keys": cmd_keys, "screen": cmd_screen, "watch": cmd_watch}[a.what](a)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import time
 PACE_LEVELS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0)
 MAX = 0.0  # no pacing
 AUTO_SECONDS = 20.0  # generated-data lessons default to a pace at which a run takes about this long
-YIELD_EVERY = 0.01  # seconds: in the app, the training thread lets the UI thread take the GIL this often
+YIELD_EVERY = 0.05  # seconds: in the app, the training thread lets the UI thread take the GIL at least this often
 MIN_SLEEP = 0.001  # shorter waits are saved up (a sleep costs about as much as a small step)
 LATE_RESET = 0.25  # a loop this late (a slow step, a pause) starts a fresh schedule: no burst to catch up
 

@@ -306,6 +306,45 @@ def test_learning_rate_changes_live_and_between_runs():
     asyncio.run(go())
 
 
+def test_learning_rate_on_an_ended_run_is_for_the_next_run_and_says_so():
+    async def go():
+        app = dashboard_app(**{"training.epochs": 1})
+        async with app.run_test(size=(100, 30)) as pilot:
+            scr = app.screen
+            await settled(pilot, app)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: not scr.run.active, what="the run to end")
+            await pilot.press("right_square_bracket")
+            await pilot.pause()
+            assert scr.spec.values["optimizer"]["lr"] == 0.06
+            assert [str(n.message) for n in app._notifications] == [
+                "learning rate 0.06 for the next run (r restarts); this one has ended"]
+            await pilot.press("r", "y")  # unsaved training: asked first
+            await wait_for(pilot, lambda: scr.run.trainer.step == 0 and scr.run.trainer.backend.opt.lr == 0.06,
+                           what="a restart at the new rate")
+
+    asyncio.run(go())
+
+
+def test_b_on_a_run_that_ended_steps_through_its_best_weights():
+    async def go():
+        app = dashboard_app(**{"training.epochs": 2})
+        async with app.run_test(size=(100, 30)) as pilot:
+            scr = app.screen
+            await settled(pilot, app)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: not scr.run.active, what="the run to end")
+            await pilot.press("b")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "BackpropScreen", what="the step-through")
+            bp = app.screen
+            await wait_for(pilot, lambda: bp.trace is not None, what="a trace of the ended run")
+            await pilot.press("t")
+            await pilot.pause()
+            assert any("training has finished" in str(n.message) for n in app._notifications)
+
+    asyncio.run(go())
+
+
 def test_switch_to_the_torch_backend_before_the_run_starts():
     pytest.importorskip("torch")
     pytest.importorskip("dltui.core.backends.torch_backend")

@@ -86,3 +86,25 @@ def test_watch_a_headless_dltui_train_process(tmp_path):
     finally:
         proc.wait(30)
     assert proc.returncode == 0, proc.stderr.read().decode()
+
+
+def test_b_steps_through_a_watched_runs_checkpoint_and_t_says_why_it_cannot_train(tmp_path):
+    run_dir = tmp_path / "run"
+    Trainer(load_preset("piecewise-sigmoid", {"training.epochs": 3}), out_dir=run_dir).fit()
+
+    async def go():
+        app = DltuiApp(watch_dir=run_dir, freeze_clock=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            scr = app.screen
+            await wait_for(pilot, lambda: scr.run.view.params is not None, what="the checkpoint")
+            await pilot.press("b")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "BackpropScreen", what="the step-through")
+            bp = app.screen
+            await wait_for(pilot, lambda: bp.trace is not None, what="a trace at the checkpoint")
+            await pilot.press("t")
+            await pilot.pause()
+            assert any("cannot be stepped" in str(n.message) for n in app._notifications)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is scr, what="back to the dashboard")
+
+    asyncio.run(go())

@@ -42,3 +42,36 @@ def test_the_keys_read_as_before():
     for line in ("  space", "start / pause", "[ ]", "halve / double the learning rate (live)", "← →",
                  "f b g u", "[ ]  - +", "t, enter", "escape, q", "ctrl+p"):
         assert line in text
+
+
+def _keys(lines) -> set[str]:
+    return {k.strip(",") for keys, _ in lines for k in keys.split()}
+
+
+def test_watch_keys_list_exactly_what_a_watched_dashboard_enables():
+    from types import SimpleNamespace
+
+    from dltui.core.runs import Control
+    from dltui.tui.screens.help import KEY_NAMES, WATCH_KEYS
+
+    scr = DashboardScreen(run=SimpleNamespace(controls=Control(0), spec=None))
+    enabled = {KEY_NAMES.get(b.key, b.key) for b in DashboardScreen.BINDINGS
+               if scr.check_action(b.action.split("(")[0], ())}  # as Textual asks: the name, no arguments
+    widget_keys = {"↑", "↓", "enter"}  # the layer table's
+    app_keys = {"g"}  # the app's system panel (? and q are under "everywhere")
+    assert _keys(WATCH_KEYS) == enabled | widget_keys | app_keys
+
+
+@pytest.mark.parametrize("section,cls", [("dltui watch FOLDER (the runs in it)", "RunsOverviewScreen"),
+                                         ("dltui compare", "CompareScreen"), ("system panel (g)", "SystemScreen")])
+def test_the_other_screens_have_help_sections_with_all_their_keys(section, cls):
+    import importlib
+
+    mod = {"RunsOverviewScreen": "runs_overview", "CompareScreen": "compare", "SystemScreen": "system"}[cls]
+    screen = getattr(importlib.import_module(f"dltui.tui.screens.{mod}"), cls)
+    lines = dict(key_sections(DltuiApp))[section]
+    from dltui.tui.screens.help import key_label
+
+    bound = {k.strip() for b in screen.BINDINGS for k in key_label(b).replace(",", " ").split()}
+    assert bound <= _keys(lines) | {"escape"} and all(text for _, text in lines)
+    assert section.split(" (")[0] in help_text(DltuiApp).plain

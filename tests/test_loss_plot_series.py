@@ -58,3 +58,64 @@ def test_axis_ticks_are_round_and_short():
 def test_before_the_first_epoch_the_batches_are_shown():
     s = plot_series([], [(1, 0.5), (2, 0.4), (3, 0.3)], 7, log=False)
     assert [y for _, y in s["batch"]] == [0.5, 0.4, 0.3] and s["train"] == []
+
+
+def test_the_best_epoch_is_marked_on_the_loss_it_kept():
+    h = [row(i) for i in range(1, 11)]
+    h[-1] = ev.EpochEnded(**{**h[-1].__dict__, "best_epoch": 6, "best_val_loss": 2.0 / 6})
+    s = plot_series(h, [], 4, axis="update", log=False)
+    assert s["best_x"] == 24 and s["best"] == (24, pytest.approx(2.0 / 6))
+
+
+def test_the_legend_names_the_best_epoch_and_the_ghost_is_drawn_once_per_setting():
+    import asyncio
+
+    from dltui.tui.widgets import loss_plot as lp
+    from textual.app import App
+
+    class LossApp(App):
+        def compose(self):
+            yield lp.LossPlot()
+
+    calls = []
+    real = lp.plot_series
+
+    def counting(history, *a, **k):
+        calls.append(len(history))
+        return real(history, *a, **k)
+
+    async def go():
+        async with LossApp().run_test(size=(70, 18)) as pilot:
+            plot = pilot.app.query_one(lp.LossPlot)
+            h = [row(i) for i in range(1, 41)]
+            plot.set_ghost([row(i) for i in range(1, 301)])
+            plot.show_history(h[:5], batches_per_epoch=4)
+            lp.plot_series = counting
+            try:
+                for n in (10, 20, 40):
+                    plot.show_history(h[:n], batches_per_epoch=4)
+                assert calls.count(300) == 0  # the ghost's 300 rows: drawn when set, not on each redraw
+                plot.cycle_axis()
+                assert calls.count(300) == 1  # a new setting redraws it once
+            finally:
+                lp.plot_series = real
+            await pilot.pause()
+            assert "best @ 40" in str(plot.render())
+
+    asyncio.run(go())
+
+
+def test_a_best_epoch_the_bounded_history_no_longer_keeps_is_still_marked():
+    from dltui.core.history import History
+
+    h = History((row(i) for i in range(1, 20_001)), recent=100, older=100)
+    last = h[-1]
+    h.append(ev.EpochEnded(**{**last.__dict__, "epoch": 20_001, "step": 4 * 20_001, "best_epoch": 12_345,
+                              "best_val_loss": 0.5}))
+    assert all(e.epoch != 12_345 for e in h)
+    ep = plot_series(h, [], 4, log=False)
+    up = plot_series(h, [], 4, axis="update", log=False)
+    sec = plot_series(h, [], 4, axis="seconds", log=False)
+    assert ep["best"] == (12_345, 0.5) and up["best_x"] == 4 * 12_345
+    assert sec["best_x"] == pytest.approx(0.5 * 12_345, rel=0.01)
+    assert plot_series(h, [], 4, window=100)["best_x"] is None  # outside the window: not drawn

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 
 import numpy as np
 import pytest
@@ -355,6 +356,42 @@ async def test_the_editor_keeps_the_cursor_row_in_view_on_a_short_terminal():
 
 
 @sync
+async def test_the_unit_view_asks_for_weights_a_few_times_a_second_while_training_and_not_when_paused():
+    spec = load_preset("piecewise-sigmoid", {"training.epochs": 100000, "training.patience": 0})
+    app = DltuiApp(run=LiveRun(spec, pace=300), scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await pilot.press("e")
+        await wait_for(pilot, lambda: len(scr.run.view.history) == 1 and scr.run.view.state == "paused",
+                       what="an epoch")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ShapeScreen) and app.screen.params is not None,
+                       what="the unit view")
+        sh, asks = app.screen, []
+
+        class Counted:  # the unit view's own asks (the dashboard below has its own timer)
+            def __getattr__(self, name, run=sh.run):
+                return getattr(run, name)
+
+            def want_params(self, run=sh.run):
+                asks.append(time.monotonic())
+                run.want_params()
+
+        sh.run = Counted()
+        await pilot.pause(1.0)
+        assert asks == []  # paused: the weights do not change, nothing is asked
+        await pilot.press("space")
+        await wait_for(pilot, lambda: sh.run.view.state == "running", what="running")
+        t0 = time.monotonic()
+        await pilot.pause(2.0)
+        n = len([t for t in asks if t >= t0])
+        span = time.monotonic() - t0
+        assert 2 <= n <= span / 0.25 + 2  # a few times a second (was every 0.1 s tick)
+        seen = sh._seen
+        await wait_for(pilot, lambda: sh._seen is not seen, what="new weights shown while training")
+
+
+@sync
 async def test_the_unit_view_jumps_layers_and_shows_a_deep_layers_units_as_curves():
     app = app_for("deep-8x3")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -447,6 +484,8 @@ async def test_dashboard_keys_u_U_d_i_drive_the_learned_panel_on_a_2d_set():
         await pilot.press("u", "d", "i")
         assert plot.unit is None and plot.discrete and plot.points == "val"
         await pilot.pause()
+        notes = [str(n.message) for n in app._notifications]
+        assert notes == ["points: val"]  # d's notice was replaced by i's: notices never stack
         assert "predicted class" in plot.render().plain.split("\n")[0]
 
 

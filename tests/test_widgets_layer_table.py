@@ -8,7 +8,7 @@ pytest.importorskip("textual")
 from async_helpers import sync  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
 from dltui.core.trainer import Trainer  # noqa: E402
-from dltui.tui.widgets.layer_table import LayerTable, num, sparkline  # noqa: E402
+from dltui.tui.widgets.layer_table import LayerTable, cells, num, sparkline  # noqa: E402
 from textual.app import App  # noqa: E402
 
 
@@ -149,3 +149,34 @@ async def test_narrow_table_drops_min_max_first(three_layers):
         assert "min_max" not in keys
         assert {"index", "shape", "g_norm", "ratio", "inactive", "w_hist", "g_hist"} <= set(keys)
         assert table.virtual_size.width <= 80
+
+
+@sync
+async def test_memory_stays_flat_over_hundreds_of_updates(three_layers):
+    """Each stats update makes every cached render stale (DataTable keys them by its update count); the
+    table must not keep them: 150 more redraws add no memory (before the fix: ~7 MB, caches filling)."""
+    import dataclasses
+    import gc
+    import tracemalloc
+
+    t, stats = three_layers
+    app = TableApp(stats)
+    async with app.run_test(size=(120, 10)) as pilot:
+        table = app.query_one(LayerTable)
+
+        async def redraws(n, k0):
+            for k in range(k0, k0 + n):  # new numbers each time, as a training run gives
+                table.show_stats(tuple(dataclasses.replace(s, w_norm=s.w_norm + k * 1e-3) for s in stats))
+                await pilot.pause()
+
+        await redraws(50, 0)
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        await redraws(150, 50)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        assert grown < 300_000, f"{grown / 1e6:.1f} MB kept by 150 redraws"
+        last = dataclasses.replace(stats[0], w_norm=stats[0].w_norm + 199e-3)
+        assert cell(table, 1, "w_norm") == cells(last)["w_norm"].plain  # still drawn from the new numbers

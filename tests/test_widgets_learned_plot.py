@@ -151,6 +151,30 @@ async def test_curve_mode_draws_target_data_model_and_units():
 
 
 @sync
+@pytest.mark.parametrize("width", [40, 52, 78])
+async def test_curve_legend_wraps_between_entries_and_nothing_is_cut(width):
+    """The legend (model, target, data, bias, units, the selected unit) at the learned panel's widths at
+    100 (about 52) and 80 columns (78, shown by v): every entry whole, on as many lines as it needs, and
+    the plot keeps its height."""
+    spec, t = trained("piecewise-sigmoid")
+    app = PlotApp()
+    async with app.run_test(size=(width, 16)) as pilot:
+        plot = app.query_one(LearnedPlot)
+        plot.configure(t.data, spec)
+        plot.show_params(t.backend.get_params())
+        plot.select_unit(1)  # a unit selected: the longest legend
+        await pilot.pause()
+        lines = plot.render().plain.split("\n")
+        assert len(lines) <= 16 and all(len(line) <= width for line in lines)
+        top = " ".join(lines[:3])
+        assert "…" not in top
+        for word in ("model", "target", "data", f"bias {plot.contributions.bias:.2g}", "8 units c·sigmoid",
+                     "unit 1.1"):
+            assert word in top
+        assert (width < 60) == (not lines[1].lstrip().startswith(("│", "-", "0", "1")))  # wrapped when narrow
+
+
+@sync
 async def test_redraw_follows_new_weights():
     spec, t = trained("piecewise-sigmoid")
     app = PlotApp()

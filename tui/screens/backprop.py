@@ -269,8 +269,9 @@ class BackpropScreen(Screen):
         if self._waiting_step is not None:
             return
         if not run.controls & Control.STEP or run.state not in ("running", "paused"):
-            why = ("training has finished" if run.state in ("ended", "diverged") else
-                   "this run cannot be stepped" if not run.controls & Control.STEP else "the trainer is not running")
+            why = ("this run cannot be stepped (a watched run: its checkpoint is shown)"
+                   if not run.controls & Control.STEP else
+                   "training has finished" if run.state in ("ended", "diverged") else "the trainer is not running")
             self.notify(f"No step to take: {why}.", severity="warning")
             return
         if self.trace is not None and "row_ids" in self.trace.extra.get("batch", {}):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dltui.core import compare as cmp
 from dltui.tui.screens.dashboard import DashboardScreen
-from dltui.tui.screens.help import HelpScreen, help_text, screen_lines
+from dltui.tui.screens.help import COMPARE_KEYS, HelpScreen, help_text
 from dltui.tui.widgets.compare_plot import COLORS, LINE, MARKERS, ComparePlot, legend_text
 from dltui.tui.widgets.key_hints import KeyHints
 from rich.text import Text
@@ -62,8 +62,7 @@ class CompareScreen(Screen):
         Binding("escape", "back", "back", key_display="esc", tooltip="back (or quit when nothing is below)"),
         Binding("question_mark", "compare_help", "help", key_display="?", show=False, tooltip="this help"),
     ]
-    HELP_KEYS = ["open_run", "next_x", "toggle_log", "toggle_curve", "toggle_band", ("↑ ↓", "choose a run"),
-                 "back"]
+    # its help lines: help.COMPARE_KEYS (the app's ? lists them too; tests/test_help_keys.py checks them)
     DEFAULT_CSS = """
     CompareScreen #cmp-title { height: 1; padding: 0 1; text-style: bold; }
     CompareScreen #cmp-legend { height: auto; max-height: 3; padding: 0 1; }
@@ -216,10 +215,9 @@ class CompareHelpScreen(HelpScreen):
     """`?` on the compare screen: its keys first, then the app's."""
 
     def on_mount(self) -> None:
-        lines = screen_lines(CompareScreen.BINDINGS, CompareScreen.HELP_KEYS)
-        width = max(len(k) for k, _ in lines) + 4
+        width = max(len(k) for k, _ in COMPARE_KEYS) + 4
         text = Text("compare\n", "bold underline")
-        for k, what in [*lines, ("escape", "in a run opened with enter: back to the comparison")]:
+        for k, what in COMPARE_KEYS:
             text.append(f"  {k:<{width}}", "bold")
             text.append(what + "\n")
         text.append("\n")

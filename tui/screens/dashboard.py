@@ -32,7 +32,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 TICK = 1 / 10  # how often the queue is drained
 # While training runs, the costly views are redrawn at most this often (seconds); every redraw takes
 # the GIL from the training thread. When paused, everything is redrawn at once.
-STATS_EVERY = 0.5  # layer statistics (asked for only while the table is visible)
+STATS_EVERY = 1.0  # layer statistics (asked for only while the table is visible)
 PARAMS_EVERY = 1.0  # parameters for the learned plot / matrices (only while visible)
 PLOT_EVERY = 1.5  # the loss plot
 STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
@@ -245,6 +245,8 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
             return
         with np.errstate(all="ignore"):  # a diverged net's predictions overflow: no warnings on screen
             self.w_learned.show_params(v.params)
+        if not self.w_matrix.display or self.w_right.active != "tab-weights":
+            return  # the matrices are drawn when their tab is shown (switching asks for the weights again)
         i = min(self._selected, len(v.params) - 1)
         W = v.params[i][0]
         dW = v.grads[i] if v.grads is not None and i < len(v.grads) else None
@@ -290,6 +292,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
         if self.run is not None:
+            self._show_params()  # the weights at hand now (the matrices are drawn only while shown)
             self.run.want_params()
 
     # ------------------------------------------------------------ actions
@@ -297,7 +300,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     ACTION_CONTROLS = {"toggle": Control.START | Control.PAUSE, "step_batch": Control.STEP,
                        "step_epoch": Control.EPOCH, "stop": Control.STOP, "lr": Control.SET_LR,
                        "pace": Control.PACE, "pace_max": Control.PACE, "continue": Control.CONTINUE}
-    TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "backprop", "settings", "predict"}
+    TRAINING_ACTIONS = {*ACTION_CONTROLS, "restart", "settings", "predict"}
 
     @property
     def read_only(self) -> bool:
@@ -350,7 +353,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         if lr == self.run.view.lr:
             self._note(f"the learning rate is at its largest allowed value, {top:g}")
             return
-        self._apply_settings({"optimizer.lr": lr})
+        self._set_lr(lr)
 
     def action_log_scale(self) -> None:
         self.query_one(LossPlot).toggle_log()
@@ -384,7 +387,12 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         compare_from_dashboard(self)
 
     def action_backprop(self) -> None:
-        if self._read_only():
+        """The step-through on one batch: live weights, a finished run's best ones, or a watched run's
+        checkpoint (there `t` cannot train: the run is another process's)."""
+        if self.run is None:
+            return
+        if self.read_only and self.run.view.params is None:
+            self._note("no checkpoint read yet to step through (watch reads it every few seconds)")
             return
         from dltui.tui.screens.backprop import BackpropScreen
 
@@ -397,32 +405,21 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
 
         self.app.push_screen(SettingsScreen(self.spec), self._apply_edit)
 
-    def _apply_settings(self, changes: dict | None) -> None:
+    def _set_lr(self, lr: float) -> None:
+        """The learning rate, live: the status line shows it (no notice to stack). A run that has ended
+        keeps its own; the new one is for the next run."""
         from dltui.core.spec import SpecError
 
-        if not changes:
-            return
-        changes = dict(changes)
-        lr = changes.pop("optimizer.lr", None)
         try:
-            if lr is not None:
-                self.spec = self.spec.with_overrides({"optimizer.lr": lr})
-                if self.run.active:
-                    self.run.set_lr(lr)
-                    self._show_status()  # the status line shows it; no notice to stack
-            cur = self.spec.values["training"]
-            changes = {k: v for k, v in changes.items() if cur.get(k.split(".", 1)[1]) != v}
-            if not changes:
-                return
-            spec = self.spec.with_overrides(changes)
+            self.spec = self.spec.with_overrides({"optimizer.lr": lr})
         except SpecError as e:
             self._say(str(e), "error")
             return
-        if self.run.active and self.run.started_training:
-            self.spec = spec
-            self._note("batch size, epochs and backend apply to the next run: press r to restart")
-        elif self._new_run(spec, start=False):
-            self._note("new settings: " + ", ".join(f"{k.split('.')[-1]} {v}" for k, v in changes.items()))
+        if self.run.active:
+            self.run.set_lr(lr)
+            self._show_status()
+        else:
+            self._note(f"learning rate {lr:g} for the next run (r restarts); this one has ended")
 
     def on_unmount(self) -> None:
         if self.run is not None:

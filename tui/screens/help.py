@@ -57,11 +57,36 @@ def key_sections(app_cls) -> list[tuple[str, list[tuple[str, str]]]]:
         ("preset editor (o)", screen_lines(SettingsScreen.BINDINGS, SettingsScreen.HELP_KEYS)),
         ("unit view, 1-D sets (u)", screen_lines(ShapeScreen.BINDINGS, ShapeScreen.HELP_KEYS)),
         ("dltui watch RUN_DIR", WATCH_KEYS),
+        ("dltui watch FOLDER (the runs in it)", RUNS_KEYS),
+        ("dltui compare", COMPARE_KEYS),
+        ("system panel (g)", SYSTEM_KEYS),
     ]
 
 
-WATCH_KEYS = [("l v ↑ ↓ T", "as on the dashboard; the run itself is driven by `dltui train`"),
-              ("p", "back to the presets")]
+# a watched run is another process's: the dashboard keys that only read it (tests/test_help_keys.py checks
+# this list against the keys the dashboard enables on a watched run)
+WATCH_KEYS = [("l k a m z", "the loss plot, as on the dashboard: log scale, batch losses, x-axis, smoothing, "
+                            "window"),
+              ("v u U d i", "the right panel, as on the dashboard (learned / weights, units, classes, points)"),
+              ("↑ ↓ enter", "in the layer table: a layer's matrices (the checkpoint's)"),
+              ("b", "backprop step-through at the checkpoint's weights (t cannot train there)"),
+              ("g", "the system panel"),
+              ("C", "compare it with the other runs of its preset in its runs folder"),
+              ("T", "TensorBoard files of the run in RUN/tensorboard/, followed while it goes on (T stops)"),
+              ("p", "back to the presets; the run itself is driven by `dltui train`")]
+RUNS_KEYS = [("↑ ↓", "choose a run (its state: running, ended, killed, stale)"),
+             ("enter", "open the run: its dashboard, following it while another process writes it"),
+             ("r", "read the folder again now (it is read every few seconds anyway)"),
+             ("q", "quit")]
+# compare.py imports this module (its own `?` shows these lines), so its keys are listed here, checked
+# against its bindings by tests/test_help_keys.py
+COMPARE_KEYS = [("enter", "open the selected run's dashboard read-only (escape comes back)"),
+                ("x", "x-axis: epochs, updates, seconds"), ("l", "loss: log / linear scale"),
+                ("v", "validation / training loss"), ("b", "a setting's seeds: min-max band / thin lines"),
+                ("↑ ↓", "choose a run"), ("esc", "back (or quit when nothing is below); in a run opened "
+                                                    "with enter, back to the comparison"),
+                ("?", "these keys")]
+SYSTEM_KEYS = [("esc, g", "back (CPU, memory and GPU use: read every second)"), ("q", "quit")]
 
 
 LINE = 72  # the widest help line: fits the box (84 columns, less at 80) with its border and scrollbar

@@ -4,7 +4,7 @@ the preset editor's result (a restart with the edited preset; the old loss curve
 c are shaped by hand), `d` discretizes the 2-D output, `i` cycles the points drawn over it.
 
 A mixin for ``DashboardScreen``: it uses the screen's ``run``, ``w_learned``, ``w_loss``, ``_new_run``,
-``_say``, ``_refresh_all`` and layout helpers.
+``_say``, ``_note`` (one notice at a time), ``_refresh_all`` and layout helpers.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ class PlaygroundKeys:
     def action_discrete(self) -> None:
         on = self.w_learned.toggle_discrete()
         self._show_learned()
-        self.notify("predicted class only" if on else "shaded by confidence")
+        self._note("predicted class only" if on else "shaded by confidence")
 
     def action_points(self) -> None:
-        self.notify(f"points: {self.w_learned.cycle_points()}")
+        self._note(f"points: {self.w_learned.cycle_points()}")
         self._show_learned()
 
     def _apply_edit(self, edited) -> None:

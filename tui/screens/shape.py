@@ -9,6 +9,8 @@ t the target's own pieces (piecewise presets), space start / pause, escape back.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from dltui.core import curves
 from dltui.core.runs import Control
@@ -18,6 +20,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
+
+PARAMS_EVERY = 0.25  # seconds between asks for new weights while the run trains
 
 
 class ShapeScreen(Screen):
@@ -52,6 +56,7 @@ class ShapeScreen(Screen):
         self.step = 0.1
         self.message = ""
         self._seen, self._state = run.view.params, run.view.state
+        self._asked = -1e9  # when the weights were last asked for
 
     def compose(self) -> ComposeResult:
         yield Static("", id="shape-head", markup=False)
@@ -67,15 +72,20 @@ class ShapeScreen(Screen):
     def _tick(self) -> None:
         """Follow the run while it trains (the dashboard below drains it; new weights show here)."""
         v = self.run.view
+        moved = self._state != v.state
         if v.params is not None and v.params is not self._seen:
             self._seen = v.params
             if v.params_label != "edited by hand":
                 self.params = [(W.copy(), b.copy()) for W, b in v.params]
             self._show()
-        elif self._state != v.state:
+        elif moved:
             self._show()
         self._state = v.state
-        if v.state == "running" or self.params is None:
+        now = time.monotonic()
+        # while training, new weights at most every PARAMS_EVERY (each read takes the GIL from the trainer);
+        # once more when it stops or pauses (the weights it stopped at); none while nothing changes
+        if self.params is None or moved or v.state == "running" and now - self._asked >= PARAMS_EVERY:
+            self._asked = now
             self.run.want_params()
 
     # ------------------------------------------------------------ what is shown

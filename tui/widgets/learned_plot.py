@@ -19,6 +19,8 @@ All maths is NumPy in ``dltui.core.curves``, on small grids, cheap enough for th
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from dltui.core import curves
 from dltui.core.data import Dataset
@@ -169,7 +171,7 @@ class LearnedPlot(Widget):
         sel = self.unit[1] if self.unit is not None and self.unit[0] == len(self.hidden) - 1 else -1
         if 0 <= sel < units:
             legend.append(f"  ⠒ {unit_views.unit_name(self.unit)}", style=SELECTED)
-        canvas = Canvas(*_plot_area(width, height), (float(x[0]), float(x[-1])), self.y_range)
+        canvas = Canvas(*_plot_area(width, height, legend), (float(x[0]), float(x[-1])), self.y_range)
         for j in [j for j in range(units) if j != sel] + ([sel] if 0 <= sel < units else []):
             canvas.line(x, c.units[:, j], SELECTED if j == sel else PAIR[j] if pair else UNITS)
         canvas.line(x, np.full_like(x, c.bias), BIAS)
@@ -190,7 +192,7 @@ class LearnedPlot(Widget):
         legend.append(f"• validation RMSE {self.rmse:.3g}", style=MODEL)
         legend.append(f"  x true, y predicted {d.features.target}", style="dim")
         legend.append("  ⠒ ideal", style=UNITS)
-        canvas = Canvas(*_plot_area(width, height), (lo, hi), (lo, hi))
+        canvas = Canvas(*_plot_area(width, height, legend), (lo, hi), (lo, hi))
         canvas.line(np.array([lo, hi]), np.array([lo, hi]), UNITS)
         keep = _subsample(len(true), MAX_POINTS)
         canvas.marks(true[keep], pred[keep], "•", MODEL)
@@ -208,7 +210,7 @@ class LearnedPlot(Widget):
         legend.append("  ▀▄ predicted", style=PREDICTED)
         legend.append(f"  validation days {int(day[0])}-{int(day[-1])}, RMSE {self.rmse:.3g}", style="dim")
         ylim = curves.padded_range(np.concatenate([real, pred]), 0.05)
-        canvas = Canvas(*_plot_area(width, height), (float(day[0]), float(day[-1]) + 1e-9), ylim)
+        canvas = Canvas(*_plot_area(width, height, legend), (float(day[0]), float(day[-1]) + 1e-9), ylim)
         canvas.line(day, real, REAL)
         canvas.line(day, pred, PREDICTED, bold=True)
         return framed(legend, canvas, "day", width)
@@ -233,7 +235,7 @@ class LearnedPlot(Widget):
     def layer_text(self, width: int, height: int) -> Text:
         """Depth made visible: an earlier hidden layer's units as curves of x, the selected one bold."""
         x, acts, j, legend = unit_views.layer_curves(self)
-        canvas = Canvas(*_plot_area(width, height), (float(x[0]), float(x[-1])), curves.padded_range(acts, 0.1))
+        canvas = Canvas(*_plot_area(width, height, legend), (float(x[0]), float(x[-1])), curves.padded_range(acts, 0.1))
         for k in range(acts.shape[1]):
             if k != j:
                 canvas.line(x, acts[:, k], UNITS)
@@ -375,16 +377,38 @@ class Canvas:
         return out
 
 
-def _plot_area(width: int, height: int) -> tuple[int, int]:
-    """Cells left for the canvas inside a framed plot (legend above, axis labels left and below)."""
-    return max(width - AXIS_W - 1, 4), max(height - 2, 2)
+def _plot_area(width: int, height: int, legend: Text | None = None) -> tuple[int, int]:
+    """Cells left for the canvas inside a framed plot (legend above - as many lines as it wraps to -, axis
+    labels left and below)."""
+    lines = len(legend_lines(legend, width)) if legend is not None else 1
+    return max(width - AXIS_W - 1, 4), max(height - 1 - lines, 2)
+
+
+def legend_lines(legend: Text, width: int, most: int = 3) -> list[Text]:
+    """The legend wrapped between its entries (two spaces apart) so nothing is cut; at most ``most``
+    lines, the last one shortened with an ellipsis only when even that is not enough."""
+    plain, width = legend.plain, max(width, 1)
+    cuts = [m.start() for m in re.finditer(r"  (?=\S)", plain)] + [len(plain)]
+    lines, start, end = [], 0, 0
+    for cut in cuts:
+        if cut - start > width and end > start:  # the entries so far fill a line: break before this one
+            lines.append((start, end))
+            start = end + 2
+        end = cut
+    lines.append((start, len(plain)))
+    if len(lines) > most:
+        lines = lines[:most - 1] + [(lines[most - 1][0], len(plain))]
+    out = []
+    for a, b in lines:
+        t = legend[a:b]
+        t.truncate(width, overflow="ellipsis")
+        out.append(t)
+    return out
 
 
 def framed(legend: Text, canvas: Canvas, x_name: str, width: int) -> Text:
-    """Legend line, the canvas with y ticks on its left, and the x range and name below it."""
-    legend = legend.copy()
-    legend.truncate(width, overflow="ellipsis")
-    lines = [legend]
+    """The legend (wrapped), the canvas with y ticks on its left, and the x range and name below it."""
+    lines = legend_lines(legend, width)
     (x0, x1), (y0, y1) = canvas.xlim, canvas.ylim
     rows = canvas.rows
     ticks = {0: y1 - 0.5 * (y1 - y0) / rows, rows - 1: y0 + 0.5 * (y1 - y0) / rows}

@@ -63,6 +63,7 @@ class LossPlot(PlotextPlot):
         self._problem, self._patience = "regression", 0
         self.ghost: list = []  # the previous run's epochs, drawn faint behind this run's (set_ghost)
         self.ghost_label = "before"
+        self._ghost_cache: tuple = (None, [])  # (the settings it was drawn for, its points)
         self.baseline: float | None = None  # the linear baseline's validation MSE: a horizontal line
         self.test_loss: float | None = None  # set when a run with a test split ends
 
@@ -80,12 +81,19 @@ class LossPlot(PlotextPlot):
     def set_ghost(self, history, label: str = "before") -> None:
         """Keep another run's curve (its validation loss, else its training loss) faint behind this one's."""
         self.ghost, self.ghost_label = list(history), label
+        self._ghost_cache = (None, [])
         self._draw()
 
     def _ghost_points(self) -> list[tuple[float, float]]:
         """The ghost's validation curve (its training curve without one), on this plot's axis and scale."""
         if not self.ghost:
             return []
+        key = (self.axis, self.smoothing, self.window, self.log_scale, 2 * max(self.size.width, 40), self._bpe)
+        if self._ghost_cache[0] != key:  # the ghost does not change while this run trains: drawn once a setting
+            self._ghost_cache = (key, self._ghost_series())
+        return self._ghost_cache[1]
+
+    def _ghost_series(self) -> list[tuple[float, float]]:
         s = plot_series(self.ghost, [], self._bpe, axis=self.axis, smoothing=self.smoothing, window=self.window,
                         log=self.log_scale, points=2 * max(self.size.width, 40))
         return s["val"] or s["train"]
@@ -182,8 +190,11 @@ class LossPlot(PlotextPlot):
         plt.ylim(lo, hi_y)
         ticks = value_ticks(lo, hi_y)
         plt.yticks(ticks, [_label(t, self.log_scale) for t in ticks])
-        if series["best_x"] is not None:
+        if series["best_x"] is not None:  # a vertical line, labelled by a mark on the loss it kept
             plt.vline(series["best_x"], color="green")
+            if series["best"][1] is not None:
+                plt.scatter([series["best"][0]], [series["best"][1]], marker="●", color="green",
+                            label=f"best @ {self._history[-1].best_epoch}")
         x0, x1 = series["xlim"]
         if ghost:
             x0, x1 = min(x0, ghost[0][0]), max(x1, ghost[-1][0])
@@ -209,9 +220,10 @@ def ema(values: list[float], weight: float) -> list[float]:
 
 def plot_series(history, batches, bpe: int, *, axis: str = "epoch", smoothing: float = 0.0, window: int = 0,
                 log: bool = True, points: int = 200) -> dict:
-    """What the plot draws, as plain data: {'train', 'val', 'batch': [(x, y)], 'best_x', 'xlim'}."""
+    """What the plot draws, as plain data: {'train', 'val', 'batch': [(x, y)], 'best_x', 'best': (x, y) of
+    the best epoch's (unsmoothed) loss, 'xlim'}."""
     h = list(history)
-    out = {"train": [], "val": [], "batch": [], "best_x": None, "xlim": (0, 1)}
+    out = {"train": [], "val": [], "batch": [], "best_x": None, "best": None, "xlim": (0, 1)}
     if not h:  # the first epoch is under way: only its batches' losses
         pts = [(s / bpe if axis == "epoch" else float(s), _y(v, log)) for s, v in batches]
         out["batch"] = thin([p for p in pts if p[1] is not None], 2 * points)
@@ -234,8 +246,11 @@ def plot_series(history, batches, bpe: int, *, axis: str = "epoch", smoothing: f
     def x_of(e):
         return {"epoch": e.epoch, "update": e.step, "seconds": e.elapsed or 0.0}[axis]
 
+    # unsmoothed, only the rows drawn are read (thinned first: a redraw reads ~points rows, not the
+    # history's thousands); smoothing needs every row, each point being an average of those before it
+    drawn = h if smoothing else thin(h, points)
     for key, attr in (("train", "train_loss"), ("val", "val_loss")):
-        rows = [(x_of(e), getattr(e, attr)) for e in h if getattr(e, attr) is not None]
+        rows = [(x_of(e), getattr(e, attr)) for e in drawn if getattr(e, attr) is not None]
         rows = [(x, v) for x, v in rows if math.isfinite(v)]
         ys = ema([v for _, v in rows], smoothing)
         pts = [(x, _y(v, log)) for (x, _), v in zip(rows, ys)]
@@ -244,9 +259,12 @@ def plot_series(history, batches, bpe: int, *, axis: str = "epoch", smoothing: f
     bs = [(x_of_step(s), _y(v, log)) for s, v in batches if s > first_step]
     out["batch"] = thin([p for p in bs if p[1] is not None], 2 * points)
     best = h[-1].best_epoch
-    row = next((e for e in h if e.epoch == best), None)
-    if best and row is not None:
-        out["best_x"] = x_of(row)
+    if best and best >= h[0].epoch:  # (not when a window hides it)
+        row = next((e for e in reversed(h) if e.epoch <= best), h[0])  # long runs keep some old epochs only
+        x = x_of(row) if row.epoch == best else {"epoch": best, "update": best * bpe}.get(axis) or float(
+            np.interp(best, [e.epoch for e in h], secs))
+        y = h[-1].best_val_loss if h[-1].best_val_loss is not None else row.train_loss
+        out["best_x"], out["best"] = x, (x, _y(y, log))
     xs = [x for k in ("train", "val", "batch") for x, _ in out[k]]
     lo = min(xs) if xs else 0
     if axis == "epoch" and not window:

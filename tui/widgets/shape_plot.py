@@ -75,14 +75,16 @@ class ShapePlot(Widget):
         legend.append(f"  ⠒ bias {t['bias']:.2g}", style=BIAS)
         if self.target is not None and not (self.target_parts and self.knots is not None):
             legend.append("  ⠒ target", style=TARGET)
-        canvas = Canvas(*_plot_area(w, h), (float(x[0]), float(x[-1])), self.y_range)
-        for k in range(t["terms"].shape[1]):
-            if k != self.unit[1]:
-                canvas.line(x, t["terms"][:, k], UNITS)
-        if self.target_parts and self.knots is not None:
+        pieces = self.target_parts and self.knots is not None
+        if pieces:
             const, parts = curves.hard_sigmoid_parts(*self.knots, x)
             parts = parts[:, np.abs(parts).max(0) > 0]  # a flat piece adds nothing
             legend.append(f"  ⠒ target = {const:.2g} + {parts.shape[1]} hard sigmoids", style=PARTS)
+        canvas = Canvas(*_plot_area(w, h, legend), (float(x[0]), float(x[-1])), self.y_range)
+        for k in range(t["terms"].shape[1]):
+            if k != self.unit[1]:
+                canvas.line(x, t["terms"][:, k], UNITS)
+        if pieces:
             canvas.line(x, np.full_like(x, const), PARTS)
             for k in range(parts.shape[1]):
                 canvas.line(x, parts[:, k], PARTS)
@@ -99,7 +101,7 @@ class ShapePlot(Widget):
         legend = Text()
         legend.append(f"layer {self.unit[0] + 1}: its {acts.shape[1]} units as curves of x", style=UNITS)
         legend.append(f"  ▀▄ unit {self.unit[0] + 1}.{j + 1}", style=SELECTED)
-        canvas = Canvas(*_plot_area(w, h), (float(x[0]), float(x[-1])), curves.padded_range(acts, 0.1))
+        canvas = Canvas(*_plot_area(w, h, legend), (float(x[0]), float(x[-1])), curves.padded_range(acts, 0.1))
         for k in range(acts.shape[1]):
             if k != j:
                 canvas.line(x, acts[:, k], UNITS)

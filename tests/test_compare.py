@@ -161,3 +161,14 @@ def test_no_color_gives_each_series_its_own_marker_named_in_the_legend(sweep_dir
     legend = legend_text(series, True).plain
     assert f"{series[0]['marker'] * 2} hidden=[4]" in legend and f"{series[1]['marker'] * 2} hidden=[16]" in legend
     assert int_ticks(0, 750.8) == [0, 200, 400, 600] and int_ticks(1, 3) == [1, 2, 3]
+
+
+def test_the_table_keeps_only_columns_that_fit_beside_a_long_run_name():
+    from dltui.tui.screens.compare import fit_columns
+
+    rows = [{"run": "xor-20261202-144238-29745 (this run)", "best_val_loss": 0.007606, "train_loss": 0.0005913,
+             "val_acc": 1.0, "epochs": 200, "state": "completed", "best_epoch": 191}]
+    cols = fit_columns(rows, 80)
+    widths = [max(len(h), len(str(rows[0].get(k, "")))) + 2 for k, h, _ in cols]
+    assert sum(widths) + 2 <= 80 and [c[0] for c in cols][:2] == ["run", "best_val_loss"]
+    assert "state" in [c[0] for c in fit_columns(rows, 100)]

@@ -44,7 +44,7 @@ def fit_columns(rows: list[dict], width: int) -> list[tuple[str, str, str | None
         return max(len(c[1]), *(len(_f(r.get(c[0]), c[2])) for r in rows)) + 2  # a cell's padding
     keep, used = [], 2  # the table's scroll bar / border
     for c in cols:
-        w = need(c) if c[0] != "run" else min(need(c), 28)
+        w = need(c)  # the table sizes a column to its widest cell: count that, or the last one is cut
         if used + w <= width or c[0] == "run":
             keep.append(c)
             used += w

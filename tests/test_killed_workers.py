@@ -30,12 +30,13 @@ def _status(d: Path) -> dict:
         return {}
 
 
-def _training(root: Path, n: int, proc: subprocess.Popen) -> list[Path]:
-    """Wait until ``n`` runs under ``root`` train (an epoch done); their folders."""
+def _training(root: Path, n: int, proc: subprocess.Popen, past: int = 1) -> list[Path]:
+    """Wait until ``n`` runs under ``root`` train (``past`` epochs done); their folders."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        busy = [d for d in sorted(root.iterdir()) if d.is_dir()
-                and _status(d).get("state") == "running" and _status(d).get("epoch", 0) >= 1] if root.exists() else []
+        dirs = sorted(root.iterdir()) if root.exists() else []
+        busy = [d for d in dirs if d.is_dir() and _status(d).get("state") == "running"
+                and _status(d).get("epoch", 0) >= past]
         if len(busy) >= n:
             return busy
         time.sleep(0.05)
@@ -57,7 +58,7 @@ def test_sweep_with_a_killed_worker_marks_its_run_killed_exits_1_and_reruns_it(t
     argv = ["sweep", "piecewise-relu", "--grid", f"training.epochs=3,{LONG}", "--seeds", "2", "--jobs", "2",
             "--set", "training.patience=0", "--out", str(out)]
     proc = _start(argv)
-    busy = _training(out, 2, proc)  # the two long runs (row 1), the short ones (row 0) done
+    busy = _training(out, 2, proc, past=4)  # the two long runs (row 1): the short ones (row 0) end at 3
     assert {d.name for d in busy} == {"r1-s1", "r1-s2"}
     victim, stderr = _kill_one(busy, proc)
     other = ({"r1-s1", "r1-s2"} - {victim.name}).pop()
@@ -105,7 +106,7 @@ def test_check_with_a_killed_worker_exits_1_not_130_and_names_the_run(tmp_path):
     cache = tmp_path / "cache"
     argv = ["check", str(preset), "--jobs", "2", "--out", str(cache)]
     proc = _start(argv)
-    victim, stderr = _kill_one(_training(cache, 2, proc), proc)
+    victim, stderr = _kill_one(_training(cache, 2, proc, past=4), proc)  # long runs: the 3-epoch ones end
     assert f"{victim.name}, is marked killed" in stderr and "kept in the cache" in stderr
     assert _status(victim)["end"]["reason"] == "killed"
     assert not any(_status(d).get("state") == "running" for d in cache.iterdir())

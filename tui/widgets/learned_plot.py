@@ -235,12 +235,7 @@ class LearnedPlot(Widget):
     def layer_text(self, width: int, height: int) -> Text:
         """Depth made visible: an earlier hidden layer's units as curves of x, the selected one bold."""
         x, acts, j, legend = unit_views.layer_curves(self)
-        canvas = Canvas(*_plot_area(width, height, legend), (float(x[0]), float(x[-1])), curves.padded_range(acts, 0.1))
-        for k in range(acts.shape[1]):
-            if k != j:
-                canvas.line(x, acts[:, k], UNITS)
-        canvas.line(x, acts[:, j], MODEL, bold=True)
-        return framed(legend, canvas, "x", width)
+        return units_as_curves(x, acts, j, legend, width, height, MODEL)
 
     # ------------------------------------------------------------ classification without a 2-D picture
     def confusion_text(self) -> Text:
@@ -404,6 +399,16 @@ def legend_lines(legend: Text, width: int, most: int = 3) -> list[Text]:
         t.truncate(width, overflow="ellipsis")
         out.append(t)
     return out
+
+
+def units_as_curves(x, acts, j: int, legend: Text, width: int, height: int, selected: str) -> Text:
+    """A layer's units (columns of ``acts``) as curves of x, unit ``j`` drawn last, bold, in ``selected``."""
+    canvas = Canvas(*_plot_area(width, height, legend), (float(x[0]), float(x[-1])), curves.padded_range(acts, 0.1))
+    for k in range(acts.shape[1]):
+        if k != j:
+            canvas.line(x, acts[:, k], UNITS)
+    canvas.line(x, acts[:, j], selected, bold=True)
+    return framed(legend, canvas, "x", width)
 
 
 def framed(legend: Text, canvas: Canvas, x_name: str, width: int) -> Text:

@@ -22,6 +22,7 @@ from dltui.tui.widgets.learned_plot import (
     Canvas,
     _plot_area,
     framed,
+    units_as_curves,
 )
 from rich.text import Text
 from textual.widget import Widget
@@ -101,9 +102,4 @@ class ShapePlot(Widget):
         legend = Text()
         legend.append(f"layer {self.unit[0] + 1}: its {acts.shape[1]} units as curves of x", style=UNITS)
         legend.append(f"  ▀▄ unit {self.unit[0] + 1}.{j + 1}", style=SELECTED)
-        canvas = Canvas(*_plot_area(w, h, legend), (float(x[0]), float(x[-1])), curves.padded_range(acts, 0.1))
-        for k in range(acts.shape[1]):
-            if k != j:
-                canvas.line(x, acts[:, k], UNITS)
-        canvas.line(x, acts[:, j], SELECTED, bold=True)
-        return framed(legend, canvas, "x", w)
+        return units_as_curves(x, acts, j, legend, w, h, SELECTED)

@@ -94,6 +94,11 @@ class RunView:
         return self.state in ("finished", "failed", "diverged")
 
     @property
+    def folder(self) -> str:
+        """The run folder this run writes or reads ("" when it has none)."""
+        return self.out_dir or self.read_dir
+
+    @property
     def eta(self) -> float | None:
         if self.steps_per_s <= 0 or self.ended or not self.batches_per_epoch:
             return None

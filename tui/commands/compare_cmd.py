@@ -44,16 +44,11 @@ def run(args) -> int:
 def compare_app(runs, **kw):
     """The app opened on the compare screen (q quits; a run opened with enter comes back with escape).
     In the running app, C opens the same screen (tui/screens/compare_key.py)."""
-    from pathlib import Path
-
     from dltui.tui.app import DltuiApp
-    from dltui.tui.screens.compare import CompareScreen
 
     class CompareApp(DltuiApp):
-        CSS_PATH = str(Path(__file__).resolve().parents[1] / "app.tcss")
-
         def on_mount(self, event) -> None:
             event.prevent_default()  # not the picker DltuiApp opens
-            self.push_screen(CompareScreen(runs))
+            self.open_compare(runs)
 
     return CompareApp(**kw)

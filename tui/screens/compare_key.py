@@ -16,10 +16,7 @@ DEFAULT_ROOT = "runs"  # where `dltui train` and the app write runs
 
 def run_folder(run) -> Path | None:
     """The folder a dashboard's run writes or reads (None: a run without one)."""
-    out = getattr(getattr(run, "view", None), "out_dir", "") or ""
-    if not out:
-        out = getattr(getattr(run, "run", None), "path", "") or ""  # a watched run's RunDir
-    return Path(out) if out else None
+    return Path(run.view.folder) if run.view.folder else None
 
 
 def _load(path: Path, name: str) -> cmp.LoadedRun | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dltui.core import data as data_mod
+from dltui.core.checkpoint import atomic_write
 from dltui.core.errors import DataError, SpecError
 from dltui.core.spec import ACTIVATIONS, Spec, _toml_value, data_fields, dumps_toml, load_preset, preset_dir, validate
 
@@ -351,10 +352,7 @@ class PresetEdit:
         while path.exists():
             n += 1
             path = folder / f"{self.base.name}-edit-{n}.toml"
-        text = dumps_toml(self.spec().values)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, dumps_toml(self.spec().values))
         return path
 
 

@@ -11,10 +11,10 @@ Dismisses with an ``Edited`` (the new spec and what changed) or None.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+from dltui.core.autodevice import torch_installed
 from dltui.core.sanitize import safe, safe_line
 from dltui.tui.screens.preset_edit import PresetEdit
 from rich.text import Text
@@ -27,15 +27,6 @@ from textual.widgets import Input, Static
 
 TYPED = set("0123456789.-")
 LABEL_W = 18
-
-
-def torch_available() -> bool:
-    """Whether the torch backend could be chosen, without importing torch."""
-    try:
-        return (importlib.util.find_spec("torch") is not None
-                and importlib.util.find_spec("dltui.core.backends.torch_backend") is not None)
-    except (ImportError, ValueError):
-        return False
 
 
 @dataclass
@@ -105,9 +96,9 @@ class SettingsScreen(ModalScreen["Edited | None"]):
     HELP_KEYS = [("move(-1)", "move(1)"), ("change(-1)", "change(1)"), "toggle", ("add_layer", "remove_layer"),
                  ("0-9 . -", "type a value (enter sets it)"), "apply", "write", "cancel"]
 
-    def __init__(self, spec, *, live: bool = False, save_dir: str | Path | None = None):
+    def __init__(self, spec, *, save_dir: str | Path | None = None):
         super().__init__()
-        self.spec, self.live = spec, live
+        self.spec = spec
         self.model = PresetEdit(spec)
         self.save_dir = Path(save_dir) if save_dir is not None else Path.cwd()
         self.written: Path | None = None
@@ -143,7 +134,7 @@ class SettingsScreen(ModalScreen["Edited | None"]):
         err.update(safe(f"error: {m.error}") if m.error else "")
         err.display = bool(m.error)
         note = m.hint()
-        if m.row.label in ("backend", "device") and not torch_available():
+        if m.row.label in ("backend", "device") and not torch_installed():
             note += " · torch is not installed (pip install \"dltui[torch]\")"
         self.query_one("#edit-hint", Static).update(note)
 

@@ -46,7 +46,7 @@ class TensorBoardKey:
         run = self.run
         if run is None:
             return
-        folder = run.view.out_dir or run.view.read_dir
+        folder = run.view.folder
         if not folder:
             self._note("this run keeps no folder, so there is nothing to export: runs started with a runs "
                        "folder (dltui, dltui train --out) can be; dltui train --tensorboard DIR writes them",

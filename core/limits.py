@@ -30,6 +30,20 @@ def read_preset_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def read_preset_toml(path: Path) -> dict:
+    """A preset file's TOML as a dict (a bounded read); a SpecError naming the file otherwise."""
+    from .tomlread import tomllib
+
+    try:
+        return tomllib.loads(read_preset_text(path))
+    except UnicodeDecodeError:
+        raise _err(f"{path}: not a text file (expected a TOML preset).") from None
+    except tomllib.TOMLDecodeError as e:
+        raise _err(f"{path}: not valid TOML: {e}.") from None
+    except RecursionError:
+        raise _err(f"{path}: nests brackets or tables too deeply to read.") from None
+
+
 def _nesting(text: str) -> int:
     depth = most = 0
     for c in text:

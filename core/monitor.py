@@ -197,8 +197,7 @@ class Monitor:
             out.append(torch_layer_stats(i + 1, act, lin.weight, b, lin.weight.grad,
                                          self._marked[i] if self._marked else None, a))
         self._marked, self._acts = None, {}
-        self.last_stats = ev.LayerStatsReady(self.epoch_no + 1, self.steps, tuple(out))
-        self.layerlog.write(self.last_stats)
+        self.layerlog.write(ev.LayerStatsReady(self.epoch_no + 1, self.steps, tuple(out)))
         self._cost += time.perf_counter() - t0
         self._gap = max(self.every, self._cost / STATS_SHARE)
 

@@ -34,7 +34,10 @@ def parse_pace(value) -> float:
         v = value.strip().lower().removesuffix("/s")
         if v in ("max", "0", ""):
             return MAX
-        value = float(v)
+        try:
+            value = float(v)
+        except ValueError:
+            raise ValueError(f"pace {value!r}: expected 'max' or a number of updates per second > 0") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise ValueError(f"pace {value!r}: expected 'max' or a number of updates per second > 0")
     return float(value)

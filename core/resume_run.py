@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import CheckpointError, SpecError
-from .limits import read_preset_text
+from .errors import CheckpointError
+from .limits import read_preset_toml
 from .resume import restore
 from .rundir import RunDir
 from .spec import spec_from_dict
-from .tomlread import tomllib
 from .trainer import Trainer
 
 
@@ -18,14 +17,11 @@ def resume_trainer(run_dir: str | Path, overrides: dict | None = None, **kw):
     ``training.epochs``), writing to the same folder."""
 
     run = RunDir(run_dir)
+    if not run.path.is_dir():
+        raise CheckpointError(f"{run.path}: no such run folder (nothing to resume: no preset.toml).")
     if not run.preset.is_file():
         raise CheckpointError(f"{run.path}: no preset.toml; not a run folder dltui wrote.")
-    try:
-        values = tomllib.loads(read_preset_text(run.preset))  # a bounded read
-    except OSError:
-        raise CheckpointError(f"{run.path}: no preset.toml; not a run folder dltui wrote.") from None
-    except ValueError as e:
-        raise SpecError(f"{run.preset}: not valid TOML ({e}).") from None
+    values = read_preset_toml(run.preset)  # a bounded read; SpecError naming the file
     name = (run.read_status().get("started") or {}).get("preset") or run.path.name  # the preset's own name
     spec = spec_from_dict(values, str(name), str(run.preset))
     if overrides:

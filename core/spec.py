@@ -20,7 +20,7 @@ from typing import Any
 from . import nn
 from .errors import SpecError
 from .fields import Field
-from .limits import check_model_size, check_nesting, read_preset_text
+from .limits import check_model_size, check_nesting, read_preset_toml
 from .pacing import pace_value
 from .tomlread import tomllib
 
@@ -202,14 +202,7 @@ def resolve_preset_path(name_or_path: str | Path) -> Path:
 def load_preset(name_or_path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> Spec:
     """Load a shipped preset by name or a TOML file by path, apply overrides, validate."""
     path = resolve_preset_path(name_or_path)
-    try:
-        raw = tomllib.loads(read_preset_text(path))
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not a text file (expected a TOML preset).") from None
-    except tomllib.TOMLDecodeError as e:
-        raise SpecError(f"{path}: not valid TOML: {e}.") from None
-    except RecursionError:
-        raise SpecError(f"{path}: nests brackets or tables too deeply to read.") from None
+    raw = read_preset_toml(path)
     given = set()
     if overrides:
         given = apply_overrides(raw, overrides, str(path))

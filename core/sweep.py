@@ -18,7 +18,7 @@ import json
 import os
 import signal
 from concurrent.futures import BrokenExecutor, Executor, Future, as_completed, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,6 @@ class Task:
     row: int = 0
     seed: int = 0
     label: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 class SweepInterrupted(Exception):
@@ -330,14 +329,14 @@ def mark_abandoned(tasks: list[Task]) -> list[str]:
 # ---------------------------------------------------------------- many runs
 
 
-def run_tasks(tasks: list[Task], executor: Executor | None, on_done=None, reuse: bool = True) -> list[dict]:
+def run_tasks(tasks: list[Task], executor: Executor | None, on_done=None) -> list[dict]:
     """Run ``tasks`` on ``executor`` (None: here, one by one). Finished runs already on disk are
     reused without submitting them. ``on_done(index, summary)`` is called as each run ends.
     Ctrl-C cancels what has not started, stops what runs, and raises SweepInterrupted."""
     results: list[dict | None] = [None] * len(tasks)
     todo = []
     for i, t in enumerate(tasks):
-        done = finished_summary(t.out_dir, load_preset(t.preset, t.overrides).to_toml()) if reuse else None
+        done = finished_summary(t.out_dir, load_preset(t.preset, t.overrides).to_toml())
         if done is not None:
             results[i] = {**done, "reused": True}
             if on_done:

@@ -70,7 +70,8 @@ def diverged_msg(tr, loss: float, epoch: int, batch: int) -> str:
 def fresh_grads(tr) -> None:
     """Gradients (and the statistics built on them) of the weights a run ended with, recomputed on the
     first ask after the end (``Trainer.emit_stats``, ``LiveRun`` as the run ends): a full pass over the
-    training set that headless runs and sweeps nobody looks at (no layer log) skip."""
+    training set. Runs with a layer log (headless `dltui train`, sweeps) pay it once, for the log's last
+    record that `dltui watch` shows; runs without one (`--layers-every 0`, library ``fit()``) skip it."""
     if tr.grads_stale:
         tr.grads_stale = False
         try:

@@ -40,12 +40,11 @@ class WatchedRun:
 
     def _load_preset(self) -> None:
         from ..errors import SpecError
-        from ..limits import read_preset_text
+        from ..limits import read_preset_toml
         from ..spec import spec_from_dict
-        from ..tomlread import tomllib
 
         try:
-            values = tomllib.loads(read_preset_text(self.run.preset))  # a bounded read
+            values = read_preset_toml(self.run.preset)  # a bounded read
             self.spec = spec_from_dict(values, self.run.path.name, str(self.run.preset))
         except (OSError, ValueError, SpecError, RecursionError):
             return

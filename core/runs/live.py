@@ -231,7 +231,7 @@ class LiveRun:
     def state(self) -> str:
         if self.view.state in ("diverged", "failed", "finished"):
             return RUN_STATES[self.view.state]
-        return {"ready": "idle", "finished": "ended"}.get(self.trainer.state, self.trainer.state)
+        return RUN_STATES[self.trainer.state]
 
     @property
     def active(self) -> bool:

@@ -219,6 +219,19 @@ def read_baseline(out_dir: str | Path) -> dict:
     return {"baseline_val_loss": b.get("val_mse"), "baseline_train_loss": b.get("train_mse")}
 
 
+def run_baseline(data, write_to: str = "", read_from: str = "") -> float | None:
+    """A regression run's linear baseline (validation MSE): read from ``read_from`` (a run folder being
+    watched) when saved there, else computed - and saved in ``write_to`` (the folder the run writes)."""
+    if read_from and (saved := read_baseline(read_from).get("baseline_val_loss")) is not None:
+        return saved
+    if write_to:
+        return write_baseline(write_to, data).get("baseline_val_loss")
+    from .baseline import linear_baseline
+
+    b = linear_baseline(data) if data is not None else None
+    return b.val_mse if b else None
+
+
 def trained_part(preset_toml: str) -> dict:
     """A resolved preset without what does not change the run (title, note, claim)."""
     from .spec import tomllib

@@ -142,6 +142,27 @@ async def test_a_run_with_a_folder_is_kept_and_the_app_says_where(tmp_path):
         assert any("kept in" in n.message for n in app._notifications)
 
 
+@sync
+async def test_an_app_regression_run_saves_its_linear_baseline_as_dltui_train_does(tmp_path):
+    import json
+
+    from dltui.core.baseline import linear_baseline
+    from dltui.core.compare import load_run
+
+    spec = load_preset("piecewise-relu", {"training.epochs": 2})
+    folder = tmp_path / "pw-run"
+    app = DltuiApp(run=LiveRun(spec, out_dir=str(folder)), scan_dir=None, freeze_clock=True, runs_dir=str(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await pilot.press("e")
+        await wait_for(pilot, lambda: len(scr.run.view.history) == 1, what="an epoch")
+        want = linear_baseline(scr.run.data).val_mse
+        assert json.loads((folder / "baseline.json").read_text())["val_mse"] == want
+        await pilot.press("s")
+        await ended(pilot, scr)
+    assert load_run(folder).baseline == want  # compare's "linear" column
+
+
 @pytest.mark.skipif(not (DATA / "covid.train.csv").exists(), reason=f"the HW1 data are not at {DATA}")
 @sync
 async def test_predictions_from_the_app_equal_dltui_predict(tmp_path):

@@ -73,8 +73,9 @@ def _remove_untrained(run) -> None:
     when nothing else is in it."""
     from ..layerlog import FILENAME
     from ..rundir import RUN_FILES
+    from ..sweep import BASELINE_FILE
 
-    for name in (*RUN_FILES, FILENAME, ".lock"):
+    for name in (*RUN_FILES, FILENAME, BASELINE_FILE, ".lock"):
         try:
             (run.path / name).unlink()
         except OSError:

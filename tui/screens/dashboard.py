@@ -176,10 +176,10 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
                                              exit_on_error=False))
         if run.data is not None and run.spec is not None:
             self.query_one("#learned").configure(run.data, run.spec)
-            from dltui.core.baseline import linear_baseline  # a straight line's loss: does the net beat it?
+            from dltui.core.sweep import run_baseline  # a straight line's loss: does the net beat it?
 
-            b = linear_baseline(run.data) if run.spec.values["loss"]["name"] == "mse" else None
-            self.w_loss.set_baseline(b.val_mse if b else None)
+            mse = run.spec.values["loss"]["name"] == "mse"  # saved beside the metrics, as dltui train does
+            self.w_loss.set_baseline(run_baseline(run.data, run.view.out_dir, run.view.read_dir) if mse else None)
         self._say(run.view.message, run.view.message_kind)  # e.g. a backend's warning; "" clears
         self._refresh_all()
 

@@ -131,3 +131,10 @@ def test_check_without_names_skips_csv_claims_when_no_data_is_given(tmp_path, mo
     assert with_claims([]) == ["tiny"]
     assert "skipped hw: its claim needs the CSV (--data PATH)" in capsys.readouterr().err
     assert with_claims([], data="covid.train.csv") == ["hw", "tiny"]
+
+
+def test_check_of_a_named_csv_preset_without_data_says_to_give_it(capsys):
+    from dltui.tui.cli import main
+
+    assert main(["check", "hw01-boss"]) == 2  # not 8 failed runs and a bare ✗
+    assert "hw01-boss: its claim trains on a CSV file; give it with --data PATH." in capsys.readouterr().err

@@ -33,7 +33,12 @@ def with_claims(names: list[str], data: str | None = None) -> list[str]:
     """The presets to check: those named, or every shipped one with a claim (CSV presets only with
     --data: their claims need the file)."""
     from dltui.core.spec import load_preset, shipped_presets
+    from dltui.tui.common import UserError
 
+    for n in names:  # named: a CSV claim without its file is the user's to fix, not 8 failed runs
+        d = load_preset(n).values["data"]
+        if d["kind"] == "csv" and not (d.get("path") or data):
+            raise UserError(f"{n}: its claim trains on a CSV file; give it with --data PATH.")
     if names:
         return names
     out = []

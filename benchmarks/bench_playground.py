@@ -1,6 +1,6 @@
 """What the Playground loop costs the UI thread (a benchmark, run on purpose; prints, asserts nothing).
 
-1. The 2-D plane in the learned panel (spiral, a 6-16-16-16-2 tanh net): the output shaded by confidence
+1. The 2-D plane in the learned panel (spiral, a 4-16-16-16-2 tanh net): the output shaded by confidence
    and one hidden unit's heatmap, at the panel's size at 80x24, at 100x30 and at the largest grid
    (160x80 cells), against the reference in the same run: the bare NumPy forward pass on the same grid
    (``curves.decision_grid``), so the ratio is the cost of building the styled text.

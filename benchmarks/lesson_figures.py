@@ -4,7 +4,7 @@ Each group trains a set of presets (or one preset with overrides) on seeds 0..N-
 and ``training.seed`` both set to the seed, so each seed is a new series/data set and a new
 initialisation) and prints, per preset, the mean and range of the best-epoch figures, then per
 pair how many seeds a claimed ordering holds on. HW1 groups run when the course data are beside
-the checkout (../shared/data) or given with --hw1 DIR; they add the course seed 5201314.
+the checkout (../shared/data) (not found: skipped, with a note); they add the course seed 5201314.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/lesson_figures.py               # every group, 5 seeds
     python benchmarks/lesson_figures.py --groups views-layers --seeds 10

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dltui.core import compare as cmp
 from dltui.tui.screens.dashboard import DashboardScreen
-from dltui.tui.screens.help import COMPARE_KEYS, HelpScreen, help_text
+from dltui.tui.screens.help import HelpScreen
 from dltui.tui.widgets.compare_plot import COLORS, LINE, MARKERS, ComparePlot, legend_text
 from dltui.tui.widgets.key_hints import KeyHints
 from rich.text import Text
@@ -212,14 +212,6 @@ class RunFromCompare(DashboardScreen):
 
 
 class CompareHelpScreen(HelpScreen):
-    """`?` on the compare screen: its keys first, then the app's."""
+    """`?` on the compare screen: its keys (help.COMPARE_KEYS) first, then the app's."""
 
-    def on_mount(self) -> None:
-        width = max(len(k) for k, _ in COMPARE_KEYS) + 4
-        text = Text("compare\n", "bold underline")
-        for k, what in COMPARE_KEYS:
-            text.append(f"  {k:<{width}}", "bold")
-            text.append(what + "\n")
-        text.append("\n")
-        text.append_text(help_text(type(self.app)))
-        self.query_one("#help-keys", Static).update(text)
+    FIRST = "dltui compare"

@@ -92,11 +92,12 @@ SYSTEM_KEYS = [("esc, g", "back (CPU, memory and GPU use: read every second)"), 
 LINE = 72  # the widest help line: fits the box (84 columns, less at 80) with its border and scrollbar
 
 
-def help_text(app_cls) -> Text:
-    """Every key, grouped by screen, in two aligned columns; a long description wraps under itself."""
+def help_text(app_cls, first: str = "") -> Text:
+    """Every key, grouped by screen, in two aligned columns; a long description wraps under itself.
+    The section named ``first`` (a screen's own ?) comes first."""
     import textwrap
 
-    sections = key_sections(app_cls)
+    sections = sorted(key_sections(app_cls), key=lambda s: s[0] != first)  # stable: the rest keep order
     width = max(len(k) for _, keys in sections for k, _ in keys) + 4
     out = Text()
     for i, (where, keys) in enumerate(sections):
@@ -111,11 +112,12 @@ def help_text(app_cls) -> Text:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "close")]
+    FIRST = ""  # the section shown first (a screen's own ? opens a subclass naming it)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static("dltui keys · escape or ? closes", classes="box-title")
-            yield Static(help_text(type(self.app)), id="help-keys")
+            yield Static(help_text(type(self.app), self.FIRST), id="help-keys")
             yield Static("escape or ? closes", classes="hint")
 
     def action_close(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from dltui.tui.widgets.loss_plot import _label, _y, value_ticks
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
@@ -15,12 +16,6 @@ COLORS = ("cyan", "orange", "green", "magenta", "red", "blue", "yellow", "white"
 MARKERS = ("+", "x", "o", "*", "#", "@", "%", "=", "$", "&")
 RICH_NAMES = {"orange": "dark_orange"}  # plotext's colour names rich spells otherwise
 LINE = "braille"  # thin lines that stay readable where they cross
-
-
-def _y(v: float, log: bool) -> float | None:
-    if v is None or not math.isfinite(v):
-        return None
-    return math.log10(max(v, 1e-12)) if log else v
 
 
 def int_ticks(lo: float, hi: float, n: int = 5) -> list[int]:
@@ -90,8 +85,8 @@ class ComparePlot(PlotextPlot):
             lo, hi = min(ys), max(ys)
             if hi - lo < 1e-9:
                 lo, hi = lo - 0.5, hi + 0.5
-            ticks = [lo + (hi - lo) * k / 3 for k in range(4)]
-            plt.yticks(ticks, [f"{(10 ** t if self.log_y else t):.2g}" for t in ticks])
+            ticks = value_ticks(lo, hi)
+            plt.yticks(ticks, [_label(t, self.log_y) for t in ticks])
         if xs and self.x_label in ("epoch", "updates"):
             ticks = int_ticks(min(xs), max(xs))
             plt.xticks(ticks, [str(t) for t in ticks])

@@ -110,9 +110,10 @@ class RunActions:
         if self.spec.values["data"]["kind"] != "csv":
             self._note("predictions are for CSV presets (this one's data is generated)")
             return
+        from dltui.core.rundir import RunDir
+
         folder = self.run.view.out_dir
-        if not folder or not (Path(folder) / "best.safetensors").exists() and \
-                not (Path(folder) / "last.safetensors").exists():
+        if not folder or not RunDir(folder).checkpoint().exists():
             self._note("no checkpoint yet: train at least one epoch first" if folder else
                        "this run writes no folder, so there is no checkpoint to predict with")
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from . import events as ev
-from .backends.base import HIST_BINS
+from .backends.base import HIST_BINS, hist_range
 
 
 def _figures(torch, t):
@@ -27,8 +27,7 @@ def _histogram(torch, t, lo: float, hi: float) -> list[int]:
     each side for one value); all zero when a value is not finite."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return [0] * HIST_BINS
-    if hi - lo < 1e-12:
-        lo, hi = lo - 0.5, hi + 0.5
+    lo, hi = hist_range(lo, hi)
     return torch.histc(t, HIST_BINS, min=lo, max=hi)
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import events as ev
 from .checkpoint import load_checkpoint, load_checkpoint_extra
 from .errors import CheckpointError
 from .history import History
@@ -36,7 +35,7 @@ def resume_state(tr) -> tuple[dict[str, np.ndarray], dict]:
 def restore(tr, run_dir: str | Path) -> None:
     """Put a trainer (built from the run's preset) back where ``run_dir``'s last checkpoint stopped: weights,
     optimizer state, counters, shuffles, early stopping, history. CheckpointError when it cannot."""
-    from .rundir import RunDir, read_metrics
+    from .rundir import RunDir, epoch_row, read_metrics
 
     run = RunDir(run_dir)
     if not run.last.is_file():
@@ -60,8 +59,7 @@ def restore(tr, run_dir: str | Path) -> None:
         tr.backend.set_lr(tr.lr)
     _restore_early(tr, run, facts)
     rows, _ = read_metrics(run.metrics)
-    tr.history = History(ev.EpochEnded(**{k: r.get(k) for k in ev.EpochEnded.__dataclass_fields__})
-                         for r in rows if r.get("epoch", 0) <= tr.epoch)
+    tr.history = History(epoch_row(r) for r in rows if r.get("epoch", 0) <= tr.epoch)
     tr._elapsed_before = float(facts.get("elapsed") or 0.0)
     tr.resumed = True
 

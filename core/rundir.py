@@ -272,6 +272,11 @@ def clean_row(row) -> dict | None:
     return row
 
 
+def epoch_row(r: dict) -> ev.EpochEnded:
+    """A metrics.jsonl row as the trainer's EpochEnded (a field the row lacks is None)."""
+    return ev.EpochEnded(**{k: r.get(k) for k in ev.EpochEnded.__dataclass_fields__})
+
+
 def read_metrics(path: str | Path, offset: int = 0, notes: list[str] | None = None) -> tuple[list[dict], int]:
     """Complete lines of metrics.jsonl from byte ``offset``; returns (rows, new offset).
     A half-written last line is left for the next call; a malformed row is skipped with a note."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .backends.base import hist_range
 from .layerlog import LayerLogReader
 from .rundir import read_metrics
 from .tboard import _tensorboardx
@@ -48,7 +49,7 @@ def hist_parts(n: int, mean: float, std: float, lo: float, hi: float, counts) ->
     vals = (mean, std, lo, hi)
     if not counts or not sum(counts) or not all(isinstance(v, float) and math.isfinite(v) for v in vals):
         return None
-    a, b = (lo - 0.5, hi + 0.5) if hi - lo < 1e-12 else (lo, hi)
+    a, b = hist_range(lo, hi)
     limits = np.linspace(a, b, len(counts) + 1)[1:].tolist()
     return {"min": lo, "max": hi, "num": n, "sum": mean * n, "sum_squares": n * (std * std + mean * mean),
             "bucket_limits": limits, "bucket_counts": [int(c) for c in counts]}

@@ -140,13 +140,16 @@ class Backend(ABC):
         """Free device memory (torch)."""
 
 
+def hist_range(lo: float, hi: float) -> tuple[float, float]:
+    """The range the buckets span: [lo, hi], widened by 0.5 each side when it holds one value."""
+    return (lo - 0.5, hi + 0.5) if hi - lo < 1e-12 else (lo, hi)
+
+
 def histogram(a: np.ndarray, bins: int = HIST_BINS) -> tuple[int, ...]:
     a = np.asarray(a, dtype=np.float64).ravel()
     if a.size == 0 or not np.all(np.isfinite(a)):
         return (0,) * bins
-    lo, hi = float(a.min()), float(a.max())
-    if hi - lo < 1e-12:
-        lo, hi = lo - 0.5, hi + 0.5
+    lo, hi = hist_range(float(a.min()), float(a.max()))
     return tuple(int(c) for c in np.histogram(a, bins=bins, range=(lo, hi))[0])
 
 

@@ -8,7 +8,6 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from .. import events as ev
 from ..runlist import pid_alive
 from .base import END_WORDS, HEADER, LOSS, MESSAGE, PARAMS, RUN_STATES, STATS, Control, RunView, done, failed
 
@@ -128,10 +127,12 @@ class WatchedRun:
         return changed
 
     def _read_metrics(self) -> set[str]:
+        from ..rundir import epoch_row
+
         v = self.view
         rows, self.offset = read_rows(self.run.metrics, self.offset)
         for r in rows:
-            e = ev.EpochEnded(**{k: r.get(k) for k in ev.EpochEnded.__dataclass_fields__})
+            e = epoch_row(r)
             v.history.append(e)
             v.epoch, v.step, v.lr, v.elapsed = e.epoch, e.step, e.lr, e.elapsed
             v.steps_per_s = e.steps_per_second

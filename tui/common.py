@@ -36,22 +36,23 @@ def add_run_options(sp: argparse.ArgumentParser, preset_help: str | None = None)
                     "(`train`: max unless given; the app: the preset's pace)")
 
 
-def spec_from_args(args):
-    from dltui.core.spec import load_preset, parse_override
+def overrides_from_args(args) -> dict:
+    """--set, --data, --epochs, --seed, --backend, --device and --pace as preset overrides (those of them
+    the command has: train and the app have all, sweep the first four and --backend)."""
+    from dltui.core.spec import parse_override
 
     overrides = dict(parse_override(o) for o in args.overrides)
-    if args.data is not None:
-        overrides["data.path"] = args.data
-    if args.epochs is not None:
-        overrides["training.epochs"] = args.epochs
-    if args.seed is not None:
-        overrides["training.seed"] = args.seed
-    if args.backend:
-        overrides["training.backend"] = args.backend
-    if args.device:
-        overrides["training.device"] = args.device
-        if args.device.strip().lower() == "auto" and not args.backend:  # --device auto alone: measure
-            overrides["training.backend"] = "auto"
-    if getattr(args, "pace", None) is not None:
-        overrides["training.pace"] = args.pace
-    return load_preset(args.preset, overrides)
+    for opt, key in (("data", "data.path"), ("epochs", "training.epochs"), ("seed", "training.seed"),
+                     ("backend", "training.backend"), ("device", "training.device"), ("pace", "training.pace")):
+        if getattr(args, opt, None) not in (None, ""):
+            overrides[key] = getattr(args, opt)
+    device = getattr(args, "device", None)
+    if device and device.strip().lower() == "auto" and not args.backend:  # --device auto alone: measure
+        overrides["training.backend"] = "auto"
+    return overrides
+
+
+def spec_from_args(args):
+    from dltui.core.spec import load_preset
+
+    return load_preset(args.preset, overrides_from_args(args))

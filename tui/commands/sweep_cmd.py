@@ -3,7 +3,6 @@ ordinary run folder under one sweep folder, run in parallel; prints the lecture-
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -72,15 +71,11 @@ def add_parser(sub) -> None:
 
 
 def base_overrides(args) -> dict:
-    from dltui.core.spec import parse_override
+    from dltui.tui.common import overrides_from_args
 
-    base = dict(parse_override(o) for o in args.overrides)
+    base = overrides_from_args(args)
     if args.data is not None:
         base["data.path"] = str(Path(args.data).resolve())  # workers may run elsewhere
-    if args.epochs is not None:
-        base["training.epochs"] = args.epochs
-    if args.backend:
-        base["training.backend"] = args.backend
     if args.gpus:  # one worker per GPU: the runs train there, with the torch backend unless told otherwise
         base.setdefault("training.backend", "torch")
         base.setdefault("training.device", "cuda")
@@ -100,6 +95,8 @@ def check_args(args) -> None:
 
 
 def make_plan(args):
+    import hashlib  # (not at start-up: every dltui command builds this parser)
+
     from dltui.core.sweep import DEFAULT_SEED_KEYS, parse_grid, plan, settings
     from dltui.tui.common import UserError
 

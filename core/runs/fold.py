@@ -17,9 +17,7 @@ def fold_event(v: RunView, e: ev.Event, changed: set[str], *, running: bool = Fa
         if e.step >= v.step:  # not an old pause the latest batch has overtaken
             v.state, v.step = "paused", e.step
     elif isinstance(e, ev.EpochEnded):
-        v.history.append(e)
-        v.epoch, v.step, v.lr = max(v.epoch, e.epoch), max(v.step, e.step), e.lr
-        changed.add(LOSS)
+        fold_epoch(v, e, changed)
     elif isinstance(e, ev.LayerStatsReady):
         v.stats, v.stats_step = e.layers, e.step
         changed.add(STATS)
@@ -43,6 +41,12 @@ def fold_event(v: RunView, e: ev.Event, changed: set[str], *, running: bool = Fa
         changed.update((MESSAGE, RUN))
     elif isinstance(e, ev.Finished):
         _fold_finished(v, e, changed)
+
+
+def fold_epoch(v: RunView, e: ev.EpochEnded, changed: set[str]) -> None:
+    v.history.append(e)
+    v.epoch, v.step, v.lr = max(v.epoch, e.epoch), max(v.step, e.step), e.lr
+    changed.add(LOSS)
 
 
 def _fold_finished(v: RunView, e: ev.Finished, changed: set[str]) -> None:

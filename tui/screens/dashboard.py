@@ -12,6 +12,7 @@ import time
 import numpy as np
 from dltui.core import runs as rn
 from dltui.core.runs import Control
+from dltui.tui.redraw import PARAMS_EVERY, PLOT_EVERY, STATS_EVERY, STATUS_EVERY, TICK, RedrawBudget
 from dltui.tui.screens.playground_keys import PlaygroundKeys
 from dltui.tui.screens.run_actions import RunActions
 from dltui.tui.screens.tboard_key import TensorBoardKey
@@ -29,13 +30,6 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static, TabbedContent, TabPane
 
-TICK = 1 / 10  # how often the queue is drained
-# While training runs, the costly views are redrawn at most this often (seconds); every redraw takes
-# the GIL from the training thread. When paused, everything is redrawn at once.
-STATS_EVERY = 1.0  # layer statistics (asked for only while the table is visible)
-PARAMS_EVERY = 1.0  # parameters for the learned plot / matrices (only while visible)
-PLOT_EVERY = 1.5  # the loss plot
-STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s)
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 
@@ -51,7 +45,8 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
                 tooltip="slower / faster pace (updates per second, shown in the status line)"),
         Binding("plus", "pace(1)", "faster", key_display="+", show=False, tooltip="faster pace (towards max)"),
         Binding("equals_sign", "pace_max", "max", key_display="=", show=False,
-                tooltip="pace: max / back to the lesson's pace"),
+                tooltip="pace: max / back to the lesson's pace (at max the plots and the layer table redraw "
+                "every 1.5-9 s, as the UI's share of the CPU allows: drawing takes the CPU from training)"),
         Binding("c", "continue", "continue", tooltip="continue a run that ended, keeping the optimizer's state"),
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
         Binding("o", "settings", "edit", tooltip="edit the preset: layers, activations, inputs, data, noise, "
@@ -101,11 +96,13 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         self._start = start
         self._watch_dir = watch_dir
         self._last_stats = self._last_params = self._last_status = 0.0
-        self._last_plot = 0.0
-        self._loss_dirty = False
+        self._last_plot = self._stats_shown = 0.0
+        self._loss_dirty = self._stats_dirty = False
+        self._was_idle = True
         self._selected = 0  # index into the layer list (0-based)
         self._show_right = False
         self._user_nav = -1e9  # when the person last moved in the layer table
+        self.redraw_budget = RedrawBudget()  # redraw.py: spaces out the costly redraws while training at max pace
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -199,26 +196,32 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         changed = run.poll()
         v = run.view
         now = time.monotonic()
+        limited = v.state == "running" and not v.pace and not self.read_only  # in-process at max: a CPU budget
+        slow = self.redraw_budget.factor(limited)
         if rn.RUN in changed or (rn.HEADER in changed and (v.state != "running" or
                                                             now - self._last_status >= STATUS_EVERY - TICK / 2)):
             self._last_status = now
             self._show_status()
-        if rn.LOSS in changed:
-            self._loss_dirty = True
-        if self._loss_dirty and (now - self._last_plot >= PLOT_EVERY or v.state != "running"):
+        idle = v.state != "running"
+        if limited and self._was_idle:  # paused or new, everything was just drawn: the costly parts can wait
+            self._last_plot = self._stats_shown = self._last_stats = self._last_params = now  # an interval
+        self._was_idle = idle
+        self._loss_dirty |= rn.LOSS in changed
+        if self._loss_dirty and (idle or now - self._last_plot >= PLOT_EVERY * slow):
             self._loss_dirty, self._last_plot = False, now
             self._show_loss()
-        if rn.STATS in changed and v.stats is not None:
+        self._stats_dirty |= rn.STATS in changed and v.stats is not None  # asked for below, or by the layers log
+        if self._stats_dirty and (idle or now - self._stats_shown >= STATS_EVERY * slow * 0.8):
+            self._stats_dirty, self._stats_shown = False, now
             self._show_stats()
         if rn.PARAMS in changed:
             self._show_params()
         if rn.MESSAGE in changed:
             self._say(v.message, v.message_kind)
-        idle = v.state != "running"
-        if (idle or now - self._last_stats >= STATS_EVERY) and self.shows_part("#layers"):
+        if (idle or now - self._last_stats >= STATS_EVERY * slow) and self.shows_part("#layers"):
             self._last_stats = now
             run.want_stats()
-        if (idle or now - self._last_params >= PARAMS_EVERY) and self.shows_part("#right"):
+        if (idle or now - self._last_params >= PARAMS_EVERY * slow) and self.shows_part("#right"):
             self._last_params = now
             run.want_params()
 

@@ -5,6 +5,7 @@
     python benchmarks/bench_tmux.py keys [--runs 20]
     python benchmarks/bench_tmux.py screen [--seconds 12]
     python benchmarks/bench_tmux.py watch [--epochs 200000] [--runs 5]
+    python benchmarks/bench_tmux.py speed [--epochs 6000] [--runs 10]
 
 ``stalls``: starts `dltui PRESET --start --pace max` at 100x30, reads the status line every ~20 ms while
 it trains and records how long it stood still (the app redraws it every 0.2 s while running, so a gap
@@ -19,6 +20,11 @@ time until the status line shows the new pace (polled every ~5 ms); median and r
 ``watch``: `dltui watch RUN` on a finished run folder whose metrics log has ``--epochs`` rows (a real
 3-epoch run's folder, its log rewritten to that length): seconds from starting the process to a status
 line that shows the last epoch (Python's start and imports included); median and range.
+``speed``: in-app throughput at max pace against headless `dltui train` of the same preset and epochs,
+both in tmux at 100x30, alternating (the app opened paused, its screen drawn, then space, as a person
+starts it); each side's steps/s is the trainer's own clock from its run folder (the last metrics row:
+steps over seconds of training), so start-up and the key press are not counted. Prints the pairs'
+ratios (app / headless) with their median and range, and the UI thread's CPU share while it trained.
 """
 
 from __future__ import annotations
@@ -236,18 +242,104 @@ def cmd_watch(a) -> None:
     print(f"load average {os.getloadavg()[0]:.2f} (2 cores here)")
 
 
+def run_speed(folder: str) -> float:
+    """Steps per second of a finished run folder, by the trainer's clock (its last metrics row)."""
+    import json
+
+    with open(os.path.join(folder, "metrics.jsonl"), "rb") as fh:
+        last = json.loads(fh.read().splitlines()[-1])
+    return last["step"] / last["elapsed"]
+
+
+def wait_gone(timeout: float) -> None:
+    t0 = time.monotonic()
+    while subprocess.run(["tmux", "-L", SOCKET, "has-session", "-t", "b"], capture_output=True).returncode == 0:
+        if time.monotonic() - t0 > timeout:
+            raise SystemExit("the command did not end; screen:\n" + tmux("capture-pane", "-p", "-t", "b"))
+        time.sleep(0.1)
+
+
+def speed_headless(a, i: int) -> float:
+    out = os.path.join(WORKDIR, f"headless-{i}")
+    start(f"train {a.preset} --epochs {a.epochs} --set training.patience=0 --out {out}")
+    try:
+        wait_gone(a.timeout)
+    finally:
+        stop()
+    return run_speed(out)
+
+
+def ui_cpu(pid: int) -> float:
+    """CPU seconds of a process's main thread (the UI thread: Textual's event loop)."""
+    with open(f"/proc/{pid}/task/{pid}/stat") as fh:
+        f = fh.read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def speed_app(a) -> tuple[float, float]:
+    """(steps/s, the UI thread's share of the wall clock while it trained)."""
+    runs = os.path.join(WORKDIR, "runs")
+    before = set(os.listdir(runs)) if os.path.isdir(runs) else set()
+    start(f"{a.preset} --pace max --epochs {a.epochs} --set training.patience=0")
+    try:  # as a person starts it: the screen drawn, then space
+        t0 = time.monotonic()
+        while "PAUSED" not in status_line():
+            if time.monotonic() - t0 > 30:
+                raise SystemExit("the app did not open paused; screen:\n" + tmux("capture-pane", "-p", "-t", "b"))
+            time.sleep(0.05)
+        time.sleep(1.0)
+        tmux("send-keys", "-t", "b", "space")
+        wait_running()
+        pid = app_pid()
+        t0, c0 = time.monotonic(), ui_cpu(pid)
+        while "ENDED" not in status_line():
+            if time.monotonic() - t0 > a.timeout:
+                raise SystemExit("the run did not end; screen:\n" + tmux("capture-pane", "-p", "-t", "b"))
+            time.sleep(0.2)
+        share = (ui_cpu(pid) - c0) / (time.monotonic() - t0)
+        new = sorted(set(os.listdir(runs)) - before)
+        if len(new) != 1:
+            raise SystemExit(f"expected one new run folder in {runs}, found {new}")
+        folder = os.path.join(runs, new[0])
+        while '"finished"' not in open(os.path.join(folder, "status.json")).read():  # its log is complete
+            time.sleep(0.05)
+        return run_speed(folder), share
+    finally:
+        stop()
+
+
+def cmd_speed(a) -> None:
+    ratios, shares = [], []
+    for i in range(a.runs):
+        h = speed_headless(a, i)
+        app, share = speed_app(a)
+        ratios.append(app / h)
+        shares.append(share)
+        print(f"pair {i + 1}: dltui train {h:,.0f} steps/s, the app at max {app:,.0f} steps/s, ratio {app / h:.3f}; "
+              f"UI thread {share:.1%} of the time", flush=True)
+    med = statistics.median
+    print(f"in-app / headless throughput ({a.preset}, {a.epochs} epochs, {a.runs} pairs): median "
+          f"{med(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f}; {sum(r >= 0.9 for r in ratios)}/{a.runs} "
+          f"pairs >= 0.9); the UI thread's CPU while training: median {med(shares):.1%} of the wall clock "
+          f"(range {min(shares):.1%}-{max(shares):.1%}), the training speed it takes (the GIL is shared)")
+    print(f"load average {os.getloadavg()[0]:.2f} (2 cores here)")
+
+
 def main() -> None:
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is not installed")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["stalls", "rss", "keys", "screen", "watch"])
+    p.add_argument("what", choices=["stalls", "rss", "keys", "screen", "watch", "speed"])
     p.add_argument("--preset", default="piecewise-sigmoid")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--seconds", type=float, default=8.0)
-    p.add_argument("--epochs", type=int, default=200_000)
+    p.add_argument("--epochs", type=int, default=None, help="default 200000 (rss, watch), 6000 (speed)")
     p.add_argument("--timeout", type=float, default=900.0)
     a = p.parse_args()
-    {"stalls": cmd_stalls, "rss": cmd_rss, "keys": cmd_keys, "screen": cmd_screen, "watch": cmd_watch}[a.what](a)
+    if a.epochs is None:
+        a.epochs = 6000 if a.what == "speed" else 200_000
+    {"stalls": cmd_stalls, "rss": cmd_rss, "keys": cmd_keys, "screen": cmd_screen, "watch": cmd_watch,
+     "speed": cmd_speed}[a.what](a)
 
 
 if __name__ == "__main__":

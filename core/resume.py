@@ -35,7 +35,7 @@ def resume_state(tr) -> tuple[dict[str, np.ndarray], dict]:
 def restore(tr, run_dir: str | Path) -> None:
     """Put a trainer (built from the run's preset) back where ``run_dir``'s last checkpoint stopped: weights,
     optimizer state, counters, shuffles, early stopping, history. CheckpointError when it cannot."""
-    from .rundir import RunDir, epoch_row, read_metrics
+    from .rundir import RunDir, epoch_row, read_sampled
 
     run = RunDir(run_dir)
     if not run.last.is_file():
@@ -58,8 +58,8 @@ def restore(tr, run_dir: str | Path) -> None:
         tr.lr = facts["lr"]
         tr.backend.set_lr(tr.lr)
     _restore_early(tr, run, facts)
-    rows, _ = read_metrics(run.metrics)
-    tr.history = History(epoch_row(r) for r in rows if r.get("epoch", 0) <= tr.epoch)
+    rows, _ = read_sampled(run.metrics)  # a long log: a sample of it and its whole tail, as History keeps it
+    tr.history = History(epoch_row(r) for r in rows if r["epoch"] <= tr.epoch)
     tr._elapsed_before = float(facts.get("elapsed") or 0.0)
     tr.resumed = True
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from dltui.core import Trainer, load_preset
+from dltui.core import Trainer, load_preset, rundir
 from dltui.core import events as ev
-from dltui.core import rundir
 from dltui.core.rundir import MetricsLog, RunDir, read_metrics
 
 

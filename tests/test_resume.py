@@ -166,3 +166,22 @@ def test_ratio_columns_follow_their_definitions_on_a_hand_built_case():
     assert s.update_ratio == pytest.approx(0.005 / 5) and s.g_norm / s.w_norm == pytest.approx(0.1)
     c = cells(s)
     assert c["ratio"].plain == "1e-3" and c["g_ratio"].plain == "0.1"
+
+
+def test_a_long_log_resumes_with_its_latest_epochs_in_bounded_memory(tmp_path, monkeypatch):
+    """Resume reads a long metrics log as watch opens one - a sample of it and its whole tail - not its
+    first 64 MiB (which dropped the latest epochs of a long run) nor all of it (a 1M-epoch log)."""
+    from dltui.core import rundir
+
+    run = tmp_path / "run"
+    Trainer(spec_for(**{"training.epochs": 300}), out_dir=run).fit()
+    size = (run / "metrics.jsonl").stat().st_size
+    monkeypatch.setattr(rundir, "MAX_METRICS_READ", size // 3)  # a log longer than a whole read
+    monkeypatch.setattr(rundir, "TAIL_BYTES", size // 10)
+    monkeypatch.setattr(rundir.read_sampled, "__defaults__", (size // 10, 50))
+    again = resume_trainer(run, {"training.epochs": 310})
+    epochs = [h.epoch for h in again.history]
+    assert epochs[-1] == 300 and epochs == sorted(set(epochs))
+    assert 60 < len(epochs) < 200  # about 50 sampled from the first 90%, and every one of the last 10%
+    again.fit()
+    assert [h.epoch for h in again.history][-11:] == list(range(300, 311))

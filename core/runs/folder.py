@@ -250,7 +250,7 @@ def _trace_folder(spec, data, params, rows):
 
 
 def read_rows(path: Path, offset: int) -> tuple[list[dict], int]:
-    from ..rundir import read_metrics
+    from ..rundir import read_metrics, read_sampled
 
     try:
         if offset and path.stat().st_size < offset:  # the file was started again
@@ -262,49 +262,3 @@ def read_rows(path: Path, offset: int) -> tuple[list[dict], int]:
     else:
         rows, offset = read_metrics(path, offset)
     return [r for r in rows if isinstance(r, dict) and "epoch" in r], offset
-
-
-TAIL_BYTES = 1 << 20  # a long log is opened by reading this much of its end in full ...
-SAMPLES = 2048  # ... and this many lines spread over the rest
-
-
-def read_sampled(path: Path, tail: int = TAIL_BYTES, samples: int = SAMPLES) -> tuple[list[dict], int]:
-    """The rows of a metrics log to open it with: all of it when small; when long, ``samples`` lines spread
-    evenly over it and every line of its last ``tail`` bytes - so a 200k-epoch log opens in a fraction of
-    a second, in bounded memory. Returns (rows in order, the offset after the last complete line)."""
-    import json
-
-    from ..rundir import read_metrics
-
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return [], 0
-    if size <= 2 * tail:
-        return read_metrics(path, 0)
-    rows: list[dict] = []
-    cut = size - tail
-    with path.open("rb") as fh:
-        for k in range(samples):
-            fh.seek(cut * k // samples)
-            if k:
-                fh.readline()  # the rest of a line cut by the seek
-            line = fh.readline()
-            if fh.tell() > cut:
-                break
-            try:
-                rows.append(json.loads(line))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue
-        fh.seek(cut)
-        fh.readline()
-        start = fh.tell()
-    tail_rows, offset = read_metrics(path, start)
-    seen, out = set(), []
-    for r in rows + tail_rows:
-        e = r.get("epoch") if isinstance(r, dict) else None
-        if e is not None and e not in seen:
-            seen.add(e)
-            out.append(r)
-    return out, offset
-

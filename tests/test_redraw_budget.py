@@ -4,6 +4,8 @@ dashboard's timer obeys the factor (and redraws everything at once when the run 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytest.importorskip("textual")
@@ -77,14 +79,16 @@ async def test_the_dashboard_draws_the_costly_parts_by_the_factor_and_everything
     async with app.run_test(size=(100, 30)) as pilot:
         scr = app.screen
         await wait_for(pilot, lambda: scr.run.view.state == "paused", what="the paused dashboard")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: scr.run.view.state == "running", what="the run to start")
         scr.redraw_budget = fixed = FixedBudget(1000.0)  # the costly redraws: once in 25 minutes
+        scr._last_plot = scr._stats_shown = time.monotonic()  # as if both had just been drawn
         drawn = {"loss": 0, "stats": 0}
         show_loss, show_stats = scr._show_loss, scr._show_stats
         scr._show_loss = lambda: (drawn.__setitem__("loss", drawn["loss"] + 1), show_loss())
         scr._show_stats = lambda: (drawn.__setitem__("stats", drawn["stats"] + 1), show_stats())
-        scr._last_plot = scr._stats_shown = 1e12  # as if both had just been drawn
-        await pilot.press("space")
-        await wait_for(pilot, lambda: scr.run.view.epoch >= 300, what="300 epochs at max pace")
+        start = scr.run.view.epoch
+        await wait_for(pilot, lambda: scr.run.view.epoch >= start + 300, what="300 epochs at max pace")
         status = str(scr.query_one("#status").render())
         assert True in fixed.asked and "RUNNING" in status  # the status line still follows the run
         assert drawn == {"loss": 0, "stats": 0}
@@ -92,3 +96,20 @@ async def test_the_dashboard_draws_the_costly_parts_by_the_factor_and_everything
         await wait_for(pilot, lambda: scr.run.view.state == "paused" and drawn["loss"] >= 1 and drawn["stats"] >= 1,
                        what="the pause to redraw the plot and the layer table")
         assert scr.w_loss._history[-1] is scr.run.view.history[-1]  # the plot shows the last epoch that ended
+
+
+@sync
+async def test_a_new_run_drops_the_old_runs_pending_redraws():
+    """Layer stats waiting for their interval when the run is replaced (r, R, an edit): the new run has
+    no stats yet, and its first idle tick must not draw the old flag (it crashed on stats=None)."""
+    spec = load_preset("piecewise-sigmoid", {"training.epochs": 5})
+    app = DltuiApp(run=LiveRun(spec), scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await wait_for(pilot, lambda: scr.run.view.state == "paused", what="the paused dashboard")
+        scr._stats_dirty = scr._loss_dirty = True  # drawn at the next due tick, had the run gone on
+        old = scr.run
+        assert scr._new_run(spec, start=False)
+        assert scr.run is not old and scr.run.view.stats is None
+        await pilot.pause(0.5)  # a few ticks of the new run
+        assert app.is_running and not scr._stats_dirty and scr.run.view.state == "paused"

@@ -14,10 +14,10 @@ from dltui.core import runs as rn
 from dltui.core.runs import Control
 from dltui.tui.redraw import PARAMS_EVERY, PLOT_EVERY, STATS_EVERY, STATUS_EVERY, TICK, RedrawBudget
 from dltui.tui.screens.playground_keys import PlaygroundKeys
-from dltui.tui.screens.run_actions import RunActions
+from dltui.tui.screens.run_actions import RunActions, new_run_dir
 from dltui.tui.screens.tboard_key import TensorBoardKey
 from dltui.tui.widgets.key_hints import KeyHints
-from dltui.tui.widgets.layer_table import LayerTable
+from dltui.tui.widgets.layer_table import LayerTable, weights_label
 from dltui.tui.widgets.learned_plot import LearnedPlot
 from dltui.tui.widgets.loss_plot import LossPlot
 from dltui.tui.widgets.matrix_view import MatrixView
@@ -46,7 +46,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         Binding("plus", "pace(1)", "faster", key_display="+", show=False, tooltip="faster pace (towards max)"),
         Binding("equals_sign", "pace_max", "max", key_display="=", show=False,
                 tooltip="pace: max / back to the lesson's pace (at max the plots and the layer table redraw "
-                "every 1.5-9 s, as the UI's share of the CPU allows: drawing takes the CPU from training)"),
+                "every 1-9 s, as the UI's share of the CPU allows: drawing takes the CPU from training)"),
         Binding("c", "continue", "continue", tooltip="continue a run that ended, keeping the optimizer's state"),
         Binding("b", "backprop", "backprop", tooltip="backprop step-through on one batch"),
         Binding("o", "settings", "edit", tooltip="edit the preset: layers, activations, inputs, data, noise, "
@@ -182,6 +182,8 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
 
     def _refresh_all(self) -> None:
         v = self.run.view
+        self._loss_dirty = self._stats_dirty = False  # all drawn now (another run's pending parts are moot)
+        self._was_idle = True
         self._show_status()
         self._show_loss()
         if v.stats is not None:
@@ -210,8 +212,9 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         if self._loss_dirty and (idle or now - self._last_plot >= PLOT_EVERY * slow):
             self._loss_dirty, self._last_plot = False, now
             self._show_loss()
-        self._stats_dirty |= rn.STATS in changed and v.stats is not None  # asked for below, or by the layers log
-        if self._stats_dirty and (idle or now - self._stats_shown >= STATS_EVERY * slow * 0.8):
+        self._stats_dirty |= rn.STATS in changed  # asked for below, or by the layers log
+        due = not limited or now - self._stats_shown >= STATS_EVERY * slow * 0.8  # paced, paused: as they come
+        if self._stats_dirty and v.stats is not None and due:
             self._stats_dirty, self._stats_shown = False, now
             self._show_stats()
         if rn.PARAMS in changed:
@@ -427,23 +430,3 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     def on_unmount(self) -> None:
         if self.run is not None:
             self.run.close()
-
-
-
-def new_run_dir(app, spec):
-    """Where a run started in the app writes (``runs/NAME-time``, as `dltui train`), or None when the app
-    keeps no folders (tests, library use)."""
-    from dltui.core.rundir import default_run_dir
-
-    root = getattr(app, "runs_dir", None)
-    return str(default_run_dir(spec.name, root)) if root else None
-
-
-def weights_label(v, read_only: bool = False) -> str:
-    """Which weights the statistics describe: 'live · step 120', 'best @ epoch 40' (a run that ended, whose
-    best weights were put back; gradients recomputed on them) or the checkpoint a watched run shows."""
-    if read_only:
-        return v.params_label or "checkpoint"
-    if v.ended and v.history and v.history[-1].best_epoch:
-        return f"best @ epoch {v.history[-1].best_epoch} · ∇ on the whole training set"
-    return f"live · step {v.stats_step}"

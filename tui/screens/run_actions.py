@@ -139,3 +139,12 @@ def test_csv_guess(train_path: str) -> str:
         if cand.exists():
             return str(cand)
     return ""
+
+
+def new_run_dir(app, spec):
+    """Where a run started in the app writes (``runs/NAME-time``, as `dltui train`), or None when the app
+    keeps no folders (tests, library use)."""
+    from dltui.core.rundir import default_run_dir
+
+    root = getattr(app, "runs_dir", None)
+    return str(default_run_dir(spec.name, root)) if root else None

@@ -206,3 +206,13 @@ def drop_stale_renders(table: DataTable) -> None:
         cache = getattr(table, name, None)
         if cache is not None:
             cache.clear()
+
+
+def weights_label(v, read_only: bool = False) -> str:
+    """Which weights the statistics describe: 'live · step 120', 'best @ epoch 40' (a run that ended, whose
+    best weights were put back; gradients recomputed on them) or the checkpoint a watched run shows."""
+    if read_only:
+        return v.params_label or "checkpoint"
+    if v.ended and v.history and v.history[-1].best_epoch:
+        return f"best @ epoch {v.history[-1].best_epoch} · ∇ on the whole training set"
+    return f"live · step {v.stats_step}"

@@ -154,6 +154,8 @@ class Monitor:
         if self._stats_at is None or now - self._stats_at >= self._gap:
             self._stats_at = now
             self._arm()
+        if self.metrics.pending:
+            self.metrics.flush_due()
         if now - self._status_at >= STATUS_EVERY:
             self._status_at = now
             self.run.write_status(state="running", started=self.metrics.started, epoch=self.epoch_no,

@@ -1,8 +1,9 @@
 """A run directory: preset.toml, metrics.jsonl, status.json, best/last checkpoints.
 
 ``MetricsLog`` is a trainer callback that appends one JSON object per epoch to
-metrics.jsonl (flushed at most every ``FLUSH_EVERY`` seconds and whenever the run pauses or ends, so
-``dltui watch`` and ``tail -f`` follow it a fraction of a second behind) and keeps status.json
+metrics.jsonl (buffered: flushed at the first epoch or batch end ``FLUSH_EVERY`` seconds after the last
+flush, and at once when the run pauses or ends, so ``dltui watch`` and ``tail -f`` follow a fraction of a
+second behind) and keeps status.json
 current. ``read_metrics`` reads a log that may still be growing.
 
 One folder holds one run: ``RunDir.lock`` takes an exclusive ``flock`` on ``.lock`` in the
@@ -216,8 +217,8 @@ def clean_status(doc, notes: list[str] | None = None, where: str = "status.json"
 
 
 STATUS_INTERVAL = 1.0  # seconds between status.json updates while running
-FLUSH_EVERY = 0.2  # seconds: metrics.jsonl is flushed at most this often while epochs come fast (a flush and
-# dataclasses.asdict each epoch were ~10% of a small preset's headless run); a slow epoch is flushed at once
+FLUSH_EVERY = 0.2  # seconds a row may wait in metrics.jsonl's buffer (a flush and dataclasses.asdict each epoch
+# were ~10% of a small preset's headless run); a slow epoch's row is flushed at once
 EPOCH_FIELDS = tuple(ev.EpochEnded.__dataclass_fields__)
 
 
@@ -229,17 +230,29 @@ class MetricsLog:
         self.fh = None
         self.started: dict = {}
         self.last_status = self.last_flush = 0.0
+        self.pending = False  # rows written since the last flush
+
+    def flush_due(self) -> None:
+        """Flush rows left in the buffer once FLUSH_EVERY has passed (each batch, and the monitor's steps,
+        call it: a row waits at most that long even when the next epoch is slow)."""
+        if self.pending and time.monotonic() - self.last_flush >= FLUSH_EVERY:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.last_flush, self.pending = time.monotonic(), False
+        self.fh.flush()
 
     def __call__(self, event: ev.Event) -> None:
         kind = type(event)
-        if kind is ev.BatchEnded:  # the most frequent event, and nothing to write
+        if kind is ev.BatchEnded:  # the most frequent event: nothing to write
+            if self.pending:
+                self.flush_due()
             return
         if kind is ev.EpochEnded:
             self.fh.write(json.dumps({k: getattr(event, k) for k in EPOCH_FIELDS}) + "\n")
+            self.pending = True
+            self.flush_due()
             now = time.monotonic()
-            if now - self.last_flush >= FLUSH_EVERY:
-                self.last_flush = now
-                self.fh.flush()
             if event.epoch == 1 or now - self.last_status >= STATUS_INTERVAL:
                 self.last_status = now
                 self.run.write_status(state="running", started=self.started, epoch=event.epoch)
@@ -248,14 +261,13 @@ class MetricsLog:
             self.started = asdict(event)
             self.run.write_status(state="running", started=self.started, epoch=0)
         elif kind is ev.Paused and self.fh:  # what a reader sees of a paused run is complete
-            self.last_flush = time.monotonic()
-            self.fh.flush()
+            self._flush()
         elif isinstance(event, ev.CheckpointSaved):
             self.run.drop_previous()  # this run has a checkpoint now: an overwritten run's can go
         elif isinstance(event, (ev.Finished, ev.Failed)):
             if self.fh:
                 self.fh.close()
-                self.fh = None
+                self.fh, self.pending = None, False
             self.run.write_status(state="finished" if isinstance(event, ev.Finished) else "failed",
                                   started=self.started, end=asdict(event))
             self.run.unlock()
@@ -358,9 +370,5 @@ def read_sampled(path: str | Path, tail: int = TAIL_BYTES, samples: int = SAMPLE
         fh.readline()
         start = fh.tell()
     tail_rows, offset = read_metrics(path, start)
-    seen, out = set(), []
-    for r in rows + tail_rows:  # clean rows: each has an int epoch
-        if r["epoch"] not in seen:
-            seen.add(r["epoch"])
-            out.append(r)
-    return out, offset
+    by_epoch = {r["epoch"]: r for r in rows + tail_rows}  # an epoch written twice (a run resumed past a kill):
+    return [by_epoch[e] for e in sorted(by_epoch)], offset  # its last row, as the run went on from it

@@ -55,3 +55,19 @@ def test_a_slow_epoch_is_flushed_at_once(tmp_path):
         log.last_flush -= rundir.FLUSH_EVERY  # the last flush was longer ago than FLUSH_EVERY
         log(e)
         assert rows_on_disk(run)[-1] == asdict(e)
+
+
+def test_a_buffered_row_goes_out_at_the_next_batch_once_its_time_is_up(tmp_path):
+    events = events_of_a_short_run()
+    first = next(e for e in events if type(e) is ev.EpochEnded)
+    run = RunDir(tmp_path / "run")
+    run.create("")
+    log = MetricsLog(run)
+    log(next(e for e in events if type(e) is ev.RunStarted))
+    log.last_flush = 1e12  # just flushed
+    log(first)
+    log(ev.BatchEnded(2, 1, first.step + 1, 0.5))
+    assert rows_on_disk(run) == []  # not yet: its time is not up
+    log.last_flush -= 2e12  # FLUSH_EVERY has passed: the next batch end flushes, before the next epoch
+    log(ev.BatchEnded(2, 2, first.step + 2, 0.5))
+    assert rows_on_disk(run) == [asdict(first)] and not log.pending

@@ -60,6 +60,7 @@ def restore(tr, run_dir: str | Path) -> None:
     _restore_early(tr, run, facts)
     rows, _ = read_sampled(run.metrics)  # a long log: a sample of it and its whole tail, as History keeps it
     tr.history = History(epoch_row(r) for r in rows if r["epoch"] <= tr.epoch)
+    tr.history.total = max([r["epoch"] for r in rows if r["epoch"] <= tr.epoch], default=0)  # not the rows read
     tr._elapsed_before = float(facts.get("elapsed") or 0.0)
     tr.resumed = True
 

@@ -177,11 +177,12 @@ def test_a_long_log_resumes_with_its_latest_epochs_in_bounded_memory(tmp_path, m
     Trainer(spec_for(**{"training.epochs": 300}), out_dir=run).fit()
     size = (run / "metrics.jsonl").stat().st_size
     monkeypatch.setattr(rundir, "MAX_METRICS_READ", size // 3)  # a log longer than a whole read
-    monkeypatch.setattr(rundir, "TAIL_BYTES", size // 10)
     monkeypatch.setattr(rundir.read_sampled, "__defaults__", (size // 10, 50))
     again = resume_trainer(run, {"training.epochs": 310})
     epochs = [h.epoch for h in again.history]
     assert epochs[-1] == 300 and epochs == sorted(set(epochs))
     assert 60 < len(epochs) < 200  # about 50 sampled from the first 90%, and every one of the last 10%
-    again.fit()
+    assert again.history.total == 300  # epochs run, not rows read: "stopped after N epochs", epochs_run
+    result = again.fit()
     assert [h.epoch for h in again.history][-11:] == list(range(300, 311))
+    assert again.history.total == 310 and result.epochs_run == 310

@@ -301,7 +301,13 @@ def speed_app(a) -> tuple[float, float]:
         if len(new) != 1:
             raise SystemExit(f"expected one new run folder in {runs}, found {new}")
         folder = os.path.join(runs, new[0])
-        while '"finished"' not in open(os.path.join(folder, "status.json")).read():  # its log is complete
+        t1 = time.monotonic()
+        while True:  # its log is complete once status.json says finished
+            with open(os.path.join(folder, "status.json")) as fh:
+                if '"finished"' in fh.read():
+                    break
+            if time.monotonic() - t1 > 30:
+                raise SystemExit(f"{folder}: status.json never said finished")
             time.sleep(0.05)
         return run_speed(folder), share
     finally:
@@ -310,9 +316,13 @@ def speed_app(a) -> tuple[float, float]:
 
 def cmd_speed(a) -> None:
     ratios, shares = [], []
-    for i in range(a.runs):
-        h = speed_headless(a, i)
-        app, share = speed_app(a)
+    for i in range(a.runs):  # which side goes first alternates, so an order effect falls on both
+        if i % 2:
+            app, share = speed_app(a)
+            h = speed_headless(a, i)
+        else:
+            h = speed_headless(a, i)
+            app, share = speed_app(a)
         ratios.append(app / h)
         shares.append(share)
         print(f"pair {i + 1}: dltui train {h:,.0f} steps/s, the app at max {app:,.0f} steps/s, ratio {app / h:.3f}; "

@@ -82,14 +82,15 @@ def test_dashboard_in_tmux_shows_plot_table_and_rising_epochs(pane):
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)])
-def test_spiral_add_a_layer_tanh_x1sq_x2sq_restart_by_keys_without_colour(size):
+def test_spiral_add_a_layer_tanh_x1sq_x2sq_restart_by_keys_without_colour(size, tmp_path):
     """Issue 11's walk: from spiral, with keys alone, add a layer, switch to tanh, add x1² and x2², restart,
     and read the result (NO_COLOR: the screen carries it by glyphs)."""
     cmd = f"{sys.executable} -m dltui.tui.cli spiral --set model.activation=relu --epochs 50"
     env = {**os.environ, "TERM": "xterm-256color", "NO_COLOR": "1"}
     for _ in range(50):  # the previous test's server may still be shutting down
         started = subprocess.run(["tmux", "-L", SOCKET, "new-session", "-d", "-s", "t", "-x", str(size[0]),
-                                  "-y", str(size[1]), cmd], env=env, timeout=10, capture_output=True)
+                                  "-y", str(size[1]), "-c", str(tmp_path), cmd],  # its run folders go there
+                                 env=env, timeout=10, capture_output=True)
         if started.returncode == 0:
             break
         time.sleep(0.1)

@@ -1,4 +1,5 @@
-"""Shared by the Textual tests: run an async Pilot test without an asyncio pytest plugin."""
+"""Shared by the Textual tests: run an async Pilot test without an asyncio pytest plugin, wait for a
+condition, open the app on a live run that writes a run folder."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ async def wait_for(pilot, cond, timeout: float = 20.0, what: str = "condition") 
         if time.monotonic() - t0 > timeout:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
+
+
+def folder_app(spec, folder, runs_dir):
+    """The app on a live run of ``spec`` that writes run folder ``folder`` (its other runs: ``runs_dir``)."""
+    from dltui.core.runs import LiveRun
+    from dltui.tui.app import DltuiApp
+
+    return DltuiApp(run=LiveRun(spec, out_dir=str(folder)), scan_dir=None, freeze_clock=True, runs_dir=str(runs_dir))

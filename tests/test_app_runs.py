@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("textual")
 
-from async_helpers import sync, wait_for  # noqa: E402
+from async_helpers import folder_app, sync, wait_for  # noqa: E402
 from dltui.core import Trainer  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
 from dltui.core.spec import load_preset  # noqa: E402
@@ -130,8 +130,7 @@ async def test_quit_and_presets_ask_before_discarding_unsaved_training():
 @sync
 async def test_a_run_with_a_folder_is_kept_and_the_app_says_where(tmp_path):
     spec = load_preset("xor", {"training.epochs": 3})
-    app = DltuiApp(run=LiveRun(spec, out_dir=str(tmp_path / "xor-run")), scan_dir=None, freeze_clock=True,
-                   runs_dir=str(tmp_path))
+    app = folder_app(spec, tmp_path / "xor-run", tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         scr = app.screen
         await pilot.press("e")
@@ -151,7 +150,7 @@ async def test_an_app_regression_run_saves_its_linear_baseline_as_dltui_train_do
 
     spec = load_preset("piecewise-relu", {"training.epochs": 2})
     folder = tmp_path / "pw-run"
-    app = DltuiApp(run=LiveRun(spec, out_dir=str(folder)), scan_dir=None, freeze_clock=True, runs_dir=str(tmp_path))
+    app = folder_app(spec, folder, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         scr = app.screen
         await pilot.press("e")
@@ -170,8 +169,7 @@ async def test_predictions_from_the_app_equal_dltui_predict(tmp_path):
 
     spec = load_preset("hw01-covid", {"training.epochs": 3, "data.path": str(DATA / "covid.train.csv")})
     run_dir = tmp_path / "covid"
-    app = DltuiApp(run=LiveRun(spec, out_dir=str(run_dir)), scan_dir=None, freeze_clock=True,
-                   runs_dir=str(tmp_path))
+    app = folder_app(spec, run_dir, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         scr = app.screen
         await pilot.press("space")
@@ -190,7 +188,7 @@ async def test_predictions_from_the_app_equal_dltui_predict(tmp_path):
 async def test_a_run_left_untrained_leaves_no_folder(tmp_path):
     spec = load_preset("xor", {"training.epochs": 3})
     folder = tmp_path / "xor-run"
-    app = DltuiApp(run=LiveRun(spec, out_dir=str(folder)), scan_dir=None, freeze_clock=True, runs_dir=str(tmp_path))
+    app = folder_app(spec, folder, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         scr = app.screen
         await wait_for(pilot, lambda: scr.run.view.state == "paused", what="paused")
@@ -206,7 +204,7 @@ async def test_an_app_run_folder_can_be_watched_with_gradients_and_ratios(tmp_pa
 
     spec = load_preset("xor", {"training.epochs": 3})
     folder = tmp_path / "xor-run"
-    app = DltuiApp(run=LiveRun(spec, out_dir=str(folder)), scan_dir=None, freeze_clock=True, runs_dir=str(tmp_path))
+    app = folder_app(spec, folder, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         scr = app.screen
         await pilot.press("space")

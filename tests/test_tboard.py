@@ -11,17 +11,12 @@ import numpy as np
 import pytest
 
 pytest.importorskip("tensorboardX")
-event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
 from dltui.core import Trainer, load_preset  # noqa: E402
 from dltui.core.tboard import TensorBoardLog  # noqa: E402
 from dltui.tui.cli import main  # noqa: E402
-
-
-def _read(logdir):
-    acc = event_accumulator.EventAccumulator(str(logdir), size_guidance={"scalars": 0, "histograms": 0})
-    acc.Reload()
-    return acc
+from tb_helpers import read_events as _read  # noqa: E402
 
 
 def test_scalars_read_back_exactly(tmp_path, capsys):

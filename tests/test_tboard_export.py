@@ -14,18 +14,13 @@ import numpy as np
 import pytest
 
 pytest.importorskip("tensorboardX")
-event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
 from dltui.core import Trainer, load_preset  # noqa: E402
 from dltui.core.layerlog import LayerLog, read_layer_stats  # noqa: E402
 from dltui.core.tboard import TensorBoardMissing  # noqa: E402
 from dltui.core.tboard_export import TensorBoardExport, TensorBoardFollow, default_logdir  # noqa: E402
-
-
-def _read(logdir):
-    acc = event_accumulator.EventAccumulator(str(logdir), size_guidance={"scalars": 0, "histograms": 0})
-    acc.Reload()
-    return acc
+from tb_helpers import read_events as _read  # noqa: E402
 
 
 def _rows(run_dir):
@@ -120,15 +115,13 @@ def _message(app) -> str:
 
 def test_t_on_a_live_run_follows_it_to_the_end_and_t_again_stops(tmp_path, monkeypatch):
     pytest.importorskip("textual")
-    from async_helpers import sync, wait_for
-    from dltui.core.runs import LiveRun
-    from dltui.tui.app import DltuiApp
+    from async_helpers import folder_app, sync, wait_for
     from dltui.tui.screens import tboard_key
 
     monkeypatch.setattr(tboard_key, "FOLLOW_EVERY", 0.05)
     folder = tmp_path / "xor-run"
     spec = load_preset("xor", {"training.epochs": 30})
-    app = DltuiApp(run=LiveRun(spec, out_dir=str(folder)), scan_dir=None, freeze_clock=True, runs_dir=str(tmp_path))
+    app = folder_app(spec, folder, tmp_path)
 
     @sync
     async def go():

@@ -59,8 +59,9 @@ def restore(tr, run_dir: str | Path) -> None:
         tr.backend.set_lr(tr.lr)
     _restore_early(tr, run, facts)
     rows, _ = read_sampled(run.metrics)  # a long log: a sample of it and its whole tail, as History keeps it
-    tr.history = History(epoch_row(r) for r in rows if r["epoch"] <= tr.epoch)
-    tr.history.total = max([r["epoch"] for r in rows if r["epoch"] <= tr.epoch], default=0)  # not the rows read
+    rows = [r for r in rows if r["epoch"] <= tr.epoch]
+    tr.history = History(epoch_row(r) for r in rows)
+    tr.history.total = rows[-1]["epoch"] if rows else 0  # the epochs run, not the rows read (rows are in order)
     tr._elapsed_before = float(facts.get("elapsed") or 0.0)
     tr.resumed = True
 

@@ -1,10 +1,10 @@
 """A run directory: preset.toml, metrics.jsonl, status.json, best/last checkpoints.
 
-``MetricsLog`` is a trainer callback that appends one JSON object per epoch to
-metrics.jsonl (buffered: flushed at the first epoch or batch end ``FLUSH_EVERY`` seconds after the last
-flush, and at once when the run pauses or ends, so ``dltui watch`` and ``tail -f`` follow a fraction of a
-second behind) and keeps status.json
-current. ``read_metrics`` reads a log that may still be growing.
+``MetricsLog`` is a trainer callback that appends one JSON object per epoch to metrics.jsonl
+(buffered: flushed at the first epoch or batch end ``FLUSH_EVERY`` seconds after the last flush, and
+at once when the run pauses or ends, so ``dltui watch`` and ``tail -f`` follow a fraction of a second
+behind) and keeps status.json current. ``read_metrics`` reads a log that may still be growing;
+``read_sampled`` opens a long one in bounded memory.
 
 One folder holds one run: ``RunDir.lock`` takes an exclusive ``flock`` on ``.lock`` in the
 folder, held for the process's life (the kernel drops it when the process dies, even by kill -9),

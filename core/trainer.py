@@ -43,6 +43,7 @@ BEST_SAVE_INTERVAL = 1.0  # seconds between best-checkpoint writes while improvi
 
 class Trainer:
     grads_stale = False  # the run ended: its gradients are the last step's, not of the weights it ends with
+
     def __init__(self, spec: Spec, backend: str | Backend | None = None, *, data: Dataset | None = None,
                  out_dir: str | Path | None = None, start_paused: bool = False, batch_losses: bool = False,
                  device: str | None = None, params=None, pace: float = 0.0, yield_every: float = 0.0):

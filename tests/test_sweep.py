@@ -148,6 +148,7 @@ def test_cli_sweep_prints_the_table_writes_json_and_csv(tmp_path, capsys):
                               "data.split_seed, training.seed, training.init_seed"),
     (["--seed-keys", "data.split_sed"], "--seed-keys data.split_sed: not a seed key"),
     (["--seed-keys", "model.hidden"], "--seed-keys model.hidden: not a seed key"),
+    (["--seed-keys", "training.epochs"], "--seed-keys training.epochs: not a seed key"),  # a whole number, no seed
     (["--grid", "=1,2"], "--grid '=1,2': the key must be section.key"),
     (["--metric", "val_acc"], "--metric val_acc: this sweep's runs are regression"),
 ])

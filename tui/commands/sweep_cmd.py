@@ -122,7 +122,7 @@ def make_plan(args):
 
 
 def check_seed_keys(preset: str, keys: list[str], base: dict) -> None:
-    """Each --seed-keys key must be a whole-number key of this preset (a seed)."""
+    """Each --seed-keys key must be a seed key of this preset (a whole-number key named *seed*)."""
     from dltui.core.spec import SCHEMA, data_fields, load_preset
     from dltui.tui.common import UserError
 
@@ -130,9 +130,7 @@ def check_seed_keys(preset: str, keys: list[str], base: dict) -> None:
     seeds = [f"{s}.{k}" for s, fields in (*SCHEMA.items(), ("data", data_fields(kind, preset)))
              for k, f in fields.items() if f.kind == "int" and "seed" in k]
     for k in keys:
-        s, _, name = k.partition(".")
-        fields = data_fields(kind, preset) if s == "data" else SCHEMA.get(s, {})
-        if name not in fields or fields[name].kind != "int":
+        if k not in seeds:
             raise UserError(f"--seed-keys {k}: not a seed key of {preset}; seeds are set by "
                             f"{', '.join(dict.fromkeys(seeds))}.")
 

@@ -33,9 +33,9 @@ class TensorBoardMissing(ImportError):
     pass
 
 
-def _tensorboardx():
+def _tensorboardx(what: str = "--tensorboard"):
     """tensorboardX (FileWriter, summary, Summary proto), imported without pulling in torch when
-    torch is not loaded yet."""
+    torch is not loaded yet; ``what`` names the feature in the message when it is missing."""
     hide = "torch" not in sys.modules
     if hide:
         sys.modules["torch"] = None  # type: ignore[assignment] - makes `import torch` fail fast
@@ -43,7 +43,7 @@ def _tensorboardx():
         from tensorboardX import FileWriter, summary
         from tensorboardX.proto.summary_pb2 import Summary
     except ImportError:
-        raise TensorBoardMissing(f"--tensorboard needs tensorboardX, which is not installed: {INSTALL_HINT}.") \
+        raise TensorBoardMissing(f"{what} needs tensorboardX, which is not installed: {INSTALL_HINT}.") \
             from None
     finally:
         if hide and sys.modules.get("torch", 0) is None:

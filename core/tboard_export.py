@@ -34,9 +34,9 @@ SCALARS = (("Loss/train", "train_loss"), ("Loss/valid", "val_loss"), ("Accuracy/
            ("Accuracy/valid", "val_metric"), ("lr", "lr"))
 
 
-def check_available() -> None:
+def check_available(what: str = "T (TensorBoard files)") -> None:
     """Raise ``TensorBoardMissing`` (with how to install it) when tensorboardX is not installed."""
-    _tensorboardx()
+    _tensorboardx(what)
 
 
 def default_logdir(run_dir: str | Path) -> Path:

@@ -55,7 +55,7 @@ class TensorBoardKey:
         try:
             check_available()
         except TensorBoardMissing as e:
-            self._note(str(e).replace("--tensorboard needs", "T (TensorBoard files) needs"), severity="error")
+            self._note(str(e), severity="error")
             return
         if not run.started_training:  # (a run left untrained leaves no folder: no files of ours in it either)
             self._note("nothing trained yet: start the run (space), then T writes and follows its history")

@@ -37,15 +37,17 @@ def add_run_options(sp: argparse.ArgumentParser, preset_help: str | None = None)
 
 
 def overrides_from_args(args) -> dict:
-    """--set, --data, --epochs, --seed, --backend, --device and --pace as preset overrides (those of them
-    the command has: train and the app have all, sweep the first four and --backend)."""
+    """--set, --data, --epochs, --seed, --pace, --backend and --device as preset overrides (those of them
+    the command has: train and the app have all; sweep --set, --data, --epochs and --backend). A value
+    given, even an empty one, goes to the preset's checks; an empty --backend or --device is none."""
     from dltui.core.spec import parse_override
 
     overrides = dict(parse_override(o) for o in args.overrides)
     for opt, key in (("data", "data.path"), ("epochs", "training.epochs"), ("seed", "training.seed"),
-                     ("backend", "training.backend"), ("device", "training.device"), ("pace", "training.pace")):
-        if getattr(args, opt, None) not in (None, ""):
-            overrides[key] = getattr(args, opt)
+                     ("pace", "training.pace"), ("backend", "training.backend"), ("device", "training.device")):
+        value = getattr(args, opt, None)
+        if value is not None and (value != "" or opt not in ("backend", "device")):
+            overrides[key] = value
     device = getattr(args, "device", None)
     if device and device.strip().lower() == "auto" and not args.backend:  # --device auto alone: measure
         overrides["training.backend"] = "auto"

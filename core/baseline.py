@@ -6,12 +6,15 @@ on the run's own features and split (the lecture's "model bias": does the networ
 The features are standardised with the training split's mean and std (as the CSV loader does),
 the intercept is not penalised, and ``lam = RIDGE * n_train``: a small ridge, 1e-3 per row, enough
 to keep a nearly collinear CSV (HW1's five days of the same survey) well posed. Cheap: one solve
-of a (d+1)x(d+1) system.
+of a (d+1)x(d+1) system. A run folder keeps it in ``baseline.json`` (``write_baseline``), which
+sweeps, compare and the dashboard read back.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -66,3 +69,36 @@ def describe(b: Baseline) -> str:
     val = f"validation MSE {b.val_mse:.4g}, " if b.val_mse is not None else ""
     return (f"linear baseline (least squares, ridge {b.lam:.3g}, same {b.n_features} features and split): "
             f"{val}training MSE {b.train_mse:.4g}")
+
+
+BASELINE_FILE = "baseline.json"
+
+
+def write_baseline(out_dir: str | Path, data) -> dict:
+    """The linear baseline of a regression run, saved beside its metrics; {} for classification."""
+    from .checkpoint import atomic_write
+
+    b = linear_baseline(data)
+    if b is None:
+        return {}
+    atomic_write(Path(out_dir) / BASELINE_FILE, json.dumps(b.to_dict()), fsync=False)
+    return {"baseline_val_loss": b.val_mse, "baseline_train_loss": b.train_mse}
+
+
+def read_baseline(out_dir: str | Path) -> dict:
+    try:
+        b = json.loads((Path(out_dir) / BASELINE_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return {"baseline_val_loss": b.get("val_mse"), "baseline_train_loss": b.get("train_mse")}
+
+
+def run_baseline(data, write_to: str = "", read_from: str = "") -> float | None:
+    """A regression run's linear baseline (validation MSE): read from ``read_from`` (a run folder being
+    watched) when saved there, else computed - and saved in ``write_to`` (the folder the run writes)."""
+    if read_from and (saved := read_baseline(read_from).get("baseline_val_loss")) is not None:
+        return saved
+    if write_to:
+        return write_baseline(write_to, data).get("baseline_val_loss")
+    b = linear_baseline(data) if data is not None else None
+    return b.val_mse if b else None

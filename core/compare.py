@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .baseline import read_baseline
 from .rundir import RunDir, read_metrics
 
 if sys.version_info >= (3, 11):
@@ -41,6 +42,7 @@ class LoadedRun:
     baseline: float | None = None
     group: str | None = None  # the sweep setting this run belongs to
     seed: int | None = None
+    in_memory: bool = False  # the app's own run, started without a folder: nothing to open from ``path``
 
     def best(self) -> dict | None:
         if not self.history:
@@ -60,10 +62,7 @@ def load_run(path: str | Path, group: str | None = None, seed: int | None = None
     except (OSError, tomllib.TOMLDecodeError):
         values = {}
     rows, _ = read_metrics(run.metrics)
-    try:
-        baseline = json.loads((run.path / "baseline.json").read_text()).get("val_mse")
-    except (OSError, json.JSONDecodeError):
-        baseline = None
+    baseline = read_baseline(run.path).get("baseline_val_loss")
     name = run.path.name if group is None else f"{group} s{seed}"
     return LoadedRun(run.path, name, values, rows, run.read_status(), baseline, group, seed)
 

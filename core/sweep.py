@@ -157,6 +157,7 @@ def summarize(rows: list[dict], reason: str) -> dict:
 
 def finished_summary(out_dir: str | Path, preset_toml: str) -> dict | None:
     """The summary of a finished run in ``out_dir`` made from exactly this preset, else None."""
+    from .baseline import read_baseline
     from .rundir import RunDir, read_metrics
 
     run = RunDir(out_dir)
@@ -194,42 +195,6 @@ def weight_figures_of(checkpoint: Path) -> dict:
     except (OSError, CheckpointError):
         return {}
     return weight_figures(params)
-
-
-BASELINE_FILE = "baseline.json"
-
-
-def write_baseline(out_dir: str | Path, data) -> dict:
-    """The linear baseline of a regression run, saved beside its metrics; {} for classification."""
-    from .baseline import linear_baseline
-    from .checkpoint import atomic_write
-
-    b = linear_baseline(data)
-    if b is None:
-        return {}
-    atomic_write(Path(out_dir) / BASELINE_FILE, json.dumps(b.to_dict()), fsync=False)
-    return {"baseline_val_loss": b.val_mse, "baseline_train_loss": b.train_mse}
-
-
-def read_baseline(out_dir: str | Path) -> dict:
-    try:
-        b = json.loads((Path(out_dir) / BASELINE_FILE).read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return {"baseline_val_loss": b.get("val_mse"), "baseline_train_loss": b.get("train_mse")}
-
-
-def run_baseline(data, write_to: str = "", read_from: str = "") -> float | None:
-    """A regression run's linear baseline (validation MSE): read from ``read_from`` (a run folder being
-    watched) when saved there, else computed - and saved in ``write_to`` (the folder the run writes)."""
-    if read_from and (saved := read_baseline(read_from).get("baseline_val_loss")) is not None:
-        return saved
-    if write_to:
-        return write_baseline(write_to, data).get("baseline_val_loss")
-    from .baseline import linear_baseline
-
-    b = linear_baseline(data) if data is not None else None
-    return b.val_mse if b else None
 
 
 def trained_part(preset_toml: str) -> dict:
@@ -271,6 +236,7 @@ def run_task(task: Task) -> dict:
 
 def _train(spec, out_dir: str) -> dict:
     global _TRAINER
+    from .baseline import write_baseline
     from .layerlog import LayerLog
     from .rundir import RunDir, read_metrics
     from .trainer import Trainer

@@ -72,9 +72,9 @@ def yield_every() -> float:
 def _remove_untrained(run) -> None:
     """The files a run that never took a step wrote (its preset, status, an empty log), and its folder
     when nothing else is in it."""
+    from ..baseline import BASELINE_FILE
     from ..layerlog import FILENAME
     from ..rundir import RUN_FILES
-    from ..sweep import BASELINE_FILE
 
     for name in (*RUN_FILES, FILENAME, BASELINE_FILE, ".lock"):
         try:

@@ -177,7 +177,7 @@ def run(args) -> int:
     if trainer.backend.auto_reason:
         print(f"auto: {trainer.backend.auto_reason}", file=sys.stderr)
     warned = trainer.backend.warning
-    from dltui.core.sweep import write_baseline  # the linear baseline: cheap, saved beside the metrics
+    from dltui.core.baseline import write_baseline  # the linear baseline: cheap, saved beside the metrics
 
     baseline = write_baseline(out, trainer.data).get("baseline_val_loss")
     if warned:

@@ -12,7 +12,7 @@ import time
 import numpy as np
 from dltui.core import runs as rn
 from dltui.core.runs import Control
-from dltui.tui.redraw import PARAMS_EVERY, PLOT_EVERY, STATS_EVERY, STATUS_EVERY, TICK, RedrawBudget
+from dltui.tui.redraw import PARAMS_EVERY, PLOT_EVERY, STATS_EVERY, STATS_SLACK, STATUS_EVERY, TICK, RedrawBudget
 from dltui.tui.screens.playground_keys import PlaygroundKeys
 from dltui.tui.screens.run_actions import RunActions, new_run_dir
 from dltui.tui.screens.tboard_key import TensorBoardKey
@@ -173,7 +173,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
                                              exit_on_error=False))
         if run.data is not None and run.spec is not None:
             self.query_one("#learned").configure(run.data, run.spec)
-            from dltui.core.sweep import run_baseline  # a straight line's loss: does the net beat it?
+            from dltui.core.baseline import run_baseline  # a straight line's loss: does the net beat it?
 
             mse = run.spec.values["loss"]["name"] == "mse"  # saved beside the metrics, as dltui train does
             self.w_loss.set_baseline(run_baseline(run.data, run.view.out_dir, run.view.read_dir) if mse else None)
@@ -213,7 +213,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
             self._loss_dirty, self._last_plot = False, now
             self._show_loss()
         self._stats_dirty |= rn.STATS in changed  # asked for below, or by the layers log
-        due = not limited or now - self._stats_shown >= STATS_EVERY * slow * 0.8  # paced, paused: as they come
+        due = not limited or now - self._stats_shown >= STATS_EVERY * slow * STATS_SLACK  # paced, paused: at once
         if self._stats_dirty and v.stats is not None and due:
             self._stats_dirty, self._stats_shown = False, now
             self._show_stats()

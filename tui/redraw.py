@@ -21,6 +21,8 @@ STATS_EVERY = 1.0  # layer statistics (asked for only while the table is visible
 PARAMS_EVERY = 1.0  # parameters for the learned plot / matrices (only while visible)
 PLOT_EVERY = 1.5  # the loss plot
 STATUS_EVERY = 0.2  # the status line (epoch, batch, steps/s): never slowed
+STATS_SLACK = 0.8  # layer stats asked for every STATS_EVERY arrive a tick or so later: they are shown when
+# this share of the interval has passed since the last shown (unasked ones, from the layers log, wait)
 
 BUDGET = 0.05  # the UI thread's share of the wall clock while training at max pace
 START_SLOW = 2.0  # the factor a dashboard starts with (the loss plot every 3 s); then measured and kept

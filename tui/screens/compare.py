@@ -175,7 +175,7 @@ class CompareScreen(Screen):
         row = self.query_one(DataTable).cursor_row
         if 0 <= row < len(self.runs):
             path = Path(self.runs[row].path)
-            if not (path / "metrics.jsonl").is_file():  # the app's own run, started without a folder
+            if self.runs[row].in_memory or not (path / "metrics.jsonl").is_file():  # a run without a folder
                 self.notify(f"{self.runs[row].name}: nothing to open (escape goes back to it)")
                 return
             self.app.push_screen(RunFromCompare(watch_dir=path))

@@ -40,7 +40,8 @@ def live_run(run, spec) -> cmp.LoadedRun | None:
     if not rows or spec is None:
         return None
     end = {"reason": view.end_reason} if getattr(view, "ended", False) and getattr(view, "end_reason", "") else {}
-    return cmp.LoadedRun(Path(), "this run (no folder)", spec.values, rows, {"state": view.state, "end": end})
+    return cmp.LoadedRun(Path(), "this run (no folder)", spec.values, rows, {"state": view.state, "end": end},
+                         in_memory=True)
 
 
 def preset_runs(root: str | Path, preset: str, this: Path | None = None, limit: int = MAX_RUNS) -> list:

@@ -10,6 +10,9 @@ hold on enough seeds, and ``dltui check`` runs it through the sweep engine.
     seeds = 5                    # seeds 1..5 set every key in seed_keys, in both runs (paired by seed)
     wins = 4                     # it must hold on at least 4 of them (0: on all)
 
+``dltui check --first-seed N`` runs seeds N..N+seeds-1 instead, so anyone can check a lesson on seeds
+it was never tuned on.
+
 Runs go to a cache folder named after each run's resolved settings, so a reference shared by
 several claims trains once, and a second ``dltui check`` reuses finished runs.
 """
@@ -34,6 +37,7 @@ class ClaimCheck:
     claim: dict
     mine: list[Task]
     ref: list[Task]  # empty for a fixed bound
+    seeds: list[int] = field(default_factory=list)
     pairs: list[tuple[float | None, float | None]] = field(default_factory=list)
     wins: int = 0
     holds: bool = False
@@ -72,22 +76,27 @@ def _tasks(preset: str, overrides: dict, seeds: list[int], keys: list[str], cach
     return tasks
 
 
-def plan_claim(preset: str, cache: str | Path, base: dict | None = None) -> ClaimCheck | None:
+def plan_claim(preset: str, cache: str | Path, base: dict | None = None, first_seed: int = 1,
+               n_seeds: int | None = None) -> ClaimCheck | None:
     """The runs a preset's claim needs (None if it has no claim). ``base``: overrides for every run
-    (e.g. data.path); the claim's own ``than_set`` applies to the reference only."""
+    (e.g. data.path); the claim's own ``than_set`` applies to the reference only. Seeds run from
+    ``first_seed`` (1 as shipped); ``n_seeds`` replaces the claim's count (its spread measured on many
+    seeds: benchmarks/claim_spread.py)."""
     spec = load_preset(preset, base or {})
     claim = spec.values.get("claim")
     if not claim:
         return None
+    if n_seeds is not None:
+        claim = {**claim, "seeds": n_seeds, "wins": 0}
     cache = Path(cache).resolve()
-    seeds = list(range(1, claim["seeds"] + 1))
+    seeds = list(range(first_seed, first_seed + claim["seeds"]))
     mine = _tasks(preset, dict(base or {}), seeds, claim["seed_keys"], cache)
     ref: list[Task] = []
     if claim["than"] or claim["than_set"]:
         ref_preset = claim["than"] or preset
         ref_over = {**(base or {}), **dict(parse_override(o) for o in claim["than_set"])}
         ref = _tasks(ref_preset, ref_over, seeds, claim["seed_keys"], cache)
-    return ClaimCheck(spec.name, claim, mine, ref)
+    return ClaimCheck(spec.name, claim, mine, ref, seeds=seeds)
 
 
 def judge(check: ClaimCheck, results: dict[str, dict]) -> ClaimCheck:
@@ -120,9 +129,37 @@ def medians(check: ClaimCheck) -> tuple[float | None, float | None]:
     return med(a for a, _ in check.pairs), med(b for _, b in check.pairs)
 
 
+def seed_range(check: ClaimCheck) -> str:
+    s = check.seeds
+    return f"seed {s[0]}" if len(s) == 1 else f"seeds {s[0]}-{s[-1]}"
+
+
 def verdict_line(check: ClaimCheck, ascii_only: bool = False) -> str:
     mark = ("ok  " if check.holds else "FAIL") if ascii_only else ("✓" if check.holds else "✗")
     a, b = medians(check)
     fig = (f"median {a:.4g} vs {b:.4g}" if a is not None and b is not None else "no figures")
     return (f"{mark} {check.preset}: {check.describe()}: holds on {check.wins}/{check.claim['seeds']} seeds "
-            f"({fig})")
+            f"({seed_range(check)}; {fig})")
+
+
+def explain(check: ClaimCheck) -> list[str]:
+    """A failed claim in plain words: what the lesson says, on which seeds it did not hold, and with
+    which figures (empty for a claim that holds)."""
+    if check.holds:
+        return []
+    c = check.claim
+    text = c["text"] or check.describe()
+    out = [f"  the lesson's statement did not hold on these seeds: \"{text}\"",
+           f"  it held on {check.wins} of {len(check.pairs)} seeds ({seed_range(check)}); {check.needed} needed."]
+    failed = []
+    for seed, (mine, ref) in zip(check.seeds, check.pairs):
+        if holds(mine, ref, c["relation"], c["factor"]):
+            continue
+        if mine is None or ref is None:
+            failed.append(f"seed {seed}: {'this run' if mine is None else 'the reference'} gave no figure "
+                          "(it failed or diverged)")
+        else:
+            failed.append(f"seed {seed}: {mine:.4g} vs {ref:.4g}")
+    if failed:
+        out.append("  not on " + "; ".join(failed[:8]) + (f"; and {len(failed) - 8} more" if len(failed) > 8 else ""))
+    return out

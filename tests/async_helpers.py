@@ -18,7 +18,7 @@ def sync(test):
     return run
 
 
-async def wait_for(pilot, cond, timeout: float = 20.0, what: str = "condition") -> None:
+async def wait_for(pilot, cond, timeout: float = 60.0, what: str = "condition") -> None:
     """Let the app run until ``cond()`` holds; fail after ``timeout`` seconds naming ``what``."""
     t0 = time.monotonic()
     while not cond():

@@ -8,6 +8,8 @@ change, and look at the SVGs in tests/__snapshots__/.
 
 from __future__ import annotations
 
+import dataclasses
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -191,6 +193,23 @@ def backprop_after_t():
     return run_before
 
 
+async def mask_gradient_errors(pilot) -> None:
+    """The gradient check's relative errors are rounding noise (1e-7 on one CPU, 7e-7 on another):
+    assert they pass, then show each as 1e-7 so the picture checks the rest of the screen."""
+    from dltui.tui.widgets.grad_check import GOOD, GradCheckPanel
+
+    panel = pilot.app.screen.query_one(GradCheckPanel)
+    await wait_for(pilot, lambda: panel.numeric and not [w for w in pilot.app.workers
+                                                         if w.group == "gradcheck" and not w.is_finished],
+                   what="the gradient check of the trace on screen")
+    checks = panel.numeric + (panel.autograd or [])
+    assert checks and all(c.rel_err < GOOD for c in checks), [c.rel_err for c in checks]
+    panel.set_checks([dataclasses.replace(c, rel_err=1e-7) for c in panel.numeric],
+                     None if panel.autograd is None else [dataclasses.replace(c, rel_err=1e-7)
+                                                          for c in panel.autograd])
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
 def test_backprop_after_t_shows_the_loss_and_lr(snap_compare, size):
     app = dashboard("snap-curve")
@@ -199,5 +218,6 @@ def test_backprop_after_t_shows_the_loss_and_lr(snap_compare, size):
         await backprop_after_t()(pilot)
         title = pilot.app.screen.title_text().plain
         assert "C = " in title and "(just trained)" in title and "lr 0.03" in title
+        await mask_gradient_errors(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=check)

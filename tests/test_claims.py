@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from dltui.core.claims import judge, plan_claim
 from dltui.core.spec import SpecError, load_preset, shipped_presets
@@ -89,14 +87,11 @@ def test_every_lesson_preset_states_a_claim():
 
 @pytest.mark.slow
 @pytest.mark.claims
-def test_every_shipped_claim_holds_within_the_ci_budget(tmp_path, capsys):
-    t = time.perf_counter()
+def test_every_shipped_claim_holds(tmp_path, capsys):
     rc = main(["check", "--out", str(tmp_path / "check")])
-    seconds = time.perf_counter() - t
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "✗" not in out
-    assert seconds < 300, f"dltui check took {seconds:.0f} s (the CI budget is 5 minutes on 2 cores)"
 
 
 def test_cli_check_json_gives_the_pairs_per_seed(tmp_path, capsys):

@@ -44,7 +44,6 @@ def test_view_memory_is_flat_from_10k_to_200k_epochs():
 
 def test_watch_opens_a_200k_epoch_log_by_sampling_it(tmp_path):
     import json
-    import time
     from dataclasses import asdict
 
     from dltui.core.runs import WatchedRun
@@ -56,14 +55,11 @@ def test_watch_opens_a_200k_epoch_log_by_sampling_it(tmp_path):
         for i in range(1, 200_001):
             fh.write(json.dumps({**row, "epoch": i, "step": 8 * i, "train_loss": 1.0 / i}) + "\n")
     w = WatchedRun(run)
-    t0 = time.perf_counter()
     w.poll()
-    took = time.perf_counter() - t0
     h = w.view.history
     assert h[-1].epoch == 200_000 and h[0].epoch == 1 and len(h) <= 5000
     epochs = [e.epoch for e in h]
     assert epochs == sorted(epochs) and epochs[-100:] == list(range(199_901, 200_001))
-    assert took < 5.0  # generous on a loaded machine; the benchmark measures it
     with (run / "metrics.jsonl").open("a") as fh:  # and it follows what is appended, incrementally
         fh.write(json.dumps({**row, "epoch": 200_001}) + "\n")
     w.poll()

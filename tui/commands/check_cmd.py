@@ -24,6 +24,8 @@ def add_parser(sub) -> None:
     where = sp.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core)")
     where.add_argument("--cluster", metavar="ADDRESS", help="send the runs to a Dask scheduler")
+    sp.add_argument("--first-seed", type=int, default=1, metavar="N",
+                    help="run seeds N..N+n-1 instead of 1..n, to check the lessons on seeds they were never tuned on")
     sp.add_argument("--out", default="runs/check", metavar="DIR", help="the run cache (default runs/check)")
     sp.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     sp.set_defaults(run=run, gpus=None)
@@ -60,10 +62,12 @@ def plan(args):
 
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: give at least 1 worker.")
+    if not 0 <= args.first_seed <= 4_000_000_000:
+        raise UserError(f"--first-seed {args.first_seed}: give a seed from 0 to 4000000000.")
     base = {"data.path": str(Path(args.data).resolve())} if args.data else {}
     checks, missing = [], []
     for name in with_claims(args.presets, args.data):
-        check = plan_claim(name, args.out, base)
+        check = plan_claim(name, args.out, base, first_seed=args.first_seed)
         (checks.append(check) if check else missing.append(name))
     if missing:
         raise UserError(f"{', '.join(missing)}: no [claim] in {'this preset' if len(missing) == 1 else 'these'}; "
@@ -76,7 +80,7 @@ def plan(args):
 
 
 def run(args) -> int:
-    from dltui.core.claims import judge, medians, verdict_line
+    from dltui.core.claims import explain, judge, medians, verdict_line
 
     checks, tasks = plan(args)
     ctx, where = executor_for(args)
@@ -92,12 +96,15 @@ def run(args) -> int:
         judge(c, by_dir)
     if args.json:
         print(json.dumps([{"preset": c.preset, "claim": c.describe(), "text": c.claim["text"], "holds": c.holds,
-                           "wins": c.wins, "seeds": c.claim["seeds"], "needed": c.needed, "pairs": c.pairs,
+                           "wins": c.wins, "seeds": c.claim["seeds"], "seed_list": c.seeds, "needed": c.needed,
+                           "pairs": c.pairs,
                            "medians": medians(c)} for c in checks], indent=1))
     else:
         plain = not (sys.stdout.encoding or "").lower().startswith("utf")
         for c in checks:
             print(verdict_line(c, ascii_only=plain))
+            for line in explain(c):
+                print(line)
         good = sum(c.holds for c in checks)
         print(f"{good}/{len(checks)} claims hold ({time.perf_counter() - t0:.0f} s)")
     return 0 if all(c.holds for c in checks) else 1

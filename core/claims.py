@@ -9,6 +9,8 @@ hold on enough seeds, and ``dltui check`` runs it through the sweep engine.
     factor = 3.0                 #   with overrides), or "" with value = 0.01 (a fixed bound)
     seeds = 5                    # seeds 1..5 set every key in seed_keys, in both runs (paired by seed)
     wins = 4                     # it must hold on at least 4 of them (0: on all)
+    by = "seeds"                 # or "median": the median over the seeds of mine vs of the reference
+                                 #   (for an effect real on average but not on every seed)
 
 ``dltui check --first-seed N`` runs seeds N..N+seeds-1 instead, so anyone can check a lesson on seeds
 it was never tuned on.
@@ -46,6 +48,10 @@ class ClaimCheck:
     def needed(self) -> int:
         return self.claim["wins"] or self.claim["seeds"]
 
+    @property
+    def by_median(self) -> bool:
+        return self.claim.get("by") == "median"
+
     def describe(self) -> str:
         c = self.claim
         what = c["metric"].replace("_", " ")
@@ -58,6 +64,9 @@ class ClaimCheck:
         if c["than_metric"] and c["than_metric"] != c["metric"] and (c["than"] or c["than_set"]):
             ref += " " + c["than_metric"].replace("_", " ")
         by = f" by a factor of {c['factor']:g}" if c["factor"] != 1 else ""
+        if self.by_median:
+            of_ref = " median" if c["than"] or c["than_set"] else ""
+            return f"median {what} over {c['seeds']} seeds {c['relation']} {ref}{of_ref}{by}"
         return f"{what} {c['relation']} {ref}{by} on at least {self.needed} of {c['seeds']} seeds"
 
 
@@ -111,7 +120,12 @@ def judge(check: ClaimCheck, results: dict[str, dict]) -> ClaimCheck:
         check.pairs.append((mine, ref))
     ok = [holds(a, b, c["relation"], c["factor"]) for a, b in check.pairs]
     check.wins = sum(ok)
-    check.holds = check.wins >= check.needed
+    if check.by_median:
+        a, b = medians(check)
+        complete = all(x is not None and y is not None for x, y in check.pairs)  # a failed run fails the claim
+        check.holds = complete and holds(a, b, c["relation"], c["factor"])
+    else:
+        check.holds = check.wins >= check.needed
     return check
 
 
@@ -138,6 +152,9 @@ def verdict_line(check: ClaimCheck, ascii_only: bool = False) -> str:
     mark = ("ok  " if check.holds else "FAIL") if ascii_only else ("✓" if check.holds else "✗")
     a, b = medians(check)
     fig = (f"median {a:.4g} vs {b:.4g}" if a is not None and b is not None else "no figures")
+    if check.by_median:
+        return (f"{mark} {check.preset}: {check.describe()}: {fig} ({seed_range(check)}; per seed it holds on "
+                f"{check.wins}/{check.claim['seeds']})")
     return (f"{mark} {check.preset}: {check.describe()}: holds on {check.wins}/{check.claim['seeds']} seeds "
             f"({seed_range(check)}; {fig})")
 
@@ -149,8 +166,15 @@ def explain(check: ClaimCheck) -> list[str]:
         return []
     c = check.claim
     text = c["text"] or check.describe()
-    out = [f"  the lesson's statement did not hold on these seeds: \"{text}\"",
-           f"  it held on {check.wins} of {len(check.pairs)} seeds ({seed_range(check)}); {check.needed} needed."]
+    out = [f"  the lesson's statement did not hold on these seeds: \"{text}\""]
+    if check.by_median:
+        a, b = medians(check)
+        figs = " vs ".join("none" if x is None else format(x, ".4g") for x in (a, b))
+        factor = "" if c["factor"] == 1 else f" (factor {c['factor']:g})"
+        out.append(f"  over {seed_range(check)} the medians are {figs}{factor}; a run without a figure fails it too.")
+    else:
+        out.append(f"  it held on {check.wins} of {len(check.pairs)} seeds ({seed_range(check)}); "
+                   f"{check.needed} needed.")
     failed = []
     for seed, (mine, ref) in zip(check.seeds, check.pairs):
         if holds(mine, ref, c["relation"], c["factor"]):

@@ -98,6 +98,8 @@ CLAIM_FIELDS: dict[str, Field] = {
     "factor": Field("float", 1.0, min=1.0, help="below: mine*factor < ref; above: mine > ref*factor"),
     "seeds": Field("int", 5, min=1, max=100),
     "wins": Field("int", 0, min=0, help="seeds on which it must hold; 0 means all"),
+    "by": Field("str", "seeds", choices=("seeds", "median"),
+                help="seeds: it holds on at least `wins` seeds; median: the medians over the seeds compare"),
     "seed_keys": Field("list[str]", ["training.seed", "data.seed"], help="the keys each seed sets"),
     "text": Field("str", "", help="the claim in words"),
 }

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from dltui.core.claims import judge, plan_claim
+from dltui.core.claims import explain, judge, plan_claim
 from dltui.core.spec import SpecError, load_preset, shipped_presets
 from dltui.tui.cli import main
 
@@ -133,3 +133,38 @@ def test_check_of_a_named_csv_preset_without_data_says_to_give_it(capsys):
 
     assert main(["check", "hw01-boss"]) == 2  # not 8 failed runs and a bare ✗
     assert "hw01-boss: its claim trains on a CSV file; give it with --data PATH." in capsys.readouterr().err
+
+
+def test_check_first_seed_runs_fresh_seeds_and_explains_a_failure_in_plain_words(tmp_path, capsys):
+    bad = write(tmp_path, "above")  # the tiny claim reversed: it cannot hold
+    rc = main(["check", str(bad), "--out", str(tmp_path / "c"), "--jobs", "1", "--first-seed", "40"])
+    out = capsys.readouterr().out
+    assert rc == 1 and "seeds 40-41" in out
+    assert "the lesson's statement did not hold on these seeds: \"a tiny claim\"" in out
+    assert "it held on 0 of 2 seeds (seeds 40-41); 2 needed." in out
+    assert "not on seed 40: " in out and "seed 41: " in out
+    check = plan_claim(bad, tmp_path / "c", first_seed=40)
+    assert check.seeds == [40, 41] and [t.overrides["training.seed"] for t in check.mine] == [40, 41]
+    assert [t.overrides["data.seed"] for t in check.ref] == [40, 41]
+
+
+def test_check_refuses_a_negative_first_seed(tmp_path, capsys):
+    assert main(["check", str(write(tmp_path)), "--first-seed", "-1", "--out", str(tmp_path / "c")]) == 2
+    assert "--first-seed -1: give a seed from 0" in capsys.readouterr().err
+
+
+def test_a_median_claim_compares_the_medians_over_its_seeds(tmp_path):
+    check = plan_claim(write(tmp_path, extra='by = "median"\n'), tmp_path / "cache")
+    assert check.by_median and "median best val loss over 2 seeds below" in check.describe()
+    m, r = check.mine, check.ref
+    # per seed it holds on 1 of 2 (0.1*1.5 < 0.5, not 0.3*1.5 < 0.2) but the medians do: 0.2*1.5 < 0.35
+    fake = {m[0].out_dir: {"best_val_loss": 0.1}, r[0].out_dir: {"best_val_loss": 0.5},
+            m[1].out_dir: {"best_val_loss": 0.3}, r[1].out_dir: {"best_val_loss": 0.2}}
+    judge(check, fake)
+    assert check.wins == 1 and check.holds
+    fake[r[0].out_dir] = {"best_val_loss": 0.25}  # medians 0.2 vs 0.225: 0.3 is not below 0.225
+    assert not judge(check, fake).holds
+    fake[r[0].out_dir] = {"best_val_loss": 9.0}
+    del fake[m[1].out_dir]  # a run that gave no figure fails the claim, whatever the others say
+    assert not judge(check, fake).holds
+    assert "medians are" in "\n".join(explain(check))

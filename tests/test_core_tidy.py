@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core import checkpoint as ck
-from dltui.core.layerlog import LayerLog, read_layer_stats
+from dltui.core.runs.store import checkpoint as ck
+from dltui.core.runs.store.layerlog import LayerLog, read_layer_stats
 from dltui.tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,8 +74,8 @@ def _private_uses(path: Path, names: tuple[str, ...]) -> list[str]:
 
 
 def test_pacing_and_the_layer_log_use_the_trainers_public_surface():
-    assert _private_uses(ROOT / "core" / "pacing.py", ("tr",)) == []
-    assert _private_uses(ROOT / "core" / "layerlog.py", ("self.trainer", "trainer")) == []
+    assert _private_uses(ROOT / "core" / "training" / "pacing.py", ("tr",)) == []
+    assert _private_uses(ROOT / "core" / "runs" / "store" / "layerlog.py", ("self.trainer", "trainer")) == []
 
 
 def test_pacing_sleeps_and_wakes_through_wait_for_control():
@@ -93,7 +93,7 @@ def test_pacing_sleeps_and_wakes_through_wait_for_control():
 
 
 def test_resume_reads_the_last_checkpoint_once_and_its_metrics_are_the_last_row(tmp_path, monkeypatch):
-    from dltui.core.resume_run import resume_trainer
+    from dltui.core.training.resume_folder import resume_trainer
 
     t = Trainer(load_preset("xor", {"training.epochs": 3}), out_dir=tmp_path)
     t.fit()

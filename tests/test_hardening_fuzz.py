@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dltui.core.checkpoint import RUN_KEYS, CheckpointError, load_checkpoint, save_checkpoint
-from dltui.core.csvload import open_csv
-from dltui.core.data import DataError
-from dltui.core.rundir import RunDir, clean_row, read_metrics
+from dltui.core.data.csvload import open_csv
+from dltui.core.data.dataset import DataError
+from dltui.core.runs.store.checkpoint import RUN_KEYS, CheckpointError, load_checkpoint, save_checkpoint
+from dltui.core.runs.store.folder import RunDir, clean_row, read_metrics
 from dltui.core.sanitize import has_unsafe
 from dltui.tui.cli import main
 from hypothesis import HealthCheck, assume, given, settings

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from dltui.core import Trainer, load_preset, rundir
+from dltui.core import Trainer, load_preset
 from dltui.core import events as ev
-from dltui.core.rundir import MetricsLog, RunDir, read_metrics
+from dltui.core.runs.store import folder as rundir
+from dltui.core.runs.store.folder import MetricsLog, RunDir, read_metrics
 
 
 def events_of_a_short_run() -> list:

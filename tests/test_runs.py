@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from dltui.core import events as ev
 from dltui.core import load_preset
+from dltui.core.engine.trace import Trace
 from dltui.core.runs import HEADER, LOSS, MESSAGE, RUN, Control, FinishedRun, LiveRun, Run, WatchedRun
-from dltui.core.trace import Trace
-from dltui.core.trainer import Trainer
+from dltui.core.training.trainer import Trainer
 
 
 def epoch_row(epoch: int, step: int, loss: float = 1.0, lr: float = 0.01) -> ev.EpochEnded:

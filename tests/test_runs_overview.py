@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from dltui.core import runlist
+from dltui.core.runs.store import scan as runlist
 from dltui.tui.cli import main
 
 

@@ -101,7 +101,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_import_graph_is_read():
     g = import_graph()
-    assert "dltui.core.trainer" in g and "dltui.core.events" in g["dltui.core.trainer"]
+    assert "dltui.core.training.trainer" in g and "dltui.core.events" in g["dltui.core.training.trainer"]
     assert "dltui.tui.app" in g
 
 
@@ -146,7 +146,7 @@ def test_known_long_files_are_still_long():
 def test_every_package_is_listed_for_the_wheel():
     """pyproject.toml lists packages one by one: a new subpackage missing there works in an editable
     install and is absent from the wheel."""
-    from dltui.core.tomlread import tomllib
+    from dltui.core.config.tomlread import tomllib
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
                  ["tool"]["setuptools"]["packages"])

@@ -24,13 +24,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..batching import batch_size_for
-from ..device import describe_device as _describe
-from ..device import device_info as _device_info
-from ..device import resolve_device
+from ..config.spec import Spec
+from ..data.batching import batch_size_for
 from ..errors import DeviceError, DeviceFailure
-from ..spec import Spec
 from .base import DEVICE_INFO, GRADIENTS, GRAPH, Backend, initial_params, make_layer_stats
+from .device import describe_device as _describe
+from .device import device_info as _device_info
+from .device import resolve_device
 from .torch_ops import ACTIVATION_FUNCTIONS, ACTIVATION_MODULES, TORCH_DTYPES
 
 GRAPH_WARMUP = 3  # eager steps on a side stream before a CUDA graph is captured

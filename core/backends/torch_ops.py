@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn import LeakyReLU
+from ..engine.nn import LeakyReLU
 
 LEAKY_SLOPE = LeakyReLU.slope  # the NumPy engine's, one copy
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..trace import LayerTrace, Trace
+from ..engine.trace import LayerTrace, Trace
 from .base import optimizer_info
 from .torch_ops import ACTIVATION_FUNCTIONS, STATE_NAMES
 

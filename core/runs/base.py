@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .. import events as ev
-from ..history import History
+from .history import History
 
 if TYPE_CHECKING:
-    from ..data import Dataset
-    from ..spec import Spec
+    from ..config.spec import Spec
+    from ..data.dataset import Dataset
 
 # the parts of a view a poll can mark as changed
 HEADER, LOSS, STATS, PARAMS, MESSAGE, RUN = "header", "loss", "stats", "params", "message", "run"

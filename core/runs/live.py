@@ -21,8 +21,8 @@ import numpy as np
 
 from .. import events as ev
 from ..backends.base import DEVICE_INFO, GRADIENTS
-from ..pacing import YIELD_EVERY, preset_pace
-from ..trainer_facts import fresh_grads
+from ..training.facts import fresh_grads
+from ..training.pacing import YIELD_EVERY, preset_pace
 from .base import BATCH_HISTORY, HEADER, RUN_STATES, STATS, Control, RunView
 from .fold import fold_epoch, fold_event
 
@@ -72,9 +72,9 @@ def yield_every() -> float:
 def _remove_untrained(run) -> None:
     """The files a run that never took a step wrote (its preset, status, an empty log), and its folder
     when nothing else is in it."""
-    from ..baseline import BASELINE_FILE
-    from ..layerlog import FILENAME
-    from ..rundir import RUN_FILES
+    from ..experiments.baseline import BASELINE_FILE
+    from .store.folder import RUN_FILES
+    from .store.layerlog import FILENAME
 
     for name in (*RUN_FILES, FILENAME, BASELINE_FILE, ".lock"):
         try:
@@ -117,7 +117,7 @@ class LiveRun:
 
     def __init__(self, spec=None, *, backend: str | None = None, device: str | None = None, start: bool = False,
                  clock=time.perf_counter, trainer=None, pace: float | str = 0.0, out_dir=None):
-        from ..trainer import Trainer
+        from ..training.trainer import Trainer
 
         tr = trainer if trainer is not None else Trainer(spec, backend=backend, device=device,
                                                          start_paused=not start, yield_every=yield_every(),
@@ -212,7 +212,7 @@ class LiveRun:
         """This view's, and for a run that writes a folder the layer-stats log `dltui watch` reads."""
         if self.trainer.run is None:
             return [self.on_event]
-        from ..layerlog import LayerLog
+        from .store.layerlog import LayerLog
 
         return [self.on_event, LayerLog(self.trainer, self.trainer.run.path)]
 
@@ -304,7 +304,7 @@ class LiveRun:
     def trace(self, rows=None) -> Future:
         """A future of the trace of these training rows (None: the batch the next step trains), taken on
         the training thread between batches (or on a helper thread when no loop runs)."""
-        from ..batch_trace import trace_rows
+        from ..engine.tracing import trace_rows
 
         return self._helper().submit(lambda: trace_rows(self.trainer, rows).result())
 

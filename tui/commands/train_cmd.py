@@ -157,8 +157,8 @@ class RichPrinter:
 
 
 def run(args) -> int:
-    from dltui.core.rundir import default_run_dir
-    from dltui.core.trainer import Trainer
+    from dltui.core.runs.store.folder import default_run_dir
+    from dltui.core.training.trainer import Trainer
     from dltui.tui import signals
     from dltui.tui.common import UserError, spec_from_args, user_errors
 
@@ -177,7 +177,7 @@ def run(args) -> int:
     if trainer.backend.auto_reason:
         print(f"auto: {trainer.backend.auto_reason}", file=sys.stderr)
     warned = trainer.backend.warning
-    from dltui.core.baseline import write_baseline  # the linear baseline: cheap, saved beside the metrics
+    from dltui.core.experiments.baseline import write_baseline  # the linear baseline: cheap, saved beside the metrics
 
     baseline = write_baseline(out, trainer.data).get("baseline_val_loss")
     if warned:
@@ -213,8 +213,8 @@ def run(args) -> int:
 def resumed(args):
     """(trainer, spec, folder) going on with ``--resume RUN``: its preset, with --epochs N (the new total)
     and --set overrides; a preset name, --data, --seed, --backend or --out do not apply."""
-    from dltui.core.resume_run import resume_trainer
-    from dltui.core.spec import parse_override
+    from dltui.core.config.spec import parse_override
+    from dltui.core.training.resume_folder import resume_trainer
     from dltui.tui.common import UserError
 
     if args.preset or args.out or args.seed is not None or args.data:
@@ -232,7 +232,7 @@ def resumed(args):
 
 def headless_pace(args) -> float:
     """Headless runs go at max unless --pace asks (the preset's pace is the app's)."""
-    from dltui.core.pacing import parse_pace
+    from dltui.core.training.pacing import parse_pace
     from dltui.tui.common import UserError
 
     if getattr(args, "pace", None) is None:
@@ -245,7 +245,7 @@ def headless_pace(args) -> float:
 
 def extra_callbacks(args, trainer, out: str) -> list:
     """Layer stats for `dltui watch` (layers.jsonl) and, with --tensorboard, TensorBoard event files."""
-    from dltui.core.layerlog import FILENAME, LayerLog
+    from dltui.core.runs.store.layerlog import FILENAME, LayerLog
     from dltui.tui.common import UserError
 
     out_cbs = []
@@ -257,7 +257,7 @@ def extra_callbacks(args, trainer, out: str) -> list:
     else:
         (Path(out) / FILENAME).unlink(missing_ok=True)
     if getattr(args, "tensorboard", None):
-        from dltui.core.tboard import TensorBoardLog, TensorBoardMissing
+        from dltui.core.integrations.tensorboard_live import TensorBoardLog, TensorBoardMissing
 
         try:
             out_cbs.append(TensorBoardLog(trainer, args.tensorboard))
@@ -290,7 +290,7 @@ def mark_stopped(trainer, signum: int | None) -> None:
 def check_out_dir(out: Path, overwrite: bool, lock: bool = False) -> None:
     """Refuse a run folder that is a file, cannot be made, is in use by another process, or holds
     another run (unless --overwrite). With ``lock``, take the folder's lock first (held until exit)."""
-    from dltui.core.rundir import RunDir
+    from dltui.core.runs.store.folder import RunDir
     from dltui.tui.common import UserError
 
     try:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from concurrent.futures import Future
 
 from dltui.core.backends.base import layer_sizes
-from dltui.core.batching import batch_bounds
-from dltui.core.gradcheck import finite_difference_check, torch_autograd_check
+from dltui.core.data.batching import batch_bounds
+from dltui.core.engine.gradcheck import finite_difference_check, torch_autograd_check
+from dltui.core.engine.stages import Stage, stage, stage_order
 from dltui.core.runs import Control
-from dltui.core.stages import Stage, stage, stage_order
 from dltui.tui.widgets.grad_check import GradCheckPanel
 from dltui.tui.widgets.network_diagram import NetworkDiagram
 from dltui.tui.widgets.stage_view import StageView
@@ -196,7 +196,7 @@ class BackpropScreen(Screen):
     def title_text(self, width: int | None = None) -> Text:
         """The loss and the learning rate first (they must survive 80 columns), then where the batch is;
         the least useful parts go first when it does not fit."""
-        from dltui.core.numfmt import short
+        from dltui.tui.numfmt import short
 
         epoch, step = self._at_step
         v = self.run.view

@@ -173,7 +173,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
                                              exit_on_error=False))
         if run.data is not None and run.spec is not None:
             self.query_one("#learned").configure(run.data, run.spec)
-            from dltui.core.baseline import run_baseline  # a straight line's loss: does the net beat it?
+            from dltui.core.experiments.baseline import run_baseline  # a straight line's loss: does the net beat it?
 
             mse = run.spec.values["loss"]["name"] == "mse"  # saved beside the metrics, as dltui train does
             self.w_loss.set_baseline(run_baseline(run.data, run.view.out_dir, run.view.read_dir) if mse else None)
@@ -350,7 +350,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
             self.run.stop()
 
     def action_lr(self, factor: float) -> None:
-        from dltui.core.spec import SCHEMA
+        from dltui.core.config.spec import SCHEMA
 
         if self._read_only():
             return
@@ -414,7 +414,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     def _set_lr(self, lr: float) -> None:
         """The learning rate, live: the status line shows it (no notice to stack). A run that has ended
         keeps its own; the new one is for the next run."""
-        from dltui.core.spec import SpecError
+        from dltui.core.config.spec import SpecError
 
         try:
             self.spec = self.spec.with_overrides({"optimizer.lr": lr})

@@ -77,13 +77,13 @@ class RunActions:
 
     # ------------------------------------------------------------ pace
     def action_pace(self, direction: int) -> None:
-        from dltui.core.pacing import next_level
+        from dltui.core.training.pacing import next_level
 
         if not self._read_only():
             self._set_pace(next_level(self.run.view.pace, direction))
 
     def action_pace_max(self) -> None:
-        from dltui.core.pacing import preset_pace
+        from dltui.core.training.pacing import preset_pace
 
         if self._read_only():
             return
@@ -110,7 +110,7 @@ class RunActions:
         if self.spec.values["data"]["kind"] != "csv":
             self._note("predictions are for CSV presets (this one's data is generated)")
             return
-        from dltui.core.rundir import RunDir
+        from dltui.core.runs.store.folder import RunDir
 
         folder = self.run.view.out_dir
         if not folder or not RunDir(folder).checkpoint().exists():
@@ -144,7 +144,7 @@ def test_csv_guess(train_path: str) -> str:
 def new_run_dir(app, spec):
     """Where a run started in the app writes (``runs/NAME-time``, as `dltui train`), or None when the app
     keeps no folders (tests, library use)."""
-    from dltui.core.rundir import default_run_dir
+    from dltui.core.runs.store.folder import default_run_dir
 
     root = getattr(app, "runs_dir", None)
     return str(default_run_dir(spec.name, root)) if root else None

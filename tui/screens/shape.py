@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from dltui.core import curves
+from dltui.core.engine import curves
 from dltui.core.runs import Control
 from dltui.tui.widgets.shape_plot import ShapePlot
 from rich.text import Text

@@ -3,8 +3,8 @@ ETA · lr · batch size · pace · state. The learning rate, the batch size and 
 
 from __future__ import annotations
 
-from dltui.core.numfmt import short
-from dltui.core.pacing import pace_text
+from dltui.core.training.pacing import pace_text
+from dltui.tui.numfmt import short
 from rich.text import Text
 from textual.widget import Widget
 

@@ -80,7 +80,7 @@ async def test_continue_after_the_end_keeps_epochs_and_optimizer_state():
         assert scr.run.trainer.step == 6 * v.batches_per_epoch
     whole = Trainer(load_preset("xor", {"training.epochs": 6, **F64}))
     whole.fit()
-    assert same(scr.run.trainer._last_params, whole._last_params)  # as if it had never stopped
+    assert same(scr.run.trainer.last_params, whole.last_params)  # as if it had never stopped
     assert v.history[-1].train_loss == whole.history[-1].train_loss
 
 

@@ -93,7 +93,7 @@ def test_pacing_sleeps_and_wakes_through_wait_for_control():
 
 
 def test_resume_reads_the_last_checkpoint_once_and_its_metrics_are_the_last_row(tmp_path, monkeypatch):
-    from dltui.core.training.resume_folder import resume_trainer
+    from dltui.core.training.resume import resume_trainer
 
     t = Trainer(load_preset("xor", {"training.epochs": 3}), out_dir=tmp_path)
     t.fit()

@@ -247,10 +247,11 @@ def test_a_signal_while_loading_a_csv_or_predicting_ends_cleanly(tmp_path, sig, 
 
 def test_a_second_ctrl_c_during_the_final_save_exits_cleanly_and_keeps_best(tmp_path):
     out = tmp_path / "run"
-    code = ("import os, signal, time\nimport dltui.core.training.trainer as t\norig = t.Trainer._save\n"
-            "def slow(self, kind, *a):\n    if kind == 'last':\n        os.kill(os.getpid(), signal.SIGINT)\n"
+    code = ("import os, signal, time\nimport dltui.core.training.policies as t\n"
+            "orig = t.Checkpoints._save\n"
+            "def slow(self, tr, kind, *a):\n    if kind == 'last':\n        os.kill(os.getpid(), signal.SIGINT)\n"
             "        time.sleep(0.5)\n        os.kill(os.getpid(), signal.SIGINT)\n        time.sleep(5)\n"
-            "    return orig(self, kind, *a)\nt.Trainer._save = slow\n"
+            "    return orig(self, tr, kind, *a)\nt.Checkpoints._save = slow\n"
             "from dltui.tui.cli import main\n"
             f"raise SystemExit(main(['train', 'piecewise-relu', '--epochs', '3', '--out', {str(out)!r}]))\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)

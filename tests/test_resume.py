@@ -11,7 +11,7 @@ from dltui.core import Trainer, load_preset
 from dltui.core.engine.optim import SGD, Adam
 from dltui.core.errors import CheckpointError
 from dltui.core.runs.store.checkpoint import load_checkpoint, load_extra
-from dltui.core.training.resume_folder import resume_trainer
+from dltui.core.training.resume import resume_trainer
 from dltui.tui.cli import main
 
 SETS = {"training.dtype": "float64", "training.epochs": 4}
@@ -67,7 +67,7 @@ def test_continue_after_the_end_equals_one_longer_run(tmp_path):
     res = short.fit()
     assert res.reason == "completed" and short.step == long.step and len(short.history) == 6
     assert [h.epoch for h in short.history] == list(range(1, 7))
-    assert same(short._last_params, long._last_params)
+    assert same(short.last_params, long.last_params)
     assert short.history[-1].train_loss == long.history[-1].train_loss
 
 

@@ -21,7 +21,6 @@ import numpy as np
 
 from .. import events as ev
 from ..backends.base import DEVICE_INFO, GRADIENTS
-from ..training.facts import fresh_grads
 from ..training.pacing import YIELD_EVERY, preset_pace
 from .base import BATCH_HISTORY, HEADER, RUN_STATES, STATS, Control, RunView
 from .fold import fold_epoch, fold_event
@@ -173,7 +172,7 @@ class LiveRun:
     @property
     def can_continue(self) -> bool:
         """The run ended (finished, stopped, early stop) without diverging: ``continue_run`` goes on."""
-        return self.trainer.state == "finished" and self.trainer._last_params is not None \
+        return self.trainer.state == "finished" and self.trainer.last_params is not None \
             and self.view.state == "finished"
 
     def continue_run(self, epochs: int | None = None) -> int | None:
@@ -225,7 +224,7 @@ class LiveRun:
                 self._batch_losses.append((e.step, e.loss))  # deque.append: atomic, no lock
         else:
             if type(e) is ev.Finished:  # a view shows the end's statistics: gradients of the weights it ends
-                fresh_grads(self.trainer)  # with, recomputed here (training thread) before the UI learns of it
+                self.trainer.fresh_grads()  # with, recomputed here (training thread) before the UI learns of it
             self.queue.put(e)
 
     # ------------------------------------------------------------ state

@@ -1,5 +1,5 @@
 """What the trainer reports about itself: the RunStarted event, a checkpoint's metadata, the message of
-a diverged run. Plain functions of a Trainer, kept out of the loop's module."""
+a diverged run, the result of fit(). Plain functions that read a Trainer."""
 
 from __future__ import annotations
 
@@ -65,16 +65,3 @@ def diverged_msg(tr, loss: float, epoch: int, batch: int) -> str:
             " No epoch finished, so there is nothing to keep.")
     return (f"The loss became {loss} at epoch {epoch}, batch {batch}: training diverged. "
             f"Try a smaller learning rate than {lr:g} (--set optimizer.lr=...).{keep}")
-
-
-def fresh_grads(tr) -> None:
-    """Gradients (and the statistics built on them) of the weights a run ended with, recomputed on the
-    first ask after the end (``Trainer.emit_stats``, ``LiveRun`` as the run ends): a full pass over the
-    training set. Runs with a layer log (headless `dltui train`, sweeps) pay it once, for the log's last
-    record that `dltui watch` shows; runs without one (`--layers-every 0`, library ``fit()``) skip it."""
-    if tr.grads_stale:
-        tr.grads_stale = False
-        try:
-            tr.backend.refresh_grads()
-        except (RuntimeError, MemoryError):  # e.g. no device memory for the whole set: the last step's stay
-            pass

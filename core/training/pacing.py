@@ -112,20 +112,3 @@ def preset_pace(values: dict, batches_per_epoch: int) -> float:
         rate = auto_pace(values["training"]["epochs"] * max(batches_per_epoch, 1))
         return MAX if rate > PACE_LEVELS[-1] else rate  # faster than the fastest level: a long run, go at max
     return float(pace)
-
-
-def between_steps(tr) -> None:
-    """Paced (and running freely): sleep until the next step is due, woken by any control. Unpaced:
-    let the other threads (the UI) take the GIL every ``yield_every`` seconds (a clock read a step: cheaper
-    than a sleep(0) every few steps, which on a busy machine hands the CPU to other processes too)."""
-    pacer = tr.pacer
-    wait = pacer.delay() if pacer.rate and tr.running else 0.0
-    if wait < MIN_SLEEP:  # unpaced, or a pace faster than a millisecond a step: the schedule runs ahead
-        if tr.yield_every:  # until a sleep is worth it
-            now = time.perf_counter()
-            if now >= pacer.yield_at:
-                time.sleep(0)
-                pacer.yield_at = now + tr.yield_every
-        return
-    while wait > 0 and tr.wait_for_control(wait):
-        wait = pacer.remaining()

@@ -214,7 +214,7 @@ def resumed(args):
     """(trainer, spec, folder) going on with ``--resume RUN``: its preset, with --epochs N (the new total)
     and --set overrides; a preset name, --data, --seed, --backend or --out do not apply."""
     from dltui.core.config.spec import parse_override
-    from dltui.core.training.resume_folder import resume_trainer
+    from dltui.core.training.resume import resume_trainer
     from dltui.tui.common import UserError
 
     if args.preset or args.out or args.seed is not None or args.data:

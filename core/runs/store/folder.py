@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ... import events as ev
 from ...errors import RunBusy  # noqa: F401 - raised here, importable from here
-from .checkpoint import atomic_write
+from .checkpoint import atomic_write, save_checkpoint
 
 try:
     import fcntl
@@ -139,6 +139,12 @@ class RunDir:
             _note(notes, f"{self.status}: not readable as JSON; ignored")
             return {}
         return clean_status(doc, notes, str(self.status))
+
+    def write_checkpoint(self, kind: str, params, meta: dict, extra: dict | None = None) -> Path:
+        """best.safetensors or last.safetensors (``kind``), written atomically; its path."""
+        path = self.best if kind == "best" else self.last
+        save_checkpoint(path, params, meta, extra)
+        return path
 
     def checkpoint(self) -> Path:
         """The best checkpoint if there is one, else the last."""

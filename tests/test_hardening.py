@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dltui.core.runs.store.checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
-from dltui.core.runs.store.folder import MetricsLog, RunBusy, RunDir, default_run_dir
+from dltui.core.runs.store.folder import MetricsLog, RunBusy, RunFolder, default_run_dir
 from dltui.core.sanitize import has_unsafe, safe, safe_line
 from dltui.tui.cli import main
 
@@ -100,21 +100,21 @@ def test_argparse_and_unknown_presets_quote_words_safely():
 def test_a_held_folder_is_refused_by_another_process(tmp_path):
     folder = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; "
-                               "from dltui.core.runs.store.folder import RunDir; "
-                               f"RunDir({str(folder)!r}).lock(); print('held', flush=True); time.sleep(60)"],
+                               "from dltui.core.runs.store.folder import RunFolder; "
+                               f"RunFolder({str(folder)!r}).lock(); print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True, env=ENV)
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunBusy, match="another dltui process"):
-            RunDir(folder).lock()
+            RunFolder(folder).lock()
         r = sh("train", "xor", "--epochs", "2", "--out", str(folder), "--overwrite")
         assert r.returncode == 2 and "another dltui process" in r.stderr and "Traceback" not in r.stderr
         assert not (folder / "metrics.jsonl").exists()
     finally:
         holder.kill()
         holder.wait()
-    RunDir(folder).lock()  # a dead holder (even killed) leaves no stale lock
-    RunDir(folder).unlock()
+    RunFolder(folder).lock()  # a dead holder (even killed) leaves no stale lock
+    RunFolder(folder).unlock()
 
 
 def test_runs_started_together_never_share_a_folder(tmp_path):
@@ -150,7 +150,7 @@ def test_default_names_differ_within_one_second(tmp_path):
 def test_overwrite_keeps_the_old_checkpoints_until_the_new_run_has_one(tmp_path):
     from dltui.core import events as ev
 
-    rd = RunDir(tmp_path)
+    rd = RunFolder(tmp_path)
     save_checkpoint(rd.best, [(np.ones((1, 2)), np.zeros(1))], {"epoch": 7})
     (tmp_path / ".best.safetensors.k1l2.tmp").write_bytes(b"half a checkpoint")  # a kill -9 leftover
     (tmp_path / "metrics.jsonl").write_text('{"epoch": 1}\n')
@@ -460,7 +460,7 @@ def test_a_file_system_without_locks_still_runs(tmp_path, monkeypatch):
         raise OSError(errno.ENOLCK, "No locks available")
 
     monkeypatch.setattr(rundir.fcntl, "flock", no_locks)
-    rd = RunDir(tmp_path / "nfs")
+    rd = RunFolder(tmp_path / "nfs")
     rd.lock()  # no RunBusy, no OSError: the run goes ahead as it did before locks
     rd.create("[data]\nkind = 'xor'\n")
     assert rd.preset.exists()
@@ -512,6 +512,6 @@ def test_named_pipes_in_a_run_folder_do_not_hang_its_readers(tmp_path):
     os.mkfifo(tmp_path / "status.json")
     os.mkfifo(tmp_path / "metrics.jsonl")
     notes: list[str] = []
-    assert RunDir(tmp_path).read_status(notes) == {}  # returns at once: no writer is waited for
+    assert RunFolder(tmp_path).read_status(notes) == {}  # returns at once: no writer is waited for
     assert read_metrics(tmp_path / "metrics.jsonl", 0, notes) == ([], 0)
     assert len(notes) == 2

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from dltui.core.integrations.monitor import monitor  # noqa: E402
-from dltui.core.runs.store.folder import RunDir, read_metrics  # noqa: E402
+from dltui.core.runs.store.folder import RunFolder, read_metrics  # noqa: E402
 from dltui.core.runs.store.layerlog import read_layer_stats  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def test_metrics_and_status_like_a_dltui_run(tmp_path):
     rows, _ = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["epoch"] for r in rows] == [1, 2, 3] and [r["step"] for r in rows] == [10, 20, 30]
     assert np.allclose([r["train_loss"] for r in rows], losses, rtol=1e-6)
-    st = RunDir(tmp_path).read_status()
+    st = RunFolder(tmp_path).read_status()
     assert st["state"] == "finished" and st["end"]["reason"] == "completed" and st["end"]["steps"] == 30
     assert st["started"]["layer_sizes"] == [3, 8, 4, 1] and st["started"]["activations"] == ["relu", "tanh"]
     assert "hidden = [8, 4]" in (tmp_path / "preset.toml").read_text()
@@ -79,7 +79,7 @@ def test_watch_reads_the_monitored_run(tmp_path):
 def test_a_failing_loop_is_marked_failed(tmp_path):
     with pytest.raises(RuntimeError):
         _loop(tmp_path, fail_at=15)
-    st = RunDir(tmp_path).read_status()
+    st = RunFolder(tmp_path).read_status()
     assert st["state"] == "failed" and "boom" in st["end"]["message"]
     rows, _ = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["epoch"] for r in rows] == [1, 2]  # the half epoch is written on the way out

@@ -270,18 +270,18 @@ def test_sweep_runs_write_the_layer_log_like_train(tmp_path):
 
 def test_a_run_left_running_by_a_dead_worker_is_marked_killed(tmp_path):
     from dltui.core.experiments.sweep import mark_abandoned
-    from dltui.core.runs.store.folder import RunDir
+    from dltui.core.runs.store.folder import RunFolder
 
     tasks = plan("piecewise-relu", [], [1, 2], tmp_path, SMALL)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    RunDir(tasks[0].out_dir).path.mkdir(parents=True)
-    RunDir(tasks[0].out_dir).write_status(state="running", started=1.0, epoch=3)
-    st = json.loads(RunDir(tasks[0].out_dir).status.read_text())
+    RunFolder(tasks[0].out_dir).path.mkdir(parents=True)
+    RunFolder(tasks[0].out_dir).write_status(state="running", started=1.0, epoch=3)
+    st = json.loads(RunFolder(tasks[0].out_dir).status.read_text())
     st["pid"] = dead.pid
-    RunDir(tasks[0].out_dir).status.write_text(json.dumps(st))
+    RunFolder(tasks[0].out_dir).status.write_text(json.dumps(st))
     assert mark_abandoned(tasks) == [tasks[0].out_dir]
-    st = RunDir(tasks[0].out_dir).read_status()
+    st = RunFolder(tasks[0].out_dir).read_status()
     assert st["state"] == "finished" and st["end"]["reason"] == "killed"
     assert st["signal"] == "worker killed"
 

@@ -12,11 +12,12 @@ sweeps, compare and the dashboard read back.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ..runs.store.folder import RunFolder
 
 RIDGE = 1e-3
 
@@ -71,26 +72,19 @@ def describe(b: Baseline) -> str:
             f"{val}training MSE {b.train_mse:.4g}")
 
 
-BASELINE_FILE = "baseline.json"
-
-
 def write_baseline(out_dir: str | Path, data) -> dict:
-    """The linear baseline of a regression run, saved beside its metrics; {} for classification."""
-    from ..runs.store.checkpoint import atomic_write
-
+    """The linear baseline of a regression run, saved beside its metrics (the run folder's baseline.json);
+    {} for classification."""
     b = linear_baseline(data)
     if b is None:
         return {}
-    atomic_write(Path(out_dir) / BASELINE_FILE, json.dumps(b.to_dict()), fsync=False)
+    RunFolder(out_dir).write_baseline(b.to_dict())
     return {"baseline_val_loss": b.val_mse, "baseline_train_loss": b.train_mse}
 
 
 def read_baseline(out_dir: str | Path) -> dict:
-    try:
-        b = json.loads((Path(out_dir) / BASELINE_FILE).read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return {"baseline_val_loss": b.get("val_mse"), "baseline_train_loss": b.get("train_mse")}
+    b = RunFolder(out_dir).read_baseline()
+    return {"baseline_val_loss": b.get("val_mse"), "baseline_train_loss": b.get("train_mse")} if b else {}
 
 
 def run_baseline(data, write_to: str = "", read_from: str = "") -> float | None:

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..runs.store.folder import RunDir, read_metrics
+from ..runs.store.folder import RunFolder, read_metrics
 from .baseline import read_baseline
 
 if sys.version_info >= (3, 11):
@@ -52,7 +52,7 @@ class LoadedRun:
 
 
 def load_run(path: str | Path, group: str | None = None, seed: int | None = None) -> LoadedRun:
-    run = RunDir(path)
+    run = RunFolder(path)
     if not run.path.exists():
         raise CompareError(f"{path}: does not exist.")
     if not run.path.is_dir() or not run.metrics.exists():

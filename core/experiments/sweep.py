@@ -157,10 +157,10 @@ def summarize(rows: list[dict], reason: str) -> dict:
 
 def finished_summary(out_dir: str | Path, preset_toml: str) -> dict | None:
     """The summary of a finished run in ``out_dir`` made from exactly this preset, else None."""
-    from ..runs.store.folder import RunDir, read_metrics
+    from ..runs.store.folder import RunFolder, read_metrics
     from .baseline import read_baseline
 
-    run = RunDir(out_dir)
+    run = RunFolder(out_dir)
     status = run.read_status()
     reason = (status.get("end") or {}).get("reason")
     if status.get("state") != "finished" or reason in (None, "stopped", "killed"):
@@ -236,22 +236,23 @@ def run_task(task: Task) -> dict:
 
 def _train(spec, out_dir: str) -> dict:
     global _TRAINER
-    from ..runs.store.folder import RunDir, read_metrics
-    from ..runs.store.layerlog import LayerLog
+    from ..runs.store.folder import RunFolder, read_metrics
+    from ..runs.store.layerlog import EVERY
     from ..training.trainer import Trainer
     from .baseline import write_baseline
 
     trainer = Trainer(spec, out_dir=out_dir)
+    trainer.recorders = trainer.run.recorders(trainer, layers_every=EVERY)  # metrics, and layers for `watch`
     _TRAINER = trainer
     try:
         if _STOP:  # the signal came while the trainer was being made
             trainer.stop()
-        result = trainer.fit(callbacks=[LayerLog(trainer, out_dir)])
+        result = trainer.fit()
     finally:
         _TRAINER = None
     baseline = write_baseline(out_dir, trainer.data)
     weights = weight_figures(trainer.backend.get_params())  # the best epoch's, restored by fit
-    rows, _ = read_metrics(RunDir(out_dir).metrics)  # every epoch (the trainer keeps a bounded history)
+    rows, _ = read_metrics(RunFolder(out_dir).metrics)  # every epoch (the trainer keeps a bounded history)
     return {**summarize(rows, result.reason), **baseline, **weights}
 
 
@@ -285,12 +286,12 @@ def mark_abandoned(tasks: list[Task]) -> list[str]:
     """After the workers are gone: a run folder whose status still says running with a dead pid (a
     worker killed mid-run: kill -9, the OOM killer) is marked finished, reason "killed" (the runs
     overview shows it so; a rerun of the sweep trains it again). Returns those run folders."""
-    from ..runs.store.folder import RunDir, read_metrics
+    from ..runs.store.folder import RunFolder, read_metrics
     from ..runs.store.scan import pid_alive
 
     marked = []
     for t in tasks:
-        run = RunDir(t.out_dir)
+        run = RunFolder(t.out_dir)
         st = run.read_status()
         if st.get("state") != "running" or pid_alive(st.get("pid")):
             continue

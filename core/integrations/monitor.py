@@ -29,8 +29,8 @@ from pathlib import Path
 
 from .. import events as ev
 from ..config.spec import dumps_toml, spec_from_dict
-from ..runs.store.folder import MetricsLog, RunDir
-from ..runs.store.layerlog import LayerLog
+from ..runs.store.folder import RunFolder
+from ..runs.store.layerlog import EVERY as LAYERS_EVERY
 from .monitor_layers import torch_layer_stats
 
 STATUS_EVERY = 5.0  # seconds between status.json writes from step() (each epoch row also refreshes it)
@@ -79,7 +79,7 @@ class Monitor:
                  title: str | None = None, task: str = "regression", overwrite: bool = False,
                  clock=time.monotonic):
         self.model, self.every, self.clock, self.overwrite = model, every, clock, overwrite
-        self.run = RunDir(run_dir)
+        self.run = RunFolder(run_dir)
         self.layers = linear_layers(model)
         self.epochs, self.lr, self.task = epochs, lr, task
         self.title = title or f"{type(model).__name__} (your loop, dltui.core.integrations.monitor)"
@@ -94,8 +94,7 @@ class Monitor:
         self._acts: dict[int, object] = {}
         self._status_at = clock()  # __enter__ writes the first status
         self.best: tuple[int, float] | None = None
-        self.metrics = MetricsLog(self.run)
-        self.layerlog = LayerLog(None, self.run.path)
+        self.layerlog, self.metrics = self.run.recorders(None, layers_every=LAYERS_EVERY)  # this loop feeds them
 
     # ---------------------------------------------------------------- files
     def _started(self) -> ev.RunStarted:

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from ..backends.base import hist_range
-from ..runs.store.folder import read_metrics
+from ..runs.store.folder import TENSORBOARD_DIR, RunFolder, read_metrics
 from ..runs.store.layerlog import LayerLogReader
 from .tensorboard_live import _tensorboardx
 
-SUBDIR = "tensorboard"
+SUBDIR = TENSORBOARD_DIR
 SUFFIX = ".dltui"  # marks the event files this module writes (a new export replaces only those)
 SCALARS = (("Loss/train", "train_loss"), ("Loss/valid", "val_loss"), ("Accuracy/train", "train_metric"),
            ("Accuracy/valid", "val_metric"), ("lr", "lr"))
@@ -40,7 +40,7 @@ def check_available(what: str = "T (TensorBoard files)") -> None:
 
 
 def default_logdir(run_dir: str | Path) -> Path:
-    return Path(run_dir) / SUBDIR
+    return RunFolder(run_dir).tensorboard
 
 
 def hist_parts(n: int, mean: float, std: float, lo: float, hi: float, counts) -> dict | None:
@@ -75,7 +75,7 @@ class TensorBoardExport:
 
     def poll(self) -> int:
         """Write the rows and layer records that arrived since the last call; how many."""
-        rows, self._offset = read_metrics(self.run_dir / "metrics.jsonl", self._offset, self.notes)
+        rows, self._offset = read_metrics(RunFolder(self.run_dir).metrics, self._offset, self.notes)
         S = self._Summary
         for r in rows:
             vals = [S.Value(tag=tag, simple_value=float(r[k])) for tag, k in SCALARS if r.get(k) is not None]

@@ -62,6 +62,7 @@ class RunView:
     pace: float = 0.0  # updates per second while running (0: as fast as it can)
     out_dir: str = ""  # the run folder it writes ("" when none)
     read_dir: str = ""  # the run folder a watched or finished run reads ("" for a live run: see out_dir)
+    baseline: float | None = None  # a regression run's linear baseline (validation MSE); None: none
     batch_size: int = 0  # as the preset gives it (0: the whole training set)
     n_train: int = 0
     seed: int = 0

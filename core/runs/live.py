@@ -21,9 +21,11 @@ import numpy as np
 
 from .. import events as ev
 from ..backends.base import DEVICE_INFO, GRADIENTS
+from ..experiments.baseline import run_baseline
 from ..training.pacing import YIELD_EVERY, preset_pace
 from .base import BATCH_HISTORY, HEADER, RUN_STATES, STATS, Control, RunView
 from .fold import fold_epoch, fold_event
+from .store.layerlog import EVERY as LAYERS_EVERY
 
 GPU_EVERY = 2.0  # seconds between reads of the GPU's memory for the status line
 LIVE_CONTROLS = (Control.START | Control.PAUSE | Control.STEP | Control.EPOCH | Control.STOP | Control.SET_LR
@@ -66,24 +68,6 @@ def yield_every() -> float:
         return max(0.0, float(os.environ.get("DLTUI_YIELD_MS", YIELD_EVERY * 1000)) / 1000)
     except ValueError:
         return YIELD_EVERY
-
-
-def _remove_untrained(run) -> None:
-    """The files a run that never took a step wrote (its preset, status, an empty log), and its folder
-    when nothing else is in it."""
-    from ..experiments.baseline import BASELINE_FILE
-    from .store.folder import RUN_FILES
-    from .store.layerlog import FILENAME
-
-    for name in (*RUN_FILES, FILENAME, BASELINE_FILE, ".lock"):
-        try:
-            (run.path / name).unlink()
-        except OSError:
-            pass
-    try:
-        run.path.rmdir()
-    except OSError:
-        pass
 
 
 def gpu_note(backend) -> str:
@@ -144,6 +128,10 @@ class LiveRun:
         self._spawn: Callable | None = None
         self.opened = False
         self.view.out_dir = str(tr.run.path) if tr.run else ""
+        if tr.run is not None and trainer is None:  # the folder's writers: metrics, and layers for `dltui watch`
+            tr.recorders = tr.run.recorders(tr, layers_every=LAYERS_EVERY)
+        if tr.spec.values["loss"]["name"] == "mse":  # a straight line's loss (saved beside the metrics)
+            self.view.baseline = run_baseline(tr.data, self.view.out_dir)
         if tr.backend.warning:  # declared on the Backend interface: a setting this run ignores
             self.view.message = tr.backend.warning
 
@@ -201,19 +189,11 @@ class LiveRun:
     def _fit(self) -> None:
         try:
             with np.errstate(all="ignore"):
-                self.trainer.fit(callbacks=self._callbacks())
+                self.trainer.fit(callbacks=[self.on_event])
         except Exception:  # noqa: BLE001 - the trainer has already emitted Failed with the message
             pass
         if self.trainer.step == 0 and self.trainer.run is not None:
-            _remove_untrained(self.trainer.run)  # a preset opened and left untrained leaves no folder
-
-    def _callbacks(self) -> list:
-        """This view's, and for a run that writes a folder the layer-stats log `dltui watch` reads."""
-        if self.trainer.run is None:
-            return [self.on_event]
-        from .store.layerlog import LayerLog
-
-        return [self.on_event, LayerLog(self.trainer, self.trainer.run.path)]
+            self.trainer.run.remove_untrained()  # a preset opened and left untrained leaves no folder
 
     def on_event(self, e: ev.Event) -> None:
         """The trainer's callback (training thread): batch ends go to one slot (an attribute store is

@@ -20,9 +20,9 @@ class WatchedRun:
     STATUS_EVERY = 1.0
 
     def __init__(self, run_dir: str | Path, clock=time.monotonic):
-        from .store.folder import RunDir
+        from .store.folder import RunFolder
 
-        self.run = RunDir(run_dir)
+        self.run = RunFolder(run_dir)
         self.clock = clock
         self.offset = 0
         self.spec = None
@@ -59,6 +59,10 @@ class WatchedRun:
             self.data = load_dataset(s)
         except Exception:  # noqa: BLE001 - e.g. a CSV path relative to another folder: no learned plot
             self.data = None
+        if s.values["loss"]["name"] == "mse":  # the saved linear baseline, else computed (nothing written)
+            from ..experiments.baseline import run_baseline
+
+            v.baseline = run_baseline(self.data, "", str(self.run.path))
 
     # ------------------------------------------------------------ the protocol: no controls
     state = property(lambda self: RUN_STATES[self.view.state])

@@ -17,14 +17,14 @@ from ..config.spec import spec_from_dict
 from ..errors import CheckpointError
 from ..runs.history import History
 from ..runs.store.checkpoint import load_checkpoint, load_checkpoint_extra
-from ..runs.store.folder import RunDir, epoch_row, read_sampled
+from ..runs.store.folder import RunFolder, epoch_row, read_sampled
 from .trainer import Trainer
 
 
 def resume_trainer(run_dir: str | Path, overrides: dict | None = None, **kw) -> Trainer:
     """A Trainer that goes on with the run in ``run_dir`` (its preset.toml, plus ``overrides`` such as more
     ``training.epochs``), writing to the same folder."""
-    run = RunDir(run_dir)
+    run = RunFolder(run_dir)
     if not run.path.is_dir():
         raise CheckpointError(f"{run.path}: no such run folder (nothing to resume: no preset.toml).")
     if not run.preset.is_file():
@@ -42,7 +42,7 @@ def resume_trainer(run_dir: str | Path, overrides: dict | None = None, **kw) -> 
 def restore(tr: Trainer, run_dir: str | Path) -> None:
     """Put a trainer (built from the run's preset) back where ``run_dir``'s last checkpoint stopped: weights,
     optimizer state, counters, shuffles, early stopping, history. CheckpointError when it cannot."""
-    run = RunDir(run_dir)
+    run = RunFolder(run_dir)
     if not run.last.is_file():
         raise CheckpointError(f"{run.path}: no last.safetensors to resume from (the run wrote none yet, or this "
                               "is not a run folder).")

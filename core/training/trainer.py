@@ -27,7 +27,7 @@ from ..backends.base import CHEAP_LOSS, GRADIENTS
 from ..config.spec import Spec
 from ..data.dataset import Dataset, batches, load_dataset
 from ..runs.history import History
-from ..runs.store.folder import MetricsLog, RunDir
+from ..runs.store.folder import RunFolder
 from . import facts
 from .control import Control
 from .early_stopping import EarlyStopping
@@ -56,7 +56,8 @@ class Trainer:
                                        device=device or t["device"], name=backend or t["backend"])
         self.batch_size = t["batch_size"]
         self.backend.set_data(d.x_train, d.y_train, d.x_val, d.y_val, self.batch_size)
-        self.run = RunDir(out_dir) if out_dir else None
+        self.run = RunFolder(out_dir) if out_dir else None
+        self.recorders: list | None = None  # the folder's writers (RunFolder.recorders); None: the metrics log
         self.batch_losses = batch_losses
         self.epochs = t["epochs"]
         self.exact_train_acc = t.get("exact_train_acc", False)
@@ -213,7 +214,7 @@ class Trainer:
                 self.run.lock()
             else:
                 self.run.create(self.spec.to_toml())
-            self._callbacks.append(MetricsLog(self.run))
+            self._callbacks += self.recorders if self.recorders is not None else self.run.recorders(self)
         try:
             # a diverging run overflows on its way to NaN: report it with a Diverged event, not warnings
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

@@ -23,11 +23,11 @@ def load_model(run: str | Path):
     from dltui.core.backends.numpy_backend import NumpyBackend
     from dltui.core.config.spec import SpecError, spec_from_dict
     from dltui.core.runs.store.checkpoint import RUN_KEYS, CheckpointError, load_checkpoint
-    from dltui.core.runs.store.folder import RunDir
+    from dltui.core.runs.store.folder import RunFolder
 
     p = Path(run)
     if p.is_dir():
-        ck = RunDir(p).checkpoint()
+        ck = RunFolder(p).checkpoint()
         if not ck.exists():
             raise CheckpointError(f"{p}: holds no checkpoint (best.safetensors or last.safetensors). "
                                   "Is it a folder written by `dltui train --out`?")

@@ -271,9 +271,9 @@ def _names(dirs: list[str], most: int = 6) -> str:
 
 
 def _stopped_since(out_dir: str, since: float) -> bool:
-    from dltui.core.runs.store.folder import RunDir
+    from dltui.core.runs.store.folder import RunFolder
 
-    run = RunDir(out_dir)
+    run = RunFolder(out_dir)
     try:
         fresh = run.status.stat().st_mtime >= since - 1
     except OSError:

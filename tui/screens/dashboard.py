@@ -173,10 +173,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
                                              exit_on_error=False))
         if run.data is not None and run.spec is not None:
             self.query_one("#learned").configure(run.data, run.spec)
-            from dltui.core.experiments.baseline import run_baseline  # a straight line's loss: does the net beat it?
-
-            mse = run.spec.values["loss"]["name"] == "mse"  # saved beside the metrics, as dltui train does
-            self.w_loss.set_baseline(run_baseline(run.data, run.view.out_dir, run.view.read_dir) if mse else None)
+            self.w_loss.set_baseline(run.view.baseline)  # a straight line's loss: does the net beat it?
         self._say(run.view.message, run.view.message_kind)  # e.g. a backend's warning; "" clears
         self._refresh_all()
 

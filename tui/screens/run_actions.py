@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dltui.core.runs import Control
+from dltui.core.runs.store.folder import RunFolder
 
 
 class RunActions:
@@ -110,10 +111,8 @@ class RunActions:
         if self.spec.values["data"]["kind"] != "csv":
             self._note("predictions are for CSV presets (this one's data is generated)")
             return
-        from dltui.core.runs.store.folder import RunDir
-
         folder = self.run.view.out_dir
-        if not folder or not RunDir(folder).checkpoint().exists():
+        if not folder or not RunFolder(folder).checkpoint().exists():
             self._note("no checkpoint yet: train at least one epoch first" if folder else
                        "this run writes no folder, so there is no checkpoint to predict with")
             return
@@ -126,7 +125,7 @@ class RunActions:
         from dltui.tui.common import user_errors
 
         try:
-            self._note(write_predictions(folder, data, str(Path(folder) / "pred.csv")))
+            self._note(write_predictions(folder, data, str(RunFolder(folder).predictions)))
         except user_errors() as e:
             self._say(str(e), "error")
 

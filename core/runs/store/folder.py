@@ -1,4 +1,8 @@
-"""A run directory: preset.toml, metrics.jsonl, status.json, best/last checkpoints.
+"""The run folder's format and its one owner, ``RunFolder``: every file of a run folder is named, written,
+locked and removed here - preset.toml, metrics.jsonl, status.json, best/last (and previous-*) checkpoints,
+layers.jsonl (``layerlog.py``), baseline.json, tensorboard/ and .lock - and ``RunFolder.recorders`` is the
+one factory that hands the writers (metrics log, layer log, TensorBoard) to every door: the trainer (the
+CLI, the app's live run, a sweep's worker) and ``monitor()``.
 
 ``MetricsLog`` is a trainer callback that appends one JSON object per epoch to metrics.jsonl
 (buffered: flushed at the first epoch or batch end ``FLUSH_EVERY`` seconds after the last flush, and
@@ -6,7 +10,7 @@ at once when the run pauses or ends, so ``dltui watch`` and ``tail -f`` follow a
 behind) and keeps status.json current. ``read_metrics`` reads a log that may still be growing;
 ``read_sampled`` opens a long one in bounded memory.
 
-One folder holds one run: ``RunDir.lock`` takes an exclusive ``flock`` on ``.lock`` in the
+One folder holds one run: ``RunFolder.lock`` takes an exclusive ``flock`` on ``.lock`` in the
 folder, held for the process's life (the kernel drops it when the process dies, even by kill -9),
 and ``create`` takes it before it touches anything. Default folder names carry the time and the
 process id, so jobs started in the same second get different folders. Readers (``read_metrics``,
@@ -28,6 +32,8 @@ from pathlib import Path
 from ... import events as ev
 from ...errors import RunBusy  # noqa: F401 - raised here, importable from here
 from .checkpoint import atomic_write, save_checkpoint
+from .layerlog import FILENAME as LAYERS_FILE  # per-layer statistics on a time schedule
+from .layerlog import LayerLog
 
 try:
     import fcntl
@@ -39,9 +45,11 @@ MAX_STATUS = 1024 * 1024  # bytes of status.json read; a bigger one is not a sta
 _HELD: dict[str, int] = {}  # real path of a locked folder -> the lock file's descriptor (-1: no locks there)
 NO_LOCKS = tuple(getattr(errno, n) for n in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "ENOSYS") if hasattr(errno, n))
 RUN_FILES = ("preset.toml", "metrics.jsonl", "status.json", "best.safetensors", "last.safetensors")
+BASELINE_FILE = "baseline.json"  # the linear baseline's figures (experiments/baseline.py computes them)
+TENSORBOARD_DIR = "tensorboard"  # the app's T key writes TensorBoard files of the run here
 
 
-class RunDir:
+class RunFolder:
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
@@ -50,6 +58,10 @@ class RunDir:
     status = property(lambda self: self.path / "status.json")
     best = property(lambda self: self.path / "best.safetensors")
     last = property(lambda self: self.path / "last.safetensors")
+    layers = property(lambda self: self.path / LAYERS_FILE)
+    baseline = property(lambda self: self.path / BASELINE_FILE)
+    tensorboard = property(lambda self: self.path / TENSORBOARD_DIR)
+    predictions = property(lambda self: self.path / "pred.csv")  # the app's predict key writes it
 
     def has_run(self) -> bool:
         return any(p.exists() for p in (self.metrics, self.best, self.last))
@@ -146,10 +158,55 @@ class RunDir:
         save_checkpoint(path, params, meta, extra)
         return path
 
+    def write_baseline(self, figures: dict) -> None:
+        atomic_write(self.baseline, json.dumps(figures), fsync=False)
+
+    def read_baseline(self) -> dict:
+        """baseline.json's figures ({} when there is none, or it is not readable)."""
+        try:
+            with _open_regular(self.baseline) as fh:
+                doc = json.loads(fh.read(MAX_STATUS) if fh is not None else b"")
+        except (OSError, ValueError, RecursionError):
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    def remove_untrained(self) -> None:
+        """The files a run that never took a step wrote (its preset, status, an empty log, the baseline), and
+        the folder when nothing else is in it."""
+        for name in (*RUN_FILES, LAYERS_FILE, BASELINE_FILE, ".lock"):
+            try:
+                (self.path / name).unlink()
+            except OSError:
+                pass
+        self.unlock()
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass
+
+    def recorders(self, trainer=None, layers_every: float | None = None, tensorboard: str | None = None) -> list:
+        """The writers of this folder as trainer callbacks, the one factory every door uses: the metrics
+        log (metrics.jsonl, status.json), with ``layers_every`` > 0 the layer log (layers.jsonl; 0 removes
+        an old one) and with ``tensorboard`` TensorBoard event files in that folder (TensorBoardMissing,
+        OSError at once). ``trainer`` None: a loop of one's own (``monitor()``) feeds them itself."""
+        out: list = []
+        if layers_every:
+            out.append(LayerLog(trainer, self.path, every=layers_every))
+        elif layers_every == 0:
+            self.layers.unlink(missing_ok=True)
+        if tensorboard:
+            from ...integrations.tensorboard_live import TensorBoardLog
+
+            out.append(TensorBoardLog(trainer, tensorboard))
+        return [*out, MetricsLog(self)]  # last: status.json says "finished" once the others are done
+
     def checkpoint(self) -> Path:
         """The best checkpoint if there is one, else the last."""
         return self.best if self.best.exists() else self.last
 
+
+
+RunDir = RunFolder  # its name until this round (branches that still say RunDir)
 
 def default_run_dir(preset_name: str, root: str | Path = "runs") -> Path:
     """runs/PRESET-YYYYmmdd-HHMMSS-PID: jobs started in the same second (a SLURM array, a sweep) get
@@ -231,7 +288,7 @@ EPOCH_FIELDS = tuple(ev.EpochEnded.__dataclass_fields__)
 class MetricsLog:
     """Trainer callback writing metrics.jsonl and status.json."""
 
-    def __init__(self, run: RunDir):
+    def __init__(self, run: RunFolder):
         self.run = run
         self.fh = None
         self.started: dict = {}

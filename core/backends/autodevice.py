@@ -8,7 +8,7 @@ keyed by the model's shape, batch, dtype, optimizer, host and library versions.
 
 The probe must cost less than it saves, so torch is not imported when it cannot win: on a machine
 without a CUDA GPU the NumPy engine is never slower than torch on the CPU for these networks
-(issue 15: NumPy/torch step-time ratios 0.24-0.99 from 1-32-1 to 784-2048-2048-10, one thread),
+(benchmarks/bench_torch.py measures the NumPy/torch step-time ratio),
 while importing torch and building its first optimizer costs about 2.5 s. When torch is already
 imported (or the user asked for it) it is measured, not assumed.
 """

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..data.generators import GENERATORS
 from ..engine import nn
 from ..errors import SpecError
 from ..training.pacing import pace_value
@@ -284,7 +285,7 @@ def _check(source: str, section: str, key: str, value: Any, f: Field, from_set: 
             if isinstance(v, bool) or not isinstance(v, int):
                 if not (isinstance(v, float) and v.is_integer()):
                     raise bad()
-                v = int(v)  # 1e3 -> 1000, then the range check below (issue 14: 1e30 slipped past it)
+                v = int(v)  # 1e3 -> 1000, then the range check below (1e30 must not slip past it)
         elif kind == "float":
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise bad()
@@ -325,15 +326,13 @@ def _check(source: str, section: str, key: str, value: Any, f: Field, from_set: 
 
 def data_fields(kind: str, source: str) -> dict[str, Field]:
     """Fields valid in [data] for this kind: the common ones plus the generator's parameters."""
-    from ..data import dataset as data_mod  # local import: data imports spec
-
     fields = dict(SCHEMA["data"])
     if kind == "csv":
         fields.update(CSV_FIELDS)
         return fields
-    gen = data_mod.GENERATORS.get(kind)
+    gen = GENERATORS.get(kind)
     if gen is None:
-        raise SpecError(_unknown(source, "[data] kind", kind, sorted(data_mod.GENERATORS) + ["csv"]))
+        raise SpecError(_unknown(source, "[data] kind", kind, sorted(GENERATORS) + ["csv"]))
     fields.update(gen.fields)
     return fields
 

@@ -172,7 +172,7 @@ def load_dataset(spec: Spec) -> Dataset:
 
 
 def _check_limits(spec: Spec, ds: Dataset) -> None:
-    """The whole network's size, and values too large to train on, before any weight exists (issue 14)."""
+    """The whole network's size, and values too large to train on, before any weight exists."""
     from ..config.limits import check_magnitude, check_model_size
 
     dt = spec.values["training"]["dtype"]
@@ -289,7 +289,7 @@ def _load_csv_dataset(spec: Spec) -> Dataset:
             raise DataError(f"{path}: cross_entropy needs class labels 0..K-1 in '{header[t]}'.")
         from ..config.limits import MAX_CLASSES
 
-        if y.max() >= MAX_CLASSES:  # before an output layer of that size exists (issue 14)
+        if y.max() >= MAX_CLASSES:  # before an output layer of that size exists
             raise DataError(f"{path}: '{header[t]}' holds the class label {y.max():.0f}: an output layer that "
                             f"large does not fit in memory. dltui allows labels 0..{MAX_CLASSES - 1}.")
         yy: np.ndarray = y.astype(np.int64)

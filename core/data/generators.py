@@ -41,7 +41,7 @@ MINIMUM = {"n_samples": 4, "n_features": 1, "window": 1, "history": 1, "periods"
 MAXIMUM = {"n_samples": 10_000_000, "n_features": 10_000, "window": 10_000, "history": 10_000, "periods": 1e6,
            "kinks": 100_000,
            "noise": 1e6, "trend": 1e6, "weekly": 1.0, "spikes": 1.0, "nonlinearity": 1e6, "position": 1e9,
-           "x_min": 1e9, "x_max": 1e9}  # resource and range limits (issue 14)
+           "x_min": 1e9, "x_max": 1e9}  # resource and range limits
 
 
 def generator(name: str, task: str):

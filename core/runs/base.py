@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .. import events as ev
+from ..events import ENDED, RunState
 from .history import History
 
 if TYPE_CHECKING:
@@ -25,9 +26,6 @@ END_WORDS = {"completed": "finished all epochs", "early_stop": "stopped early (n
 
 BATCH_HISTORY = 4096
 
-# RunView.state (what the status line shows) -> Run.state (what a client decides on)
-RUN_STATES = {"ready": "idle", "running": "running", "paused": "paused", "finished": "ended", "failed": "ended",
-              "diverged": "diverged"}
 
 
 class Control(enum.Flag):
@@ -71,7 +69,7 @@ class RunView:
     epoch: int = 0  # epochs finished or in progress (1-based once running)
     batch: int = 0
     step: int = 0
-    state: str = "ready"  # ready | running | paused | finished | failed | diverged
+    state: RunState = RunState.READY
     history: History = field(default_factory=History)  # bounded: recent epochs all, older ones sampled
     last_batch: ev.BatchEnded | None = None  # batches are coalesced: the latest one folded
     # (step, loss) of the batches folded that carried a loss: a sample of the batch curve, at the drain's
@@ -92,7 +90,7 @@ class RunView:
 
     @property
     def ended(self) -> bool:
-        return self.state in ("finished", "failed", "diverged")
+        return self.state in ENDED
 
     @property
     def folder(self) -> str:
@@ -113,7 +111,7 @@ class Run(Protocol):
     - ``spec``, ``data``: the preset and its dataset (None where a folder's data cannot be loaded).
     - ``view``: a ``RunView`` - history (epochs; the latest batch), current weights, gradients and layer
       statistics with which weights they are (``params_step``, ``params_label``), the status line's facts.
-    - ``state``: idle | running | paused | ended | diverged.
+    - ``state``: a ``RunState`` (ready | running | paused | finished | failed | diverged).
     - ``controls``: a ``Control`` set; calling an absent control does nothing.
     - ``open(spawn)``: begin (a live run starts its trainer thread with ``spawn(fn)``); ``close()``: end it.
     - ``poll()``: fold what arrived since the last poll into ``view``; the parts that changed.
@@ -134,7 +132,7 @@ class Run(Protocol):
     read_only: bool  # no controls at all (``not controls``)
 
     @property
-    def state(self) -> str: ...
+    def state(self) -> RunState: ...
 
     @property
     def active(self) -> bool: ...

@@ -21,9 +21,10 @@ import numpy as np
 
 from .. import events as ev
 from ..backends.base import DEVICE_INFO, GRADIENTS
+from ..events import RunState
 from ..experiments.baseline import run_baseline
 from ..training.pacing import YIELD_EVERY, preset_pace
-from .base import BATCH_HISTORY, HEADER, RUN_STATES, STATS, Control, RunView
+from .base import BATCH_HISTORY, HEADER, STATS, Control, RunView
 from .fold import fold_epoch, fold_event
 from .store.layerlog import EVERY as LAYERS_EVERY
 
@@ -160,8 +161,8 @@ class LiveRun:
     @property
     def can_continue(self) -> bool:
         """The run ended (finished, stopped, early stop) without diverging: ``continue_run`` goes on."""
-        return self.trainer.state == "finished" and self.trainer.last_params is not None \
-            and self.view.state == "finished"
+        return self.trainer.state == RunState.FINISHED and self.trainer.last_params is not None \
+            and self.view.state == RunState.FINISHED
 
     def continue_run(self, epochs: int | None = None) -> int | None:
         """Go on training from where the run ended, with its optimizer state, up to ``epochs`` in all
@@ -174,7 +175,7 @@ class LiveRun:
             done = tr.epoch >= tr.epochs and tr.batch >= tr.batches_per_epoch
             epochs = tr.epochs + tr.spec.values["training"]["epochs"] if done else tr.epochs
         tr.prepare_continue(epochs)
-        v.epochs_total, v.end_reason, v.state, v.message = epochs, None, "running", ""
+        v.epochs_total, v.end_reason, v.state, v.message = epochs, None, RunState.RUNNING, ""
         v.params_step = v.stats_step = -1
         self._start_thread()
         return epochs
@@ -209,14 +210,12 @@ class LiveRun:
 
     # ------------------------------------------------------------ state
     @property
-    def state(self) -> str:
-        if self.view.state in ("diverged", "failed", "finished"):
-            return RUN_STATES[self.view.state]
-        return RUN_STATES[self.trainer.state]
+    def state(self) -> RunState:
+        return self.view.state if self.view.ended else self.trainer.state
 
     @property
     def active(self) -> bool:
-        return not self.view.ended and self.trainer.state != "finished"
+        return not self.view.ended and self.trainer.state != RunState.FINISHED
 
     @property
     def started_training(self) -> bool:
@@ -299,7 +298,7 @@ class LiveRun:
         v = self.view
         if self._stats_pending or v.stats_step == v.step:
             return
-        if self.trainer.state == "finished":
+        if self.trainer.state == RunState.FINISHED:
             v.stats, v.stats_step, self._stats_fresh = tuple(self.trainer.backend.layer_stats()), v.step, True
             return
         self._stats_pending = True
@@ -319,7 +318,7 @@ class LiveRun:
             self._stats_fresh = False
             changed.add(STATS)
         changed |= self._take_params()
-        running = v.state == "running"
+        running = v.state == RunState.RUNNING
         if self._gpu and time.monotonic() - self._gpu_at >= GPU_EVERY:
             self._gpu_at = time.monotonic()
             note = gpu_note(self.trainer.backend)
@@ -369,7 +368,7 @@ class LiveRun:
         v = self.view
         v.params_step, v.params, v.grads = f.result()
         best = v.history[-1].best_epoch if v.history else 0
-        ended = self.trainer.state == "finished" and v.state == "finished" and best
+        ended = self.trainer.state == RunState.FINISHED and v.state == RunState.FINISHED and best
         v.params_label = (f"best @ epoch {best} (gradients: whole training set)" if ended
                           else f"live · step {v.params_step}")
         return {"params"}

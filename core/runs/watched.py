@@ -8,7 +8,8 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from .base import END_WORDS, HEADER, LOSS, MESSAGE, PARAMS, RUN_STATES, STATS, Control, RunView, done, failed
+from ..events import RunState
+from .base import END_WORDS, HEADER, LOSS, MESSAGE, PARAMS, STATS, Control, RunView, done, failed
 from .store.scan import pid_alive
 
 
@@ -27,7 +28,7 @@ class WatchedRun:
         self.offset = 0
         self.spec = None
         self.data = None
-        self.view = RunView(preset=self.run.path.name, state="running", read_dir=str(self.run.path))
+        self.view = RunView(preset=self.run.path.name, state=RunState.RUNNING, read_dir=str(self.run.path))
         self._status_at = self._ckpt_at = -1e9
         self._ckpt_mtime = None
         self._tracer: ThreadPoolExecutor | None = None
@@ -65,7 +66,7 @@ class WatchedRun:
             v.baseline = run_baseline(self.data, "", str(self.run.path))
 
     # ------------------------------------------------------------ the protocol: no controls
-    state = property(lambda self: RUN_STATES[self.view.state])
+    state = property(lambda self: self.view.state)
     read_only = True  # no controls: the run belongs to another process
     active = property(lambda self: not self.view.ended)
     started_training = True
@@ -165,7 +166,7 @@ class WatchedRun:
         elif state == "running" and not v.ended:
             pid = st.get("pid")
             if isinstance(pid, int) and not pid_alive(pid) and time.time() - st.get("updated", 0) > 5:
-                v.state = "failed"
+                v.state = RunState.FAILED
                 changed |= self._say(f"the run has ended: its process ({pid}) is gone without a final "
                                      "status.", "error")
         return changed
@@ -183,7 +184,7 @@ class WatchedRun:
 
     def _ended(self, state: str, end: dict) -> set[str]:
         v = self.view
-        v.state = state
+        v.state = RunState(state)
         v.end_reason = end.get("reason", state)
         if state == "failed":
             changed = self._say(f"the run has ended: it failed ({end.get('message', 'no message')}).", "error")

@@ -26,6 +26,7 @@ from ..backends.autodevice import backend_for
 from ..backends.base import CHEAP_LOSS, GRADIENTS
 from ..config.spec import Spec
 from ..data.dataset import Dataset, batches, load_dataset
+from ..events import RunState
 from ..runs.history import History
 from ..runs.store.folder import RunFolder
 from . import facts
@@ -72,7 +73,7 @@ class Trainer:
         self._paused_before, self._steps_before, self._paused_time = 0.0, 0, 0.0
         self._last_ratio: dict[int, float] = {}
         self.order = RowOrder(len(d.x_train), self.batch_size, t["seed"])  # the epochs' shuffles
-        self.state = "ready"  # ready | running | paused | finished
+        self.state = RunState.READY
         self.epoch = self.batch = self.step = 0
         self.history = History()  # bounded memory: a 1M-epoch run keeps a few thousand rows
         self._callbacks: list[Callback] = []
@@ -96,7 +97,7 @@ class Trainer:
         """Pause and let n more batches run. ``with_stats``: the first of them also reports layer
         statistics, with the update ratio of exactly that step. The future gives the step number once
         those batches have run (or the last step, if the run ends first); nobody has to poll."""
-        return self.control.step_batch(n, with_stats, self.step, self.state == "finished")
+        return self.control.step_batch(n, with_stats, self.step, self.state == RunState.FINISHED)
 
     def call(self, fn: Callable[[Backend], object]) -> Future:
         """Run fn(backend) on the training thread between batches; at once if no loop is running."""
@@ -153,7 +154,7 @@ class Trainer:
         self.backend.set_params(self.last_params)
         self.epochs, self.early.stale, self.resumed, self.grads_stale = epochs, 0, True, False
         self.control.again()
-        self.stop_training, self._paused_time, self.state = None, 0.0, "ready"
+        self.stop_training, self._paused_time, self.state = None, 0.0, RunState.READY
 
     # ------------------------------------------------------------ the loop
     def emit(self, event: ev.Event) -> None:
@@ -197,13 +198,13 @@ class Trainer:
                 if not announced:
                     announced = True
                     c.pacer.reset()
-                    self.state = "paused"
+                    self.state = RunState.PAUSED
                     self.emit(ev.Paused(self.epoch, self.step))
                 if c.stats_requested:
                     self.emit_stats()
                 c.wait()
         finally:
-            self.state = "running"
+            self.state = RunState.RUNNING
             if announced:
                 self._paused_time += time.perf_counter() - t0
 
@@ -220,17 +221,17 @@ class Trainer:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 return self._loop()
         except Exception as e:
-            self.state = "finished"
+            self.state = RunState.FINISHED
             self.emit(ev.Failed(f"{type(e).__name__}: {e}", self.epoch))
             raise
         finally:
-            self.state = "finished"
+            self.state = RunState.FINISHED
             self.control.end(self.backend, self.step)
 
     def _loop(self) -> Result:
         """The epochs: train its batches, evaluate, publish the row, let the policies act."""
         self.emit(facts.started_event(self))
-        self.state = "running"
+        self.state = RunState.RUNNING
         self.control.begin()
         self._t_start = time.perf_counter()
         for p in self.policies:
@@ -323,7 +324,7 @@ class Trainer:
         if self.early.best_weights is not None:
             be.set_params(self.early.best_weights)
         self.grads_stale = not diverged and GRADIENTS in be.capabilities  # fresh_grads: when asked
-        self.state = "finished"
+        self.state = RunState.FINISHED
         h = self.history
         test = test_figures(be, self.data, self.spec.values["loss"]["name"]) if h and not diverged else (None, None)
         result = Result(reason, self.epoch if reason != "stopped" else h.total, self.step, self.best_epoch,

@@ -39,7 +39,8 @@ def watch_many(p: Path) -> int:
     import sys
 
     if not sys.stdout.isatty():  # no screen: the same overview once, as plain lines
-        from dltui.core.runs.store.scan import COLUMNS, fmt_row, scan_runs
+        from dltui.core.runs.store.scan import scan_runs
+        from dltui.tui.run_list import COLUMNS, fmt_row
 
         print("\t".join(COLUMNS))
         for r in scan_runs(p):

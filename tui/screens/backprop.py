@@ -16,6 +16,7 @@ from dltui.core.backends.base import layer_sizes
 from dltui.core.data.batching import batch_bounds
 from dltui.core.engine.gradcheck import finite_difference_check, torch_autograd_check
 from dltui.core.engine.stages import Stage, stage, stage_order
+from dltui.core.events import ENDED
 from dltui.core.runs import Control
 from dltui.tui.widgets.grad_check import GradCheckPanel
 from dltui.tui.widgets.network_diagram import NetworkDiagram
@@ -271,7 +272,7 @@ class BackpropScreen(Screen):
         if not run.controls & Control.STEP or run.state not in ("running", "paused"):
             why = ("this run cannot be stepped (a watched run: its checkpoint is shown)"
                    if not run.controls & Control.STEP else
-                   "training has finished" if run.state in ("ended", "diverged") else "the trainer is not running")
+                   "training has finished" if run.state in ENDED else "the trainer is not running")
             self.notify(f"No step to take: {why}.", severity="warning")
             return
         if self.trace is not None and "row_ids" in self.trace.extra.get("batch", {}):

@@ -268,7 +268,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         if not text:
             msg.update("")
             return
-        from dltui.core.sanitize import safe  # messages quote file names and CSV headers (issue 14)
+        from dltui.core.sanitize import safe  # messages quote file names and CSV headers
 
         msg.update(Text.assemble(("error: " if kind == "error" else "", "bold"), safe(text)))
 

@@ -43,7 +43,7 @@ def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = 
             title = f"cannot be loaded: {e}"
         except OSError as e:
             title = f"cannot be read: {e}"
-        from dltui.core.sanitize import safe_line  # a user's file: its name and title are data (issue 14)
+        from dltui.core.sanitize import safe_line  # a user's file: its name and title are data
 
         out.append({"name": safe_line(p.stem), "path": str(p), "topic": OWN_TOPIC, "order": 0,
                     "title": safe_line(title)})

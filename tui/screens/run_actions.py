@@ -116,7 +116,7 @@ class RunActions:
             self._note("no checkpoint yet: train at least one epoch first" if folder else
                        "this run writes no folder, so there is no checkpoint to predict with")
             return
-        guess = test_csv_guess(self.spec.values["data"].get("path", ""))
+        guess = guess_test_csv(self.spec.values["data"].get("path", ""))
         self.app.push_screen(PromptScreen("the CSV to predict (its rows get a prediction each):", guess),
                              lambda path: self._predict_to(folder, path) if path else None)
 
@@ -130,7 +130,7 @@ class RunActions:
             self._say(str(e), "error")
 
 
-def test_csv_guess(train_path: str) -> str:
+def guess_test_csv(train_path: str) -> str:
     """covid.train.csv -> covid.test.csv when that file exists; '' otherwise."""
     p = Path(train_path)
     if "train" in p.name:

@@ -30,7 +30,7 @@ def rate_text(r: float) -> str:
 
 def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list[tuple[str, Text]]:
     """The line's pieces, as (name, text), left part first; the widget drops some when narrow."""
-    from dltui.core.sanitize import safe_line  # names and fields a watched run's files give (issue 14)
+    from dltui.core.sanitize import safe_line  # names and fields a watched run's files give
 
     v = view
     dev = f"{v.backend}/{v.device}" if v.backend else "…"

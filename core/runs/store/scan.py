@@ -129,27 +129,3 @@ def scan_runs(root: str | Path, depth: int = 3, now: float | None = None) -> lis
     root = Path(root)
     rows = [summarize(p, root, now) for p in find_runs(root, depth)]
     return sorted(rows, key=lambda r: (r.age is None, r.age if r.age is not None else 0.0))
-
-
-def fmt_age(s: float | None) -> str:
-    if s is None:
-        return "?"
-    s = max(0.0, s)
-    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= n:
-            return f"{s / n:.0f}{unit}"
-    return f"{s:.0f}s"
-
-
-def safe(text: str) -> str:
-    """Folder and preset names are input: no control characters (escape bytes) reach the terminal."""
-    return "".join(c if c.isprintable() else "?" for c in str(text))
-
-
-def fmt_row(r: RunRow) -> list[str]:
-    ep = f"{r.epoch}/{r.epochs}" if r.epochs else str(r.epoch)
-    best = "-" if not isinstance(r.best, (int, float)) else f"{r.best:.4g}"
-    return [safe(x) for x in (r.name, r.state, r.preset or "-", r.device or "-", ep, best, fmt_age(r.age))]
-
-
-COLUMNS = ("run", "state", "preset", "device", "epoch", "best loss", "age")

@@ -1,6 +1,6 @@
 """Core tidy-ups from review: gradients of a run's final weights recomputed only when someone asks;
 pacing and the layer log use the trainer's public surface; resume reads the last checkpoint once;
-the last checkpoint's metrics are the last epoch row; continue_run is on the Run protocol;
+the last checkpoint's metrics are the last epoch row; continue_run is on the RunControl protocol;
 `dltui predict --out` refuses to replace a file without --overwrite."""
 
 from __future__ import annotations
@@ -109,14 +109,18 @@ def test_resume_reads_the_last_checkpoint_once_and_its_metrics_are_the_last_row(
     assert not hasattr(ck, "loads_safetensors")
 
 
-def test_continue_run_is_on_the_protocol_and_folders_say_no(tmp_path):
-    from dltui.core.runs import FinishedRun, Run, WatchedRun
+def test_continue_run_is_on_the_control_protocol_and_folders_have_no_control(tmp_path):
+    from dltui.core.runs import FinishedRun, LiveRun, Run, WatchedRun
+    from dltui.core.runs.base import RunControl
 
-    assert "continue_run" in Run.__dict__
+    assert "continue_run" in RunControl.__dict__ and "continue_run" not in Run.__dict__  # the narrow Run
     Trainer(load_preset("xor", {"training.epochs": 2}), out_dir=tmp_path).fit()
     for r in (WatchedRun(tmp_path), FinishedRun(tmp_path)):
         r.poll()
-        assert r.continue_run() is None and r.continue_run(10) is None
+        assert isinstance(r, Run) and r.control is None and not hasattr(r, "continue_run")  # no stubs
+    live = LiveRun(load_preset("xor", {"training.epochs": 2}))
+    assert isinstance(live.control, RunControl)
+    live.close()
 
 
 def test_predict_refuses_to_replace_a_file_without_overwrite(tmp_path, capsys):

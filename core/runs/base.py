@@ -117,12 +117,8 @@ class Run(Protocol):
     - ``poll()``: fold what arrived since the last poll into ``view``; the parts that changed.
     - ``want_stats()``, ``want_params()``: ask for the costly parts; a later poll reports them.
     - ``trace(rows)``: a Future of a step-through trace of those training rows (None: the next batch).
-    - ``set_params(params)``: weights edited by hand, put into the network between batches (a Future
-      that is done once they are in); the view shows them at once.
-    - ``continue_run(epochs=None)``: train further from where an ended run stopped, optimizer state kept
-      (control CONTINUE), up to ``epochs`` in all; the new total, or None when it cannot (diverged,
-      failed, or a run without the control: a watched or finished folder belongs to another process
-      or to the past - ``dltui train --resume RUN`` goes on with it).
+    - ``control``: a ``RunControl`` (start/pause, step, stop, learning rate, weights, pace, continue) for
+      a run this process trains; None for a folder's run.
     """
 
     spec: Spec | None
@@ -130,6 +126,7 @@ class Run(Protocol):
     view: RunView
     controls: Control
     read_only: bool  # no controls at all (``not controls``)
+    control: RunControl | None
 
     @property
     def state(self) -> RunState: ...
@@ -150,6 +147,22 @@ class Run(Protocol):
 
     def want_params(self) -> None: ...
 
+    def trace(self, rows=None) -> Future: ...
+
+
+@runtime_checkable
+class RunControl(Protocol):
+    """What a person may do to a run that this process trains (``Run.control``; None for a watched or
+    finished folder, which belongs to another process or to the past). ``Run.controls`` says which of
+    these a run offers; each is called on the UI thread and never blocks on training.
+
+    - ``set_params(params)``: weights edited by hand, put into the network between batches (a Future
+      that is done once they are in); the view shows them at once.
+    - ``continue_run(epochs=None)``: train further from where an ended run stopped, optimizer state kept
+      (control CONTINUE), up to ``epochs`` in all; the new total, or None when it cannot (diverged,
+      failed). A folder's run goes on with ``dltui train --resume RUN``.
+    """
+
     def toggle(self) -> bool: ...
 
     def pause(self) -> None: ...
@@ -167,8 +180,6 @@ class Run(Protocol):
     def set_pace(self, rate: float) -> None: ...
 
     def continue_run(self, epochs: int | None = None) -> int | None: ...
-
-    def trace(self, rows=None) -> Future: ...
 
 
 def done(value=None) -> Future:

@@ -97,6 +97,7 @@ class LiveRun:
     """One Trainer, its thread and the view built from its events (``Run`` protocol)."""
 
     controls = LIVE_CONTROLS
+    control = property(lambda self: self)  # its own RunControl: the trainer's commands, through this view
     read_only = False
 
     def __init__(self, spec=None, *, backend: str | None = None, device: str | None = None, start: bool = False,

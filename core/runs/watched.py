@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..events import RunState
-from .base import END_WORDS, HEADER, LOSS, MESSAGE, PARAMS, STATS, Control, RunView, done, failed
+from .base import END_WORDS, HEADER, LOSS, MESSAGE, PARAMS, STATS, Control, RunView, failed
 from .store.scan import pid_alive
 
 
@@ -17,6 +17,7 @@ class WatchedRun:
     """A run folder that `dltui train --out` is writing (``Run`` protocol, read-only)."""
 
     controls = Control.NONE
+    control = None  # another process's run (or a past one): nothing to control
     CHECKPOINT_EVERY = 3.0
     STATUS_EVERY = 1.0
 
@@ -77,33 +78,6 @@ class WatchedRun:
     def close(self) -> None:
         if self._tracer is not None:
             self._tracer.shutdown(wait=False)
-
-    def toggle(self) -> bool:
-        return False
-
-    def pause(self) -> None:
-        pass
-
-    def step_batch(self, with_stats: bool = False) -> Future:
-        return done(None)
-
-    def step_epoch(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def set_lr(self, lr: float) -> None:
-        pass
-
-    def set_params(self, params) -> Future:
-        return done()  # another process's run: not ours to change
-
-    def set_pace(self, rate: float) -> None:
-        pass
-
-    def continue_run(self, epochs: int | None = None) -> int | None:
-        return None  # no trainer here (the folder's run is another process's): `dltui train --resume` goes on
 
     def want_stats(self) -> None:
         pass  # the statistics come with each checkpoint read

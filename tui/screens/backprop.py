@@ -117,8 +117,8 @@ class BackpropScreen(Screen):
         yield Static(KEYS, id="bp-keys", markup=False)
 
     def on_mount(self) -> None:
-        if self.run.controls & Control.PAUSE:
-            self.run.pause()
+        if self.run.control is not None and self.run.controls & Control.PAUSE:
+            self.run.control.pause()
         self.retrace()
 
     def on_resize(self) -> None:
@@ -269,7 +269,7 @@ class BackpropScreen(Screen):
         run = self.run
         if self._waiting_step is not None:
             return
-        if not run.controls & Control.STEP or run.state not in ("running", "paused"):
+        if run.control is None or not run.controls & Control.STEP or run.state not in ("running", "paused"):
             why = ("this run cannot be stepped (a watched run: its checkpoint is shown)"
                    if not run.controls & Control.STEP else
                    "training has finished" if run.state in ENDED else "the trainer is not running")
@@ -277,7 +277,7 @@ class BackpropScreen(Screen):
             return
         if self.trace is not None and "row_ids" in self.trace.extra.get("batch", {}):
             self._rows = self.trace.extra["batch"]["row_ids"]  # the step trains exactly the traced rows
-        fut = self._waiting_step = run.step_batch()
+        fut = self._waiting_step = run.control.step_batch()
         fut.add_done_callback(lambda f: self.post_message(StepTaken(f)))
 
     def on_step_taken(self, message: StepTaken) -> None:

@@ -318,7 +318,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         return True
 
     def _read_only(self) -> bool:
-        if self.run is None or self.read_only:
+        if self.run is None or self.read_only or self.run.control is None:
             self._note("read-only: this view follows a run another process is writing", severity="warning")
             return True
         return False
@@ -332,19 +332,19 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     def action_toggle(self) -> None:
         if self._read_only() or self._ended():
             return
-        self.run.toggle()  # the status line follows when the trainer reports it (next tick)
+        self.run.control.toggle()  # the status line follows when the trainer reports it (next tick)
 
     def action_step_batch(self) -> None:
         if not (self._read_only() or self._ended()):
-            self.run.step_batch(with_stats=self.shows_part("#layers"))
+            self.run.control.step_batch(with_stats=self.shows_part("#layers"))
 
     def action_step_epoch(self) -> None:
         if not (self._read_only() or self._ended()):
-            self.run.step_epoch()
+            self.run.control.step_epoch()
 
     def action_stop(self) -> None:
         if not (self._read_only() or self._ended()):
-            self.run.stop()
+            self.run.control.stop()
 
     def action_lr(self, factor: float) -> None:
         from dltui.core.config.spec import SCHEMA
@@ -418,8 +418,8 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         except SpecError as e:
             self._say(str(e), "error")
             return
-        if self.run.active:
-            self.run.set_lr(lr)
+        if self.run.active and self.run.control is not None:
+            self.run.control.set_lr(lr)
             self._show_status()
         else:
             self._note(f"learning rate {lr:g} for the next run (r restarts); this one has ended")

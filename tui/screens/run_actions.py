@@ -69,7 +69,7 @@ class RunActions:
         if run.active:
             self._note("c continues a run that has ended; this one has not (space runs it)")
             return
-        total = run.continue_run() if run.controls & Control.CONTINUE else None
+        total = run.control.continue_run() if run.control and run.controls & Control.CONTINUE else None
         if total is None:
             self._note("this run cannot continue (it diverged or failed): r restarts it", "warning")
             return
@@ -98,7 +98,8 @@ class RunActions:
 
     def _set_pace(self, rate: float) -> None:
         self._pace = rate
-        self.run.set_pace(rate)
+        if self.run.control is not None:
+            self.run.control.set_pace(rate)
         self._show_status()
 
     # ------------------------------------------------------------ predictions

@@ -11,8 +11,8 @@ import sys
 import time
 
 import dltui.tui.cli  # noqa: F401 - one BLAS/OpenMP thread, as every dltui command runs
-from dltui.core import autodevice as ad
-from dltui.core.spec import load_preset
+from dltui.core.backends import autodevice as ad
+from dltui.core.config.spec import load_preset
 
 CASES = [
     ("HW1 shape 117-16-8-1, batch 256", {"model.hidden": [16, 8], "model.activation": "relu",

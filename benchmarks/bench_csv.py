@@ -8,7 +8,7 @@ The files are synthetic and generated in /tmp (never committed): 200k rows x 118
 its peak RSS (ru_maxrss of the child) is its own; time is wall time of the parse alone. The reference
 row in each case is the old reader (Python's csv module into lists of str, then np.array).
 
-Why dltui.core.csvload uses NumPy's C reader (np.loadtxt, numpy >= 1.23): with it dltui loads these
+Why dltui.core.data.csvload uses NumPy's C reader (np.loadtxt, numpy >= 1.23): with it dltui loads these
 files in 1.4-1.9 s at 1.1x the file's size in peak RSS (2.8-3.0 s with a text column, which takes the
 checked path), where the old reader took 12-13 s and 8.4-8.8x. polars was at times the fastest in
 wall time (0.5-2.1 s across runs, using threads) and pyarrow 1.4-4 s, but both need 2.6-4.6x the file
@@ -35,14 +35,14 @@ with open(path, newline="") as fh:
 x = np.array([r for r in rows[1:]], dtype=np.float64)
 """,
     "dltui-csvload": """
-from dltui.core.csvload import open_csv
+from dltui.core.data.csvload import open_csv
 t = open_csv(path)
 n = len(t.header)
 y = t.numeric([n - 1], "target")  # as data.py loads a training set: the target, then the features
 x = t.numeric(list(range(1, n - 1)), "feature")
 """,
     "dltui-mixed": """
-from dltui.core.csvload import open_csv
+from dltui.core.data.csvload import open_csv
 t = open_csv(path)
 t._mixed = True  # the checked path a file with text columns takes: shape scan, then chosen columns
 n = len(t.header)

@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover
     print('bench_monitor: torch is not installed (pip install "dltui[torch]").')
     sys.exit(0)
 
-from dltui.core.monitor import STATS_SHARE, monitor
+from dltui.core.integrations.monitor import STATS_SHARE, monitor
 
 STEPS = 16  # steps per epoch (one timed chunk)
 MODELS = {  # name: (layer sizes, batch, loss)

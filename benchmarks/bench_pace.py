@@ -20,17 +20,17 @@ import tracemalloc
 from dataclasses import asdict
 from pathlib import Path
 
-from dltui.core.pacing import YIELD_EVERY
+from dltui.core.training.pacing import YIELD_EVERY
 
 
 def spec(epochs: int, preset: str = "piecewise-sigmoid"):
-    from dltui.core.spec import load_preset
+    from dltui.core.config.spec import load_preset
 
     return load_preset(preset, {"training.epochs": epochs, "training.patience": 0})
 
 
 def rate(epochs: int, yield_every: float = 0.0, pace: float = 0.0) -> float:
-    from dltui.core.trainer import Trainer
+    from dltui.core.training.trainer import Trainer
 
     tr = Trainer(spec(epochs), yield_every=yield_every, pace=pace)
     res = tr.fit()

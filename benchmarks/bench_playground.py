@@ -20,9 +20,9 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from dltui.core import curves  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
-from dltui.core.trainer import Trainer  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
+from dltui.core.engine import curves  # noqa: E402
+from dltui.core.training.trainer import Trainer  # noqa: E402
 from dltui.tui.screens.preset_edit import PresetEdit  # noqa: E402
 from dltui.tui.widgets import unit_views  # noqa: E402
 from dltui.tui.widgets.learned_plot import LearnedPlot  # noqa: E402

@@ -20,8 +20,8 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from dltui.core.executors import local_executor  # noqa: E402
-from dltui.core.sweep import plan, run_tasks  # noqa: E402
+from dltui.core.experiments.executors import local_executor  # noqa: E402
+from dltui.core.experiments.sweep import plan, run_tasks  # noqa: E402
 
 
 def children_cpu() -> float:

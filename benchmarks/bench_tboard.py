@@ -18,7 +18,7 @@ import time
 
 import dltui.tui.cli  # noqa: F401 - one BLAS thread, as dltui runs
 from dltui.core import Trainer, load_preset
-from dltui.core.tboard import TensorBoardLog
+from dltui.core.integrations.tensorboard_live import TensorBoardLog
 
 
 def run(tb: bool, epochs: int) -> float:
@@ -36,8 +36,8 @@ def export_costs(rows: int, repeats: int) -> tuple[float, float, int]:
     import os
 
     from dltui.core import events as ev
-    from dltui.core.layerlog import encode
-    from dltui.core.tboard_export import TensorBoardExport
+    from dltui.core.integrations.tensorboard_folder import TensorBoardExport
+    from dltui.core.runs.store.layerlog import encode
 
     with tempfile.TemporaryDirectory() as d:
         t = Trainer(load_preset("spiral", {"training.epochs": 1}))

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover
     sys.exit(0)
 
 from dltui.core.backends.torch_backend import TorchBackend
-from dltui.core.spec import load_preset
+from dltui.core.config.spec import load_preset
 
 N_FEATURES, HIDDEN, BATCH = 117, [16, 8], 256
 
@@ -90,7 +90,7 @@ class TrainerLoop:
     """The whole dltui loop: Trainer.fit (events, pause flags, best-weights copies) over the backend."""
 
     def __init__(self, spec, params, x, y, epochs):
-        from dltui.core.data import Dataset, Features
+        from dltui.core.data.dataset import Dataset, Features
 
         self.spec = spec.with_overrides({"training.epochs": epochs, "training.patience": 0})
         names = [f"x{i}" for i in range(x.shape[1])]
@@ -99,7 +99,7 @@ class TrainerLoop:
         self.epochs = epochs
 
     def epoch(self):  # one fit of `epochs` epochs
-        from dltui.core.trainer import Trainer
+        from dltui.core.training.trainer import Trainer
 
         Trainer(self.spec, self.be, data=self.data).fit()
 

@@ -21,13 +21,13 @@ import time
 
 
 def spec_for(preset: str, epochs: int):
-    from dltui.core.spec import load_preset
+    from dltui.core.config.spec import load_preset
 
     return load_preset(preset, {"training.epochs": epochs, "training.patience": 0})
 
 
 def fit_alone(preset: str, epochs: int) -> float:
-    from dltui.core.trainer import Trainer
+    from dltui.core.training.trainer import Trainer
 
     r = Trainer(spec_for(preset, epochs)).fit()
     return r.steps / r.history[-1].elapsed  # the trainer's own clock, as inside the app
@@ -72,7 +72,7 @@ async def pilot(p):
     p.app.exit()
 run = None
 if PRESET:
-    from dltui.core.spec import load_preset
+    from dltui.core.config.spec import load_preset
     from dltui.core.runs import LiveRun
     run = LiveRun(load_preset(PRESET))
 DltuiApp(run=run, scan_dir=None).run(headless=True, size=(100, 30), auto_pilot=pilot)

@@ -26,9 +26,9 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from dltui.core.claims import plan_claim  # noqa: E402
-from dltui.core.spec import load_preset, shipped_presets  # noqa: E402
-from dltui.core.sweep import run_tasks, worker_init  # noqa: E402
+from dltui.core.config.spec import load_preset, shipped_presets  # noqa: E402
+from dltui.core.experiments.claims import plan_claim  # noqa: E402
+from dltui.core.experiments.sweep import run_tasks, worker_init  # noqa: E402
 
 
 def margin(mine, ref, relation: str) -> float | None:

@@ -16,7 +16,7 @@ import time
 
 import dltui.tui.cli  # noqa: F401 - one BLAS thread, as dltui runs
 from dltui.core import Trainer, load_preset
-from dltui.core.sysinfo import Sampler, panel_lines
+from dltui.core.integrations.sysinfo import Sampler, panel_lines
 
 MIB = 2**20
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import importlib
 
-_WHERE = {"DataError": "data", "load_dataset": "data", "Spec": "spec", "SpecError": "spec",
-          "load_preset": "spec", "Result": "trainer", "Trainer": "trainer"}
+_WHERE = {"DataError": "data.dataset", "load_dataset": "data.dataset", "Spec": "config.spec",
+          "SpecError": "config.spec", "load_preset": "config.spec", "Result": "training.trainer",
+          "Trainer": "training.trainer"}
 
 __all__ = ["DataError", "Result", "Spec", "SpecError", "Trainer", "load_dataset", "load_preset"]
 

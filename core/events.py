@@ -8,7 +8,30 @@ prints them, the metrics log writes them.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
+
+
+class RunState(str, enum.Enum):
+    """The one vocabulary of a run's state: the trainer's, a run's view's (what the status line shows) and a
+    ``Run``'s (what a client decides on). A str: it compares equal to its value and formats as it."""
+
+    READY = "ready"  # made, not started (the app opens a preset paused at epoch 0)
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # completed, stopped or stopped early: ``end_reason`` says which
+    FAILED = "failed"
+    DIVERGED = "diverged"
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    @property
+    def ended(self) -> bool:
+        return self in ENDED
+
+
+ENDED = frozenset({RunState.FINISHED, RunState.FAILED, RunState.DIVERGED})
 
 
 @dataclass(frozen=True)

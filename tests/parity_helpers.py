@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from dltui.core.data import batches
+from dltui.core.data.dataset import batches
 
 
 def run_steps(backends, d, spec, steps=50, each=None, seed=7):

@@ -109,7 +109,7 @@ def test_loss_title_best_patience_and_accuracy():
 
 def test_typed_settings_are_checked_as_the_cli_checks_them():
     """The editor (which replaced the settings form) validates typed values through core/spec."""
-    from dltui.core.spec import load_preset
+    from dltui.core.config.spec import load_preset
     from dltui.tui.screens.preset_edit import PresetEdit
 
     e = PresetEdit(load_preset("xor"))

@@ -15,8 +15,8 @@ import pytest
 pytest.importorskip("textual")
 
 from async_helpers import wait_for  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 from dltui.tui.screens.confirm import ConfirmScreen  # noqa: E402
 from dltui.tui.screens.dashboard import DashboardScreen  # noqa: E402

@@ -11,8 +11,8 @@ pytest.importorskip("textual")
 
 from async_helpers import folder_app, sync, wait_for  # noqa: E402
 from dltui.core import Trainer  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 from dltui.tui.screens.confirm import ConfirmScreen, PromptScreen  # noqa: E402
 from dltui.tui.screens.dashboard import DashboardScreen  # noqa: E402
@@ -80,7 +80,7 @@ async def test_continue_after_the_end_keeps_epochs_and_optimizer_state():
         assert scr.run.trainer.step == 6 * v.batches_per_epoch
     whole = Trainer(load_preset("xor", {"training.epochs": 6, **F64}))
     whole.fit()
-    assert same(scr.run.trainer._last_params, whole._last_params)  # as if it had never stopped
+    assert same(scr.run.trainer.last_params, whole.last_params)  # as if it had never stopped
     assert v.history[-1].train_loss == whole.history[-1].train_loss
 
 
@@ -145,8 +145,8 @@ async def test_a_run_with_a_folder_is_kept_and_the_app_says_where(tmp_path):
 async def test_an_app_regression_run_saves_its_linear_baseline_as_dltui_train_does(tmp_path):
     import json
 
-    from dltui.core.baseline import linear_baseline
-    from dltui.core.compare import load_run
+    from dltui.core.experiments.baseline import linear_baseline
+    from dltui.core.experiments.compare import load_run
 
     spec = load_preset("piecewise-relu", {"training.epochs": 2})
     folder = tmp_path / "pw-run"

@@ -21,8 +21,8 @@ pytest.importorskip("textual")
 pytest.importorskip("pytest_textual_snapshot")
 
 from async_helpers import wait_for  # noqa: E402
+from dltui.core.config.spec import spec_from_dict  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
-from dltui.core.spec import spec_from_dict  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 from dltui.tui.screens import picker  # noqa: E402
 

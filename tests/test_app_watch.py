@@ -13,8 +13,8 @@ import pytest
 pytest.importorskip("textual")
 
 from async_helpers import wait_for  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
-from dltui.core.trainer import Trainer  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
+from dltui.core.training.trainer import Trainer  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from dltui.core import autodevice as ad
 from dltui.core import load_preset
+from dltui.core.backends import autodevice as ad
 from dltui.tui.cli import main
 
 
@@ -96,7 +96,7 @@ def test_result_is_cached_per_shape(monkeypatch, cache_dir):
 
 
 def test_no_cuda_picks_numpy_without_starting_torch():
-    code = ("import sys; from dltui.core import load_preset; from dltui.core import autodevice as ad; "
+    code = ("import sys; from dltui.core import load_preset; from dltui.core.backends import autodevice as ad; "
             "c = ad.choose(load_preset('spiral'), 2, 2, cuda=False, torch_ok=True); "
             "print(c.option.label, '|', 'torch' in sys.modules, '|', c.reason)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -13,9 +13,9 @@ pytest.importorskip("textual")
 from async_helpers import sync, wait_for  # noqa: E402
 from dltui.core import load_preset  # noqa: E402
 from dltui.core.backends.numpy_backend import NumpyBackend  # noqa: E402
-from dltui.core.data import load_dataset  # noqa: E402
+from dltui.core.data.dataset import load_dataset  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
-from dltui.core.trainer import Trainer  # noqa: E402
+from dltui.core.training.trainer import Trainer  # noqa: E402
 from dltui.tui.screens.backprop import BackpropScreen  # noqa: E402
 from textual.app import App  # noqa: E402
 

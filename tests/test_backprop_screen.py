@@ -13,8 +13,8 @@ pytest.importorskip("textual")
 
 from async_helpers import sync, wait_for  # noqa: E402
 from dltui.core import Trainer, load_preset  # noqa: E402
+from dltui.core.engine.stages import stage_order  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
-from dltui.core.stages import stage_order  # noqa: E402
 from dltui.tui.screens.backprop import BackpropScreen  # noqa: E402
 from dltui.tui.widgets.grad_check import GradCheckPanel  # noqa: E402
 from dltui.tui.widgets.network_diagram import NetworkDiagram  # noqa: E402
@@ -206,7 +206,7 @@ def _snapshot_app(monkeypatch):
     """piecewise-sigmoid in float64 at its initial weights. The finite-difference errors are real and
     checked here, but shown as 0: their last digit depends on the CPU's summation order."""
     import dltui.tui.screens.backprop as bp
-    from dltui.core.gradcheck import finite_difference_check
+    from dltui.core.engine.gradcheck import finite_difference_check
 
     def stable_check(trace, *a, **kw):
         checks = finite_difference_check(trace, *a, **kw)

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core.baseline import RIDGE, fit_ridge, linear_baseline
-from dltui.core.data import Dataset, Features
+from dltui.core.data.dataset import Dataset, Features
+from dltui.core.experiments.baseline import RIDGE, fit_ridge, linear_baseline
 from dltui.tui.cli import main
 from dltui.tui.widgets.loss_plot import loss_title
 
@@ -63,7 +63,7 @@ def test_the_dashboard_draws_the_runs_own_linear_baseline():
 
     pytest.importorskip("textual")
     from dltui.core import load_preset
-    from dltui.core.baseline import linear_baseline
+    from dltui.core.experiments.baseline import linear_baseline
     from dltui.core.runs import LiveRun
     from dltui.tui.app import DltuiApp
     from dltui.tui.widgets.loss_plot import LossPlot

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core.checkpoint import CheckpointError, dumps_safetensors, load_checkpoint, save_checkpoint
+from dltui.core.runs.store.checkpoint import CheckpointError, dumps_safetensors, load_checkpoint, save_checkpoint
 from dltui.tui.cli import main
 from dltui.tui.commands.predict_cmd import load_model
 

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import pytest
-from dltui.core.claims import explain, judge, plan_claim
-from dltui.core.spec import SpecError, load_preset, shipped_presets
+from dltui.core.config.spec import SpecError, load_preset, shipped_presets
+from dltui.core.experiments.claims import explain, judge, plan_claim
 from dltui.tui.cli import main
 
 # lessons whose presets another engineer owns this round; their claims are the lead's to add
@@ -115,7 +115,7 @@ def test_a_claim_can_compare_a_run_with_its_own_linear_baseline(tmp_path, capsys
 
 
 def test_check_without_names_skips_csv_claims_when_no_data_is_given(tmp_path, monkeypatch, capsys):
-    import dltui.core.spec as spec_mod
+    import dltui.core.config.spec as spec_mod
     from dltui.tui.commands.check_cmd import with_claims
 
     csv_preset = tmp_path / "hw.toml"

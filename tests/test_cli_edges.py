@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 from dltui.core import load_preset
-from dltui.core.checkpoint import load_checkpoint
-from dltui.core.spec import dumps_toml, tomllib
+from dltui.core.config.spec import dumps_toml, tomllib
+from dltui.core.runs.store.checkpoint import load_checkpoint
 from dltui.tui.cli import main
 
 

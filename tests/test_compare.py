@@ -8,8 +8,8 @@ import pytest
 pytest.importorskip("textual")
 
 from async_helpers import sync, wait_for  # noqa: E402
-from dltui.core import compare as cmp  # noqa: E402
-from dltui.core.sweep import label_of, plan, run_tasks  # noqa: E402
+from dltui.core.experiments import compare as cmp  # noqa: E402
+from dltui.core.experiments.sweep import label_of, plan, run_tasks  # noqa: E402
 from dltui.tui.cli import main  # noqa: E402
 
 

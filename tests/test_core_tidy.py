@@ -1,6 +1,6 @@
 """Core tidy-ups from review: gradients of a run's final weights recomputed only when someone asks;
 pacing and the layer log use the trainer's public surface; resume reads the last checkpoint once;
-the last checkpoint's metrics are the last epoch row; continue_run is on the Run protocol;
+the last checkpoint's metrics are the last epoch row; continue_run is on the RunControl protocol;
 `dltui predict --out` refuses to replace a file without --overwrite."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core import checkpoint as ck
-from dltui.core.layerlog import LayerLog, read_layer_stats
+from dltui.core.runs.store import checkpoint as ck
+from dltui.core.runs.store.layerlog import LayerLog, read_layer_stats
 from dltui.tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,8 +74,8 @@ def _private_uses(path: Path, names: tuple[str, ...]) -> list[str]:
 
 
 def test_pacing_and_the_layer_log_use_the_trainers_public_surface():
-    assert _private_uses(ROOT / "core" / "pacing.py", ("tr",)) == []
-    assert _private_uses(ROOT / "core" / "layerlog.py", ("self.trainer", "trainer")) == []
+    assert _private_uses(ROOT / "core" / "training" / "pacing.py", ("tr",)) == []
+    assert _private_uses(ROOT / "core" / "runs" / "store" / "layerlog.py", ("self.trainer", "trainer")) == []
 
 
 def test_pacing_sleeps_and_wakes_through_wait_for_control():
@@ -94,7 +94,7 @@ def test_pacing_sleeps_and_wakes_through_wait_for_control():
 
 
 def test_resume_reads_the_last_checkpoint_once_and_its_metrics_are_the_last_row(tmp_path, monkeypatch):
-    from dltui.core.resume_run import resume_trainer
+    from dltui.core.training.resume import resume_trainer
 
     t = Trainer(load_preset("xor", {"training.epochs": 3}), out_dir=tmp_path)
     t.fit()
@@ -110,14 +110,18 @@ def test_resume_reads_the_last_checkpoint_once_and_its_metrics_are_the_last_row(
     assert not hasattr(ck, "loads_safetensors")
 
 
-def test_continue_run_is_on_the_protocol_and_folders_say_no(tmp_path):
-    from dltui.core.runs import FinishedRun, Run, WatchedRun
+def test_continue_run_is_on_the_control_protocol_and_folders_have_no_control(tmp_path):
+    from dltui.core.runs import FinishedRun, LiveRun, Run, WatchedRun
+    from dltui.core.runs.base import RunControl
 
-    assert "continue_run" in Run.__dict__
+    assert "continue_run" in RunControl.__dict__ and "continue_run" not in Run.__dict__  # the narrow Run
     Trainer(load_preset("xor", {"training.epochs": 2}), out_dir=tmp_path).fit()
     for r in (WatchedRun(tmp_path), FinishedRun(tmp_path)):
         r.poll()
-        assert r.continue_run() is None and r.continue_run(10) is None
+        assert isinstance(r, Run) and r.control is None and not hasattr(r, "continue_run")  # no stubs
+    live = LiveRun(load_preset("xor", {"training.epochs": 2}))
+    assert isinstance(live.control, RunControl)
+    live.close()
 
 
 def test_predict_refuses_to_replace_a_file_without_overwrite(tmp_path, capsys):

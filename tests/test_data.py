@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dltui.core import load_preset
-from dltui.core.data import (
+from dltui.core.data.dataset import (
     GENERATORS,
     DataError,
     batches,

@@ -86,7 +86,7 @@ def _load_module(path):
 def test_a_csv_presets_script_reads_its_file_into_dltuis_rows(tmp_path, split, split_seed, capsys):
     pytest.importorskip("torch")
     import numpy as np
-    from dltui.core.data import load_dataset
+    from dltui.core.data.dataset import load_dataset
     from test_presets import hw1_like_csv
 
     train = hw1_like_csv(tmp_path / "covid.train.csv", rows=150)
@@ -109,7 +109,7 @@ def test_a_csv_presets_script_reads_its_file_into_dltuis_rows(tmp_path, split, s
 def test_a_generated_presets_script_reads_dltuis_rows(tmp_path):
     pytest.importorskip("torch")
     import numpy as np
-    from dltui.core.data import load_dataset
+    from dltui.core.data.dataset import load_dataset
 
     assert export(tmp_path, "views-linear-28d", "--set", "data.test_ratio=0.1") == 0
     mod = _load_module(tmp_path / "script.py")
@@ -123,7 +123,7 @@ def test_a_generated_presets_script_reads_dltuis_rows(tmp_path):
 def test_a_csv_presets_script_encodes_the_rows_to_predict_as_dltui_does(tmp_path, capsys):
     pytest.importorskip("torch")
     import numpy as np
-    from dltui.core.data import load_dataset, read_features_for_predict
+    from dltui.core.data.dataset import load_dataset, read_features_for_predict
     from test_presets import hw1_like_csv
 
     train = hw1_like_csv(tmp_path / "covid.train.csv", rows=150)

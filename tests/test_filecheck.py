@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 from dltui.core import load_preset
-from dltui.core.data import DataError, load_dataset
+from dltui.core.data.dataset import DataError, load_dataset
 from dltui.tui.cli import main
 from test_presets import hw1_like_csv
 

@@ -19,14 +19,14 @@ pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch sees none)")]
 
 from dltui.core import events as ev  # noqa: E402
+from dltui.core.backends.device import device_info, resolve_device  # noqa: E402
 from dltui.core.backends.numpy_backend import NumpyBackend  # noqa: E402
 from dltui.core.backends.torch_backend import TorchBackend  # noqa: E402
-from dltui.core.checkpoint import load_checkpoint  # noqa: E402
-from dltui.core.data import load_dataset  # noqa: E402
-from dltui.core.device import device_info, resolve_device  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
+from dltui.core.data.dataset import load_dataset  # noqa: E402
 from dltui.core.errors import DeviceFailure  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
-from dltui.core.trainer import Trainer  # noqa: E402
+from dltui.core.runs.store.checkpoint import load_checkpoint  # noqa: E402
+from dltui.core.training.trainer import Trainer  # noqa: E402
 from parity_helpers import rel, run_steps  # noqa: E402
 
 PRESETS = {"mse": ("piecewise-sigmoid", {"model.hidden": [16, 8]}),

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dltui.core.checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
-from dltui.core.rundir import MetricsLog, RunBusy, RunDir, default_run_dir
+from dltui.core.runs.store.checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
+from dltui.core.runs.store.folder import MetricsLog, RunBusy, RunFolder, default_run_dir
 from dltui.core.sanitize import has_unsafe, safe, safe_line
 from dltui.tui.cli import main
 
@@ -99,21 +99,22 @@ def test_argparse_and_unknown_presets_quote_words_safely():
 
 def test_a_held_folder_is_refused_by_another_process(tmp_path):
     folder = tmp_path / "run"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from dltui.core.rundir import RunDir; "
-                               f"RunDir({str(folder)!r}).lock(); print('held', flush=True); time.sleep(60)"],
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; "
+                               "from dltui.core.runs.store.folder import RunFolder; "
+                               f"RunFolder({str(folder)!r}).lock(); print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True, env=ENV)
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunBusy, match="another dltui process"):
-            RunDir(folder).lock()
+            RunFolder(folder).lock()
         r = sh("train", "xor", "--epochs", "2", "--out", str(folder), "--overwrite")
         assert r.returncode == 2 and "another dltui process" in r.stderr and "Traceback" not in r.stderr
         assert not (folder / "metrics.jsonl").exists()
     finally:
         holder.kill()
         holder.wait()
-    RunDir(folder).lock()  # a dead holder (even killed) leaves no stale lock
-    RunDir(folder).unlock()
+    RunFolder(folder).lock()  # a dead holder (even killed) leaves no stale lock
+    RunFolder(folder).unlock()
 
 
 def test_runs_started_together_never_share_a_folder(tmp_path):
@@ -149,7 +150,7 @@ def test_default_names_differ_within_one_second(tmp_path):
 def test_overwrite_keeps_the_old_checkpoints_until_the_new_run_has_one(tmp_path):
     from dltui.core import events as ev
 
-    rd = RunDir(tmp_path)
+    rd = RunFolder(tmp_path)
     save_checkpoint(rd.best, [(np.ones((1, 2)), np.zeros(1))], {"epoch": 7})
     (tmp_path / ".best.safetensors.k1l2.tmp").write_bytes(b"half a checkpoint")  # a kill -9 leftover
     (tmp_path / "metrics.jsonl").write_text('{"epoch": 1}\n')
@@ -234,11 +235,11 @@ def _interrupt_inside(tmp_path, where: str, sig: int, argv: list[str]):
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_while_loading_a_csv_or_predicting_ends_cleanly(tmp_path, sig, code):
     data = write_csv(tmp_path / "d.csv", ["id", "a", "y"], [(i, i, i * 2) for i in range(40)])
-    r = _interrupt_inside(tmp_path, "dltui.core.data.read_table", sig,
+    r = _interrupt_inside(tmp_path, "dltui.core.data.dataset.read_table", sig,
                           ["train", str(csv_preset(tmp_path)), "--data", str(data), "--out", str(tmp_path / "r")])
     assert r.returncode == code and "Traceback" not in r.stderr and "stopped by" in r.stderr, r.stderr
     assert main(["train", str(csv_preset(tmp_path)), "--data", str(data), "--out", str(tmp_path / "ok")]) == 0
-    r = _interrupt_inside(tmp_path, "dltui.core.checkpoint.load_checkpoint", sig,
+    r = _interrupt_inside(tmp_path, "dltui.core.runs.store.checkpoint.load_checkpoint", sig,
                           ["predict", str(tmp_path / "ok"), "--data", str(data), "--out", str(tmp_path / "p.csv")])
     assert r.returncode == code and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "p.csv").exists()
@@ -246,10 +247,11 @@ def test_a_signal_while_loading_a_csv_or_predicting_ends_cleanly(tmp_path, sig, 
 
 def test_a_second_ctrl_c_during_the_final_save_exits_cleanly_and_keeps_best(tmp_path):
     out = tmp_path / "run"
-    code = ("import os, signal, time\nimport dltui.core.trainer as t\norig = t.Trainer._save\n"
-            "def slow(self, kind, *a):\n    if kind == 'last':\n        os.kill(os.getpid(), signal.SIGINT)\n"
+    code = ("import os, signal, time\nimport dltui.core.training.policies as t\n"
+            "orig = t.Checkpoints._save\n"
+            "def slow(self, tr, kind, *a):\n    if kind == 'last':\n        os.kill(os.getpid(), signal.SIGINT)\n"
             "        time.sleep(0.5)\n        os.kill(os.getpid(), signal.SIGINT)\n        time.sleep(5)\n"
-            "    return orig(self, kind, *a)\nt.Trainer._save = slow\n"
+            "    return orig(self, tr, kind, *a)\nt.Checkpoints._save = slow\n"
             "from dltui.tui.cli import main\n"
             f"raise SystemExit(main(['train', 'piecewise-relu', '--epochs', '3', '--out', {str(out)!r}]))\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)
@@ -442,9 +444,9 @@ def test_closed_stdout_and_an_ascii_terminal(tmp_path):
 
 def test_overflow_on_the_first_batch_is_not_blamed_on_the_learning_rate():
     from dltui.core import events as ev
-    from dltui.core.data import load_dataset
-    from dltui.core.spec import load_preset
-    from dltui.core.trainer import Trainer
+    from dltui.core.config.spec import load_preset
+    from dltui.core.data.dataset import load_dataset
+    from dltui.core.training.trainer import Trainer
 
     spec = load_preset("piecewise-relu", {"training.epochs": 2})
     ds = load_dataset(spec)
@@ -473,13 +475,13 @@ def test_a_csv_from_a_pipe_is_read_and_a_device_of_zeros_refused(tmp_path, capsy
 def test_a_file_system_without_locks_still_runs(tmp_path, monkeypatch):
     import errno
 
-    import dltui.core.rundir as rundir
+    import dltui.core.runs.store.folder as rundir
 
     def no_locks(fd, op):
         raise OSError(errno.ENOLCK, "No locks available")
 
     monkeypatch.setattr(rundir.fcntl, "flock", no_locks)
-    rd = RunDir(tmp_path / "nfs")
+    rd = RunFolder(tmp_path / "nfs")
     rd.lock()  # no RunBusy, no OSError: the run goes ahead as it did before locks
     rd.create("[data]\nkind = 'xor'\n")
     assert rd.preset.exists()
@@ -526,11 +528,11 @@ def test_an_overwriting_run_that_saves_nothing_leaves_the_old_checkpoints(tmp_pa
 
 
 def test_named_pipes_in_a_run_folder_do_not_hang_its_readers(tmp_path):
-    from dltui.core.rundir import read_metrics
+    from dltui.core.runs.store.folder import read_metrics
 
     os.mkfifo(tmp_path / "status.json")
     os.mkfifo(tmp_path / "metrics.jsonl")
     notes: list[str] = []
-    assert RunDir(tmp_path).read_status(notes) == {}  # returns at once: no writer is waited for
+    assert RunFolder(tmp_path).read_status(notes) == {}  # returns at once: no writer is waited for
     assert read_metrics(tmp_path / "metrics.jsonl", 0, notes) == ([], 0)
     assert len(notes) == 2

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dltui.core.checkpoint import RUN_KEYS, CheckpointError, load_checkpoint, save_checkpoint
-from dltui.core.csvload import open_csv
-from dltui.core.data import DataError
-from dltui.core.rundir import RunDir, clean_row, read_metrics
+from dltui.core.data.csvload import open_csv
+from dltui.core.data.dataset import DataError
+from dltui.core.runs.store.checkpoint import RUN_KEYS, CheckpointError, load_checkpoint, save_checkpoint
+from dltui.core.runs.store.folder import RunFolder, clean_row, read_metrics
 from dltui.core.sanitize import has_unsafe
 from dltui.tui.cli import main
 from hypothesis import HealthCheck, assume, given, settings
@@ -204,7 +204,7 @@ def test_watch_reads_any_run_files_without_failing(tmp_path, lines, status):
     notes: list[str] = []
     rows, _ = read_metrics(run / "metrics.jsonl", 0, notes)
     assert rows[0]["epoch"] == 1 and all(clean_row(r) is not None for r in rows)
-    st_ = RunDir(run).read_status(notes)
+    st_ = RunFolder(run).read_status(notes)
     assert isinstance(st_, dict)
     w = WatchRun(run, clock=iter(range(0, 10**6, 10)).__next__)
     for _ in range(3):
@@ -226,5 +226,5 @@ def test_status_fields_of_the_wrong_type_are_left_out(tmp_path):
     (tmp_path / "status.json").write_text(json.dumps({"state": "running", "pid": "12", "updated": "soon",
                                                        "started": {"preset": 3, "epochs": 10}, "end": [1]}))
     notes: list[str] = []
-    doc = RunDir(tmp_path).read_status(notes)
+    doc = RunFolder(tmp_path).read_status(notes)
     assert doc == {"state": "running", "started": {"epochs": 10}} and len(notes) == 4

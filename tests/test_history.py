@@ -5,9 +5,9 @@ from __future__ import annotations
 import tracemalloc
 
 from dltui.core import events as ev
-from dltui.core.history import History
 from dltui.core.runs import RunView
 from dltui.core.runs.fold import fold_event
+from dltui.core.runs.history import History
 
 
 def test_small_runs_keep_every_row_like_a_list():

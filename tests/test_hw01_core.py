@@ -7,8 +7,8 @@ import csv
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core.data import read_csv
-from dltui.core.splits import split_rows
+from dltui.core.data.dataset import read_csv
+from dltui.core.data.splits import split_rows
 from dltui.tui.cli import main
 
 

@@ -35,11 +35,11 @@ def test_tracing_checks_and_runs_do_not_import_torch_or_textual(tmp_path):
     code = f"""
 import sys
 from dltui.core import load_preset
-from dltui.core.batch_trace import trace_batch
-from dltui.core.gradcheck import finite_difference_check
+from dltui.core.engine.tracing import trace_batch
+from dltui.core.engine.gradcheck import finite_difference_check
 from dltui.core.runs import FinishedRun, LiveRun
-from dltui.core.trace_text import trace_text
-from dltui.core.trainer import Trainer
+from dltui.tui.trace_text import trace_text
+from dltui.core.training.trainer import Trainer
 spec = load_preset("xor", {{"training.epochs": 2}})
 tr = trace_batch(spec)
 assert finite_difference_check(tr) and trace_text(tr)
@@ -58,8 +58,8 @@ def test_dltui_monitor_is_the_top_level_name_and_import_dltui_loads_nothing():
 import sys
 import dltui
 assert dltui.__file__, "dltui is a bare namespace package: reinstall (pip install -e .) for dltui/__init__"
-before = [n for n in ("numpy", "torch", "dltui.core", "dltui.core.monitor") if n in sys.modules]
-from dltui.core.monitor import monitor
+before = [n for n in ("numpy", "torch", "dltui.core", "dltui.core.integrations.monitor") if n in sys.modules]
+from dltui.core.integrations.monitor import monitor
 assert dltui.monitor is monitor and "monitor" in dir(dltui)
 try:
     dltui.nope
@@ -75,9 +75,10 @@ def test_a_small_core_module_does_not_load_the_trainer():
     code = """
 import sys
 import dltui.core.sanitize
-print("LOADED:" + ",".join(n for n in ("numpy", "dltui.core.data", "dltui.core.trainer") if n in sys.modules))
+names = ("numpy", "dltui.core.data.dataset", "dltui.core.training.trainer")
+print("LOADED:" + ",".join(n for n in names if n in sys.modules))
 import dltui.core as c
-assert c.Trainer is __import__("dltui.core.trainer", fromlist=["Trainer"]).Trainer and "Trainer" in dir(c)
+assert c.Trainer is __import__("dltui.core.training.trainer", fromlist=["Trainer"]).Trainer and "Trainer" in dir(c)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "LOADED:", out.stderr
@@ -91,7 +92,8 @@ try:
     main(["--help"])
 except SystemExit:
     pass
-names = ("dltui.core.trainer", "dltui.core.data", "dltui.core.sweep", "numpy", "torch", "textual")
+names = ("dltui.core.training.trainer", "dltui.core.data.dataset", "dltui.core.experiments.sweep", "numpy", "torch",
+         "textual")
 print("LOADED:" + ",".join(n for n in names if n in sys.modules))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from dltui.core.runlist import scan_runs
+from dltui.core.runs.store.scan import scan_runs
 
 LONG = 8000  # epochs: seconds of training, long enough to be killed mid-run, short enough to redo
 

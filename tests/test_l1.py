@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dltui.core import load_preset
-from dltui.core.optim import Adam
+from dltui.core.engine.optim import Adam
 
 
 def test_adam_with_l1_leaves_exact_zeros_and_keeps_big_weights():
@@ -26,7 +26,7 @@ def test_l1_parity_float64_and_the_same_exact_zeros_in_both_backends():
     pytest.importorskip("torch")
     from dltui.core.backends.numpy_backend import NumpyBackend
     from dltui.core.backends.torch_backend import TorchBackend
-    from dltui.core.data import load_dataset
+    from dltui.core.data.dataset import load_dataset
 
     spec = load_preset("spiral-l1", {"training.dtype": "float64", "training.device": "cpu",
                                      "optimizer.l1": 1.0, "data.n_samples": 200})

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
 from dltui.core import events as ev
-from dltui.core.layerlog import FILENAME, LayerLog, LayerLogReader, read_layer_stats
+from dltui.core.runs.store.layerlog import FILENAME, LayerLog, LayerLogReader, read_layer_stats
 from dltui.tui.cli import main
 
 
@@ -103,8 +103,8 @@ def test_the_last_record_describes_the_weights_the_run_ends_with(tmp_path):
     of a finished run never shows the first batch's numbers."""
     import numpy as np
     from dltui.core import load_preset
-    from dltui.core.layerlog import LayerLog, read_layer_stats
-    from dltui.core.trainer import Trainer
+    from dltui.core.runs.store.layerlog import LayerLog, read_layer_stats
+    from dltui.core.training.trainer import Trainer
 
     tr = Trainer(load_preset("xor", {"training.epochs": 30}), out_dir=tmp_path)
     tr.fit(callbacks=[LayerLog(tr, tmp_path, every=3600.0)])

@@ -106,7 +106,7 @@ def test_the_legend_names_the_best_epoch_and_the_ghost_is_drawn_once_per_setting
 
 
 def test_a_best_epoch_the_bounded_history_no_longer_keeps_is_still_marked():
-    from dltui.core.history import History
+    from dltui.core.runs.history import History
 
     h = History((row(i) for i in range(1, 20_001)), recent=100, older=100)
     last = h[-1]

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from dltui.core import Trainer, load_preset, rundir
+from dltui.core import Trainer, load_preset
 from dltui.core import events as ev
-from dltui.core.rundir import MetricsLog, RunDir, read_metrics
+from dltui.core.runs.store import folder as rundir
+from dltui.core.runs.store.folder import MetricsLog, RunFolder, read_metrics
 
 
 def events_of_a_short_run() -> list:
@@ -18,7 +19,7 @@ def events_of_a_short_run() -> list:
     return got
 
 
-def rows_on_disk(run: RunDir) -> list[dict]:
+def rows_on_disk(run: RunFolder) -> list[dict]:
     return read_metrics(run.path / "metrics.jsonl")[0]
 
 
@@ -27,7 +28,7 @@ def test_rows_are_the_epoch_events_flushed_on_pause_and_at_the_end(tmp_path, mon
     epochs = [e for e in events if type(e) is ev.EpochEnded]
     assert len(epochs) == 4
     monkeypatch.setattr(rundir, "FLUSH_EVERY", 1e12)  # epochs "fast": no flush but the first
-    run = RunDir(tmp_path / "run")
+    run = RunFolder(tmp_path / "run")
     run.create("")
     log = MetricsLog(run)
     log.last_flush = 1e12  # not even the first
@@ -47,7 +48,7 @@ def test_rows_are_the_epoch_events_flushed_on_pause_and_at_the_end(tmp_path, mon
 
 def test_a_slow_epoch_is_flushed_at_once(tmp_path):
     events = events_of_a_short_run()
-    run = RunDir(tmp_path / "run")
+    run = RunFolder(tmp_path / "run")
     run.create("")
     log = MetricsLog(run)
     log(next(e for e in events if type(e) is ev.RunStarted))
@@ -60,7 +61,7 @@ def test_a_slow_epoch_is_flushed_at_once(tmp_path):
 def test_a_buffered_row_goes_out_at_the_next_batch_once_its_time_is_up(tmp_path):
     events = events_of_a_short_run()
     first = next(e for e in events if type(e) is ev.EpochEnded)
-    run = RunDir(tmp_path / "run")
+    run = RunFolder(tmp_path / "run")
     run.create("")
     log = MetricsLog(run)
     log(next(e for e in events if type(e) is ev.RunStarted))

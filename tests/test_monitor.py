@@ -1,4 +1,4 @@
-"""dltui.core.monitor: a plain PyTorch loop writes a run folder that watch's readers read - the
+"""dltui.core.integrations.monitor: a plain PyTorch loop writes a run folder that watch's readers read - the
 loss rows, the run's header, and layer stats whose ‖∇W‖ equals the gradient at that step."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from dltui.core.layerlog import read_layer_stats  # noqa: E402
-from dltui.core.monitor import monitor  # noqa: E402
-from dltui.core.rundir import RunDir, read_metrics  # noqa: E402
+from dltui.core.integrations.monitor import monitor  # noqa: E402
+from dltui.core.runs.store.folder import RunFolder, read_metrics  # noqa: E402
+from dltui.core.runs.store.layerlog import read_layer_stats  # noqa: E402
 
 
 def _loop(run_dir, epochs=3, steps=10, every=3.0, fail_at=None):
@@ -46,7 +46,7 @@ def test_metrics_and_status_like_a_dltui_run(tmp_path):
     rows, _ = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["epoch"] for r in rows] == [1, 2, 3] and [r["step"] for r in rows] == [10, 20, 30]
     assert np.allclose([r["train_loss"] for r in rows], losses, rtol=1e-6)
-    st = RunDir(tmp_path).read_status()
+    st = RunFolder(tmp_path).read_status()
     assert st["state"] == "finished" and st["end"]["reason"] == "completed" and st["end"]["steps"] == 30
     assert st["started"]["layer_sizes"] == [3, 8, 4, 1] and st["started"]["activations"] == ["relu", "tanh"]
     assert "hidden = [8, 4]" in (tmp_path / "preset.toml").read_text()
@@ -79,7 +79,7 @@ def test_watch_reads_the_monitored_run(tmp_path):
 def test_a_failing_loop_is_marked_failed(tmp_path):
     with pytest.raises(RuntimeError):
         _loop(tmp_path, fail_at=15)
-    st = RunDir(tmp_path).read_status()
+    st = RunFolder(tmp_path).read_status()
     assert st["state"] == "failed" and "boom" in st["end"]["message"]
     rows, _ = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["epoch"] for r in rows] == [1, 2]  # the half epoch is written on the way out
@@ -119,7 +119,7 @@ def test_the_watch_app_opens_a_monitored_run(tmp_path):
 @pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh", "identity"])
 def test_layer_stats_on_the_device_equal_the_numpy_ones(act):
     from dltui.core.backends.base import make_layer_stats
-    from dltui.core.monitor_stats import torch_layer_stats
+    from dltui.core.integrations.monitor_layers import torch_layer_stats
 
     g = torch.Generator().manual_seed(3)
     W, b, dW = (torch.randn(7, 5, generator=g) for _ in range(3))
@@ -142,7 +142,7 @@ def test_layer_stats_on_the_device_equal_the_numpy_ones(act):
 
 
 def test_costly_stats_wait_longer(tmp_path, monkeypatch):
-    from dltui.core import monitor as mod
+    from dltui.core.integrations import monitor as mod
 
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
     now = [0.0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dltui.core.nn import ACTIVATIONS, LOSSES, MLP, Linear, init_params
+from dltui.core.engine.nn import ACTIVATIONS, LOSSES, MLP, Linear, init_params
 
 EPS = 1e-5
 

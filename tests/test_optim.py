@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from dltui.core.optim import SGD, Adam, AdamW
+from dltui.core.engine.optim import SGD, Adam, AdamW
 
 
 def arrays():

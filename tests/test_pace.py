@@ -9,7 +9,7 @@ import time
 import pytest
 from dltui.core import Trainer, load_preset
 from dltui.core.errors import SpecError
-from dltui.core.pacing import PACE_LEVELS, Pacer, auto_pace, next_level, pace_text, parse_pace, preset_pace
+from dltui.core.training.pacing import PACE_LEVELS, Pacer, auto_pace, next_level, pace_text, parse_pace, preset_pace
 from dltui.tui.cli import main
 
 

@@ -15,12 +15,12 @@ import pytest
 pytest.importorskip("textual")
 
 from async_helpers import sync, wait_for  # noqa: E402
-from dltui.core import curves  # noqa: E402
-from dltui.core.data import load_dataset  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
+from dltui.core.data.dataset import load_dataset  # noqa: E402
+from dltui.core.engine import curves  # noqa: E402
 from dltui.core.errors import DataError, SpecError  # noqa: E402
 from dltui.core.runs import Control, LiveRun  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
-from dltui.core.trainer import Trainer  # noqa: E402
+from dltui.core.training.trainer import Trainer  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 from dltui.tui.cli import main as cli_main  # noqa: E402
 from dltui.tui.screens.dashboard import DashboardScreen  # noqa: E402
@@ -103,7 +103,7 @@ def test_the_command_line_and_the_toml_file_give_the_edited_preset(tmp_path):
     cmd = e.command()
     assert cmd.startswith("dltui train spiral --set")
     args = shlex.split(cmd)[2:]
-    from dltui.core.spec import parse_override
+    from dltui.core.config.spec import parse_override
     sets = [args[i + 1] for i, a in enumerate(args) if a == "--set"]
     assert load_preset("spiral", dict(parse_override(s) for s in sets)).values == e.spec().values
     path = e.write(tmp_path)
@@ -490,7 +490,7 @@ async def test_dashboard_keys_u_U_d_i_drive_the_learned_panel_on_a_2d_set():
 
 
 def test_a_ramp_target_is_one_hard_sigmoid_and_knows_it():
-    from dltui.core.data import GENERATORS
+    from dltui.core.data.dataset import GENERATORS
 
     g = GENERATORS["step"].fn(np.random.default_rng(0), position=0.5, width=1.5)
     x = np.linspace(-3, 3, 601)

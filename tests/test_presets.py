@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core.data import GENERATORS, DataError, load_dataset
-from dltui.core.spec import TOPICS, shipped_presets
+from dltui.core.config.spec import TOPICS, shipped_presets
+from dltui.core.data.dataset import GENERATORS, DataError, load_dataset
 
 PRESETS = sorted(shipped_presets())
 CSV_PRESETS = [n for n in PRESETS if load_preset(n).values["data"]["kind"] == "csv"]
@@ -230,7 +230,7 @@ def test_views_has_a_weekly_rhythm_and_a_trend():
 
 
 def test_views_window_is_checked():
-    from dltui.core.spec import SpecError
+    from dltui.core.config.spec import SpecError
 
     with pytest.raises(SpecError, match="window"):
         load_dataset(load_preset("views-linear", {"data.window": 0}))

@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("textual")
 
 from async_helpers import sync, wait_for  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
 from dltui.core.runs import LiveRun  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 from dltui.tui.redraw import BUDGET, MAX_SLOW, MIN_SPAN, START_SLOW, RedrawBudget  # noqa: E402
 

@@ -8,10 +8,10 @@ import threading
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core.checkpoint import load_checkpoint, load_extra
+from dltui.core.engine.optim import SGD, Adam
 from dltui.core.errors import CheckpointError
-from dltui.core.optim import SGD, Adam
-from dltui.core.resume_run import resume_trainer
+from dltui.core.runs.store.checkpoint import load_checkpoint, load_extra
+from dltui.core.training.resume import resume_trainer
 from dltui.tui.cli import main
 
 SETS = {"training.dtype": "float64", "training.epochs": 4}
@@ -67,7 +67,7 @@ def test_continue_after_the_end_equals_one_longer_run(tmp_path):
     res = short.fit()
     assert res.reason == "completed" and short.step == long.step and len(short.history) == 6
     assert [h.epoch for h in short.history] == list(range(1, 7))
-    assert same(short._last_params, long._last_params)
+    assert same(short.last_params, long.last_params)
     assert short.history[-1].train_loss == long.history[-1].train_loss
 
 
@@ -171,7 +171,7 @@ def test_ratio_columns_follow_their_definitions_on_a_hand_built_case():
 def test_a_long_log_resumes_with_its_latest_epochs_in_bounded_memory(tmp_path, monkeypatch):
     """Resume reads a long metrics log as watch opens one - a sample of it and its whole tail - not its
     first 64 MiB (which dropped the latest epochs of a long run) nor all of it (a 1M-epoch log)."""
-    from dltui.core import rundir
+    from dltui.core.runs.store import folder as rundir
 
     run = tmp_path / "run"
     Trainer(spec_for(**{"training.epochs": 300}), out_dir=run).fit()

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from dltui.core import events as ev
 from dltui.core import load_preset
+from dltui.core.engine.trace import Trace
 from dltui.core.runs import HEADER, LOSS, MESSAGE, RUN, Control, FinishedRun, LiveRun, Run, WatchedRun
-from dltui.core.trace import Trace
-from dltui.core.trainer import Trainer
+from dltui.core.training.trainer import Trainer
 
 
 def epoch_row(epoch: int, step: int, loss: float = 1.0, lr: float = 0.01) -> ev.EpochEnded:
@@ -51,7 +51,7 @@ def test_an_old_pause_does_not_undo_a_newer_batch(live):
     assert live.view.state == "running" and live.view.step == 4
     live.on_event(ev.Paused(1, 4))
     live.poll()
-    assert live.view.state == "paused" and live.state == "idle"  # view paused; the trainer never ran
+    assert live.view.state == "paused" and live.state == "ready"  # view paused; the trainer never ran
 
 
 def test_epochs_fold_into_the_history_and_queued_epoch_presses_are_kept(live):
@@ -80,7 +80,7 @@ def test_a_finished_run_says_what_happened(live):
     live.on_event(epoch_row(1, 8, loss=0.25))
     live.on_event(ev.Finished("completed", 1, 8, 1, 0.25, 0.25, 1.0))
     live.poll()
-    assert live.state == "ended" and not live.view.params_step >= 0
+    assert live.state == "finished" and not live.view.params_step >= 0
     assert live.view.message == "finished all epochs after 1 epochs; best 0.25 at epoch 1"
 
 
@@ -89,7 +89,7 @@ def test_controls_are_declared_not_probed(live, tmp_path):
     assert live.controls & Control.PACE
     watched = WatchedRun(tmp_path)
     assert watched.controls == Control.NONE and watched.read_only
-    assert watched.step_batch().result(timeout=0) is None  # an absent control does nothing
+    assert watched.control is None  # an absent control is absent (no no-op stubs to call)
     for r in (live, watched, FinishedRun(tmp_path)):
         assert isinstance(r, Run)
 
@@ -152,7 +152,7 @@ def test_a_watched_run_reads_only_what_is_new(tmp_path):
     changed = run.poll()
     assert [e.epoch for e in run.view.history] == [1, 2] and LOSS in changed
     assert run.view.params is not None and run.view.params_label.startswith("best checkpoint, epoch")
-    assert run.state == "ended" and run.view.backend == "numpy"
+    assert run.state == "finished" and run.view.backend == "numpy"
     (folder / "metrics.jsonl").write_text(full)
     run.poll()
     assert [e.epoch for e in run.view.history] == [1, 2, 3, 4]  # appended, not read again

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 
-from dltui.core import runlist
+from dltui.core.runs.store import scan as runlist
+from dltui.tui import run_list
 from dltui.tui.cli import main
 
 
@@ -48,9 +49,9 @@ def test_states_and_columns(tmp_path, capsys):
     best = [json.loads(x) for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()][-1]["best_val_loss"]
     assert rows["a"].best == best
     assert rows["sweep/live"].state == "running" and rows["sweep/live"].best == 0.25
-    assert runlist.fmt_row(rows["sweep/live"])[3:6] == ["torch cuda:0", "7/100", "0.25"]
+    assert run_list.fmt_row(rows["sweep/live"])[3:6] == ["torch cuda:0", "7/100", "0.25"]
     assert rows["dead"].state == "killed" and rows["old"].state == "stale"
-    assert runlist.fmt_row(rows["old"])[-1] == "6m"
+    assert run_list.fmt_row(rows["old"])[-1] == "6m"
     names = [r.name for r in runlist.scan_runs(tmp_path)]
     assert names.index("old") == len(names) - 1  # the least recently active last
 
@@ -58,7 +59,7 @@ def test_states_and_columns(tmp_path, capsys):
 def test_escape_bytes_in_names_do_not_reach_the_terminal(tmp_path):
     _fake_running(tmp_path / "bad\x1b[31mname", os.getpid())
     row = runlist.scan_runs(tmp_path)[0]
-    assert "\x1b" not in "".join(runlist.fmt_row(row))
+    assert "\x1b" not in "".join(run_list.fmt_row(row))
 
 
 def test_watch_folder_without_terminal_prints_the_list(tmp_path):

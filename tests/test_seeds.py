@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
 from dltui.core.backends.base import initial_params, layer_sizes
-from dltui.core.compare import differing, differing_line, load_targets
-from dltui.core.data import load_dataset
-from dltui.core.nn import init_params
-from dltui.core.spec import SpecError
-from dltui.core.splits import init_seed, split_rows, split_seed
-from dltui.core.sweep import finished_summary, plan, run_tasks, trained_part
+from dltui.core.config.spec import SpecError
+from dltui.core.data.dataset import load_dataset
+from dltui.core.data.splits import init_seed, split_rows, split_seed
+from dltui.core.engine.nn import init_params
+from dltui.core.experiments.compare import differing, differing_line, load_targets
+from dltui.core.experiments.sweep import finished_summary, plan, run_tasks, trained_part
 from dltui.tui.cli import main
 
 SMALL = {"training.epochs": 15, "training.dtype": "float64", "training.patience": 0}

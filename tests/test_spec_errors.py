@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dltui.core.spec import SpecError, load_preset, shipped_presets
+from dltui.core.config.spec import SpecError, load_preset, shipped_presets
 from dltui.tui.cli import main
 
 GOOD = """

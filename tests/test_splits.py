@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core.data import GENERATORS, DataError, load_dataset, split_indices
-from dltui.core.spec import SpecError
-from dltui.core.splits import split_rows, torch_randperm
+from dltui.core.config.spec import SpecError
+from dltui.core.data.dataset import GENERATORS, DataError, load_dataset, split_indices
+from dltui.core.data.splits import split_rows, torch_randperm
 
 
 def test_course_split_is_torch_random_split_with_the_course_seed():

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from dltui.core import Trainer, load_preset
-from dltui.core.baseline import linear_baseline
-from dltui.core.executors import gpu_executor, local_executor, parse_gpus
-from dltui.core.rundir import read_metrics
-from dltui.core.spec import SpecError
-from dltui.core.sweep import parse_grid, plan, run_tasks, split_values, summarize, weight_figures
-from dltui.core.sweep_table import build, format_table, stats, wins
+from dltui.core.config.spec import SpecError
+from dltui.core.experiments.baseline import linear_baseline
+from dltui.core.experiments.executors import gpu_executor, local_executor, parse_gpus
+from dltui.core.experiments.sweep import parse_grid, plan, run_tasks, split_values, summarize, weight_figures
+from dltui.core.experiments.sweep_table import build, format_table, stats, wins
+from dltui.core.runs.store.folder import read_metrics
 from dltui.tui.cli import main
 
 SMALL = {"training.epochs": 40, "training.dtype": "float64"}
@@ -84,7 +84,7 @@ def test_a_changed_setting_is_not_reused(tmp_path):
 
 def test_dask_local_cluster_gives_the_same_table_as_local_processes(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from dltui.core.executors import dask_executor
+    from dltui.core.experiments.executors import dask_executor
 
     tasks_local = plan("piecewise-relu", GRID, [1, 2], tmp_path / "local", SMALL)
     tasks_dask = plan("piecewise-relu", GRID, [1, 2], tmp_path / "dask", SMALL)
@@ -197,7 +197,7 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(tmp_path):
 
 
 def test_a_changed_note_or_claim_still_reuses_the_run(tmp_path):
-    from dltui.core.spec import shipped_presets
+    from dltui.core.config.spec import shipped_presets
 
     p = tmp_path / "mine.toml"
     p.write_text(shipped_presets()["piecewise-relu"].read_text())
@@ -260,7 +260,7 @@ def test_sweep_help_is_short_wrapped_paragraphs(capsys):
 
 
 def test_sweep_runs_write_the_layer_log_like_train(tmp_path):
-    from dltui.core.layerlog import read_layer_stats
+    from dltui.core.runs.store.layerlog import read_layer_stats
 
     tasks = plan("piecewise-relu", [], [1], tmp_path, {"training.epochs": 5})
     with local_executor(1) as ex:
@@ -269,19 +269,19 @@ def test_sweep_runs_write_the_layer_log_like_train(tmp_path):
 
 
 def test_a_run_left_running_by_a_dead_worker_is_marked_killed(tmp_path):
-    from dltui.core.rundir import RunDir
-    from dltui.core.sweep import mark_abandoned
+    from dltui.core.experiments.sweep import mark_abandoned
+    from dltui.core.runs.store.folder import RunFolder
 
     tasks = plan("piecewise-relu", [], [1, 2], tmp_path, SMALL)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    RunDir(tasks[0].out_dir).path.mkdir(parents=True)
-    RunDir(tasks[0].out_dir).write_status(state="running", started=1.0, epoch=3)
-    st = json.loads(RunDir(tasks[0].out_dir).status.read_text())
+    RunFolder(tasks[0].out_dir).path.mkdir(parents=True)
+    RunFolder(tasks[0].out_dir).write_status(state="running", started=1.0, epoch=3)
+    st = json.loads(RunFolder(tasks[0].out_dir).status.read_text())
     st["pid"] = dead.pid
-    RunDir(tasks[0].out_dir).status.write_text(json.dumps(st))
+    RunFolder(tasks[0].out_dir).status.write_text(json.dumps(st))
     assert mark_abandoned(tasks) == [tasks[0].out_dir]
-    st = RunDir(tasks[0].out_dir).read_status()
+    st = RunFolder(tasks[0].out_dir).read_status()
     assert st["state"] == "finished" and st["end"]["reason"] == "killed"
     assert st["signal"] == "worker killed"
 

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from dltui.core import sysinfo
+from dltui.core.integrations import sysinfo
 
 from tests.fake_nvml import A100, H200, FakeNVML
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from dltui.core.sysinfo import Sampler
+from dltui.core.integrations.sysinfo import Sampler
 from dltui.tui.screens.system import SystemScreen
 from textual.app import App
 from textual.widgets import Static

@@ -14,7 +14,7 @@ pytest.importorskip("tensorboardX")
 pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
 from dltui.core import Trainer, load_preset  # noqa: E402
-from dltui.core.tboard import TensorBoardLog  # noqa: E402
+from dltui.core.integrations.tensorboard_live import TensorBoardLog  # noqa: E402
 from dltui.tui.cli import main  # noqa: E402
 from tb_helpers import read_events as _read  # noqa: E402
 

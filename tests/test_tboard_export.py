@@ -17,9 +17,9 @@ pytest.importorskip("tensorboardX")
 pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
 from dltui.core import Trainer, load_preset  # noqa: E402
-from dltui.core.layerlog import LayerLog, read_layer_stats  # noqa: E402
-from dltui.core.tboard import TensorBoardMissing  # noqa: E402
-from dltui.core.tboard_export import TensorBoardExport, TensorBoardFollow, default_logdir  # noqa: E402
+from dltui.core.integrations.tensorboard_folder import TensorBoardExport, TensorBoardFollow, default_logdir  # noqa: E402
+from dltui.core.integrations.tensorboard_live import TensorBoardMissing  # noqa: E402
+from dltui.core.runs.store.layerlog import LayerLog, read_layer_stats  # noqa: E402
 from tb_helpers import read_events as _read  # noqa: E402
 
 

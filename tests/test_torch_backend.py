@@ -19,14 +19,14 @@ torch = pytest.importorskip("torch")
 
 from dltui.core import events as ev  # noqa: E402
 from dltui.core.backends import BackendError, make_backend  # noqa: E402
+from dltui.core.backends.device import device_info, resolve_device  # noqa: E402
 from dltui.core.backends.numpy_backend import NumpyBackend  # noqa: E402
 from dltui.core.backends.torch_backend import TorchBackend  # noqa: E402
-from dltui.core.checkpoint import load_checkpoint  # noqa: E402
-from dltui.core.data import load_dataset  # noqa: E402
-from dltui.core.device import device_info, resolve_device  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
+from dltui.core.data.dataset import load_dataset  # noqa: E402
 from dltui.core.errors import DeviceFailure  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
-from dltui.core.trainer import Trainer  # noqa: E402
+from dltui.core.runs.store.checkpoint import load_checkpoint  # noqa: E402
+from dltui.core.training.trainer import Trainer  # noqa: E402
 from parity_helpers import rel, run_steps  # noqa: E402
 
 ACTIVATIONS = ["sigmoid", "hard_sigmoid", "relu", "leaky_relu", "tanh", "identity"]
@@ -445,12 +445,13 @@ def test_graph_path_bookkeeping_matches_numpy(loss, opt):
 def test_numpy_path_and_device_module_never_import_torch():
     code = (
         "import sys\n"
-        "import dltui.core.device, dltui.core.trainer, dltui.tui.commands.devices_cmd\n"
-        "from dltui.core.spec import load_preset\n"
-        "from dltui.core.trainer import Trainer\n"
+        "import dltui.core.backends.device, dltui.core.training.trainer, dltui.tui.commands.devices_cmd\n"
+        "from dltui.core.config.spec import load_preset\n"
+        "from dltui.core.training.trainer import Trainer\n"
         "Trainer(load_preset('xor', {'training.epochs': 2})).fit()\n"
-        "info = dltui.core.device.device_info('cpu', 'numpy')\n"
-        "assert info['backend'] == 'numpy' and info['name'] and dltui.core.device.describe_device('cpu') == 'cpu'\n"
+        "info = dltui.core.backends.device.device_info('cpu', 'numpy')\n"
+        "assert info['backend'] == 'numpy' and info['name']\n"
+        "assert dltui.core.backends.device.describe_device('cpu') == 'cpu'\n"
         "bad = [m for m in ('torch', 'textual', 'rich') if m in sys.modules]\n"
         "assert not bad, bad\n"
         "print('clean')\n"
@@ -463,7 +464,7 @@ def test_numpy_path_and_device_module_never_import_torch():
 def test_nvml_handle_is_found_by_uuid_then_by_pci_address():
     from types import SimpleNamespace
 
-    from dltui.core.device import _nvml_handle
+    from dltui.core.backends.device import _nvml_handle
 
     class FakeNvml:
         def __init__(self, uuids=(), buses=()):

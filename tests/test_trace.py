@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
 from dltui.core.backends import make_backend
-from dltui.core.batch_trace import trace_batch
-from dltui.core.data import load_dataset
-from dltui.core.gradcheck import GradCheck, finite_difference_check, torch_autograd_check
-from dltui.core.stages import stage_order, stages
-from dltui.core.trace_text import trace_text
+from dltui.core.data.dataset import load_dataset
+from dltui.core.engine.gradcheck import GradCheck, finite_difference_check, torch_autograd_check
+from dltui.core.engine.stages import stage_order, stages
+from dltui.core.engine.tracing import trace_batch
 from dltui.tui.cli import main
+from dltui.tui.trace_text import trace_text
 
 F64 = {"training.dtype": "float64"}
 
@@ -316,7 +316,7 @@ def test_trace_of_a_saved_run(tmp_path):
     rc, out, err = cli("trace", "--run", str(tmp_path / "run"), "--json")
     assert rc == 0, err
     d = json.loads(out)
-    from dltui.core.checkpoint import load_checkpoint
+    from dltui.core.runs.store.checkpoint import load_checkpoint
 
     params, meta = load_checkpoint(tmp_path / "run" / "best.safetensors")
     for layer, (W, _) in zip(d["layers"], params):

@@ -30,7 +30,8 @@ def test_train_accuracy_comes_from_the_epochs_batches_without_an_extra_pass(back
 
     def counting(b):  # the accuracy of each batch at the weights before its update
         s = b * tr.backend.bs
-        xb, yb = tr.data.x_train[tr._perm][s:s + tr.backend.bs], tr.data.y_train[tr._perm][s:s + tr.backend.bs]
+        rows = tr.order.perm[s:s + tr.backend.bs]
+        xb, yb = tr.data.x_train[rows], tr.data.y_train[rows]
         out = tr.backend.predict(xb)
         hits.append((int(np.count_nonzero(out.argmax(1) == yb)), len(yb)))
         step(b)
@@ -47,5 +48,5 @@ def test_exact_train_accuracy_when_asked():
     spec = load_preset("xor", {"training.epochs": 2, "training.exact_train_acc": True})
     tr = Trainer(spec)
     tr.fit()
-    tr.backend.set_params(tr._last_params)  # the weights the last epoch ended with (not the best)
+    tr.backend.set_params(tr.last_params)  # the weights the last epoch ended with (not the best)
     assert tr.history[-1].train_metric == pytest.approx(tr.backend.evaluate("train")[1])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from dltui.core import Trainer, load_preset
 from dltui.core import events as ev
-from dltui.core.checkpoint import load_checkpoint
+from dltui.core.runs.store.checkpoint import load_checkpoint
 from dltui.tui.cli import main
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dltui.core import Trainer, load_preset
-from dltui.core.checkpoint import load_checkpoint
-from dltui.core.early_stopping import EarlyStopping
+from dltui.core.runs.store.checkpoint import load_checkpoint
+from dltui.core.training.early_stopping import EarlyStopping
 
 
 def test_early_stopping_keeps_the_best_and_counts_patience():

@@ -6,8 +6,8 @@ import pytest
 pytest.importorskip("textual")
 
 from async_helpers import sync  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
-from dltui.core.trainer import Trainer  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
+from dltui.core.training.trainer import Trainer  # noqa: E402
 from dltui.tui.widgets.layer_table import LayerTable, cells, num, sparkline  # noqa: E402
 from textual.app import App  # noqa: E402
 

@@ -9,9 +9,9 @@ import pytest
 pytest.importorskip("textual")
 
 from async_helpers import sync  # noqa: E402
-from dltui.core import curves  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
-from dltui.core.trainer import Trainer  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
+from dltui.core.engine import curves  # noqa: E402
+from dltui.core.training.trainer import Trainer  # noqa: E402
 from dltui.tui.widgets.learned_plot import POINT_MARKS, QUADRANTS, REGION_CHARS, Canvas, LearnedPlot  # noqa: E402
 from textual.app import App  # noqa: E402
 

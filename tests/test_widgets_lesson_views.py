@@ -7,8 +7,8 @@ import pytest
 pytest.importorskip("textual")
 
 from async_helpers import sync  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
-from dltui.core.trainer import Trainer  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
+from dltui.core.training.trainer import Trainer  # noqa: E402
 from dltui.tui.widgets.learned_plot import PAIR, PREDICTED, REAL, LearnedPlot  # noqa: E402
 from textual.app import App  # noqa: E402
 
@@ -94,8 +94,8 @@ def test_the_dashboard_reports_the_test_loss_when_the_run_ends():
     import asyncio
 
     from async_helpers import wait_for
-    from dltui.core.evaluation import test_figures
     from dltui.core.runs import LiveRun
+    from dltui.core.training.evaluation import test_figures
     from dltui.tui.app import DltuiApp
     from textual.widgets import Static
 

@@ -15,8 +15,8 @@ from dltui.core.backends.base import (
     initial_params,  # noqa: E402
     make_layer_stats,  # noqa: E402
 )
-from dltui.core.data import load_dataset  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
+from dltui.core.config.spec import load_preset  # noqa: E402
+from dltui.core.data.dataset import load_dataset  # noqa: E402
 from dltui.tui.widgets.layer_table import LayerTable  # noqa: E402
 from dltui.tui.widgets.learned_plot import LearnedPlot  # noqa: E402
 from dltui.tui.widgets.matrix_view import MatrixView  # noqa: E402

@@ -124,8 +124,8 @@ def main(args) -> int:
         return 2
     run = None
     if getattr(args, "preset", None):
-        from dltui.core.rundir import default_run_dir
         from dltui.core.runs import LiveRun
+        from dltui.core.runs.store.folder import default_run_dir
         from dltui.tui.common import spec_from_args
 
         spec = spec_from_args(args)  # user errors reach cli.main's handler

@@ -40,7 +40,7 @@ def overrides_from_args(args) -> dict:
     """--set, --data, --epochs, --seed, --pace, --backend and --device as preset overrides (those of them
     the command has: train and the app have all; sweep --set, --data, --epochs and --backend). A value
     given, even an empty one, goes to the preset's checks; an empty --backend or --device is none."""
-    from dltui.core.spec import parse_override
+    from dltui.core.config.spec import parse_override
 
     overrides = dict(parse_override(o) for o in args.overrides)
     for opt, key in (("data", "data.path"), ("epochs", "training.epochs"), ("seed", "training.seed"),
@@ -55,6 +55,6 @@ def overrides_from_args(args) -> dict:
 
 
 def spec_from_args(args):
-    from dltui.core.spec import load_preset
+    from dltui.core.config.spec import load_preset
 
     return load_preset(args.preset, overrides_from_args(args))

@@ -88,7 +88,7 @@ def check_command_name(argv: list[str], commands: set[str]) -> None:
     if not argv or argv[0].startswith("-") or argv[0] in commands:
         return
     word = argv[0]
-    from dltui.core.spec import shipped_presets
+    from dltui.core.config.spec import shipped_presets
 
     if word in shipped_presets() or os.path.exists(word):
         return

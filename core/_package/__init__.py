@@ -4,7 +4,7 @@ the app ``dltui.tui``). It imports nothing: ``dltui.monitor`` is looked up on fi
 
     import dltui
 
-    with dltui.monitor(model, "runs/mine") as mon:   # = dltui.core.monitor.monitor
+    with dltui.monitor(model, "runs/mine") as mon:   # = dltui.core.integrations.monitor.monitor
         ...
 """
 
@@ -15,7 +15,7 @@ __all__ = ["monitor"]
 
 def __getattr__(name: str):
     if name == "monitor":
-        from dltui.core.monitor import monitor
+        from dltui.core.integrations.monitor import monitor
 
         return monitor
     raise AttributeError(f"module 'dltui' has no attribute {name!r}")

@@ -10,8 +10,8 @@ import numpy as np
 from ..events import LayerStats
 
 if TYPE_CHECKING:
-    from ..spec import Spec
-    from ..trace import Trace
+    from ..config.spec import Spec
+    from ..engine.trace import Trace
 
 HIST_BINS = 8
 
@@ -30,8 +30,8 @@ def layer_sizes(spec: Spec, n_in: int, n_out: int) -> list[int]:
 
 def initial_params(spec: Spec, n_in: int, n_out: int):
     """The seed's initial weights, the same for both backends."""
-    from ..nn import init_params
-    from ..splits import init_seed
+    from ..data.splits import init_seed
+    from ..engine.nn import init_params
 
     m = spec.values["model"]
     return init_params(layer_sizes(spec, n_in, n_out), m["init"], m["init_scale"], init_seed(spec.values))

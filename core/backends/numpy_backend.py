@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..batching import batch_size_for
-from ..nn import LOSSES, MLP
-from ..optim import make_optimizer
-from ..spec import Spec
-from ..trace import LayerTrace, Trace
+from ..config.spec import Spec
+from ..data.batching import batch_size_for
+from ..engine.nn import LOSSES, MLP
+from ..engine.optim import make_optimizer
+from ..engine.trace import LayerTrace, Trace
 from .base import CHEAP_LOSS, GRADIENTS, Backend, initial_params, make_layer_stats, optimizer_info
 
 

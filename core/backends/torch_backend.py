@@ -24,14 +24,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..batching import batch_size_for
-from ..device import describe_device as _describe
-from ..device import device_info as _device_info
-from ..device import resolve_device
+from ..config.spec import Spec
+from ..data.batching import batch_size_for
 from ..errors import DeviceError, DeviceFailure
-from ..spec import Spec
-from .base import DEVICE_INFO, GRADIENTS, GRAPH, Backend, initial_params, make_layer_stats
-from .torch_ops import ACTIVATION_FUNCTIONS, ACTIVATION_MODULES, TORCH_DTYPES
+from .base import DEVICE_INFO, GRADIENTS, GRAPH, Backend, initial_params
+from .device import describe_device as _describe
+from .device import device_info as _device_info
+from .device import resolve_device
+from .torch_ops import (
+    ACTIVATION_MODULES,
+    TORCH_DTYPES,
+    graph_setting,
+    load_opt_state,
+    make_optimizer,
+    opt_state,
+    record_graph,
+    warm_up_step,
+)
+from .torch_record import StepRecord
 
 GRAPH_WARMUP = 3  # eager steps on a side stream before a CUDA graph is captured
 
@@ -78,26 +88,15 @@ class TorchBackend(Backend):
         self.l1 = float(self.opt_cfg["l1"])
 
         # the optional CUDA-graph path
-        self.warning: str | None = None
         self.graph_requested = bool(t.get("graph", False))
-        self._graph_ok = False
-        if self.graph_requested:
-            if self.device.startswith("cuda"):
-                self._graph_ok = True
-            else:
-                self.warning = (f"CUDA graphs need a CUDA GPU: training runs eagerly on {self.device} "
-                                "(training.graph is ignored).")
-        self.opt = self._make_optimizer(self.params, capturable=self._graph_ok)
+        self._graph_ok, self.warning = graph_setting(self.graph_requested, self.device)
+        self.opt = make_optimizer(self.opt_cfg, self.params, self.dtype, capturable=self._graph_ok)
         self._graph: torch.cuda.CUDAGraph | None = None
         self._graph_warm = 0
         self.graph_replays = 0  # how many steps ran as a CUDA-graph replay (for tests and the UI)
 
         self.steps = 0
-        self._marked: list[np.ndarray] | None = None
-        self._record = False
-        self._rec_acts: list[torch.Tensor] | None = None
-        self._rec_grads: list[torch.Tensor] | None = None
-        self._rec_step = -1
+        self._rec = StepRecord()  # what layer statistics need of a step (mark)
         self._last: torch.Tensor | None = None
         self._last_slice = (0, 0)
         self._losses: list[torch.Tensor] = []
@@ -107,23 +106,6 @@ class TorchBackend(Backend):
         self.bs = 0
 
     # ------------------------------------------------------------ helpers
-    def _make_optimizer(self, params, capturable: bool = False) -> torch.optim.Optimizer:
-        c = self.opt_cfg
-        if c["name"] == "sgd":
-            return torch.optim.SGD(params, lr=c["lr"], momentum=c["momentum"], weight_decay=c["weight_decay"])
-        cls = torch.optim.AdamW if c["name"] == "adamw" else torch.optim.Adam
-        opt = cls(params, lr=c["lr"], betas=(c["beta1"], c["beta2"]), eps=c["eps"],
-                  weight_decay=c["weight_decay"], capturable=capturable)
-        # eager steps (warm-up, a last partial batch, a trace) are expected in graph mode: no warning
-        opt._warned_capturable_if_run_uncaptured = True
-        if capturable and self.dtype == torch.float64:
-            # capturable Adam keeps its step count on the device, in float32 by default, and computes
-            # the bias corrections from it there: start it in float64 to keep float64 runs exact
-            for p in params:
-                opt.state[p] = {"step": torch.zeros((), dtype=torch.float64, device=p.device),
-                                "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)}
-        return opt
-
     def _tensor_x(self, x) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(x, dtype=self.np_dtype)).to(self.device)
 
@@ -193,7 +175,7 @@ class TorchBackend(Backend):
         xb, yb = self.xs[s:s + self.bs], self.ys[s:s + self.bs]
         self._last_slice = (s, s + len(xb))
         try:  # inline rather than self._guard: this is the hot path
-            if self._graph_ok and len(xb) == self.bs and not self._record:
+            if self._graph_ok and len(xb) == self.bs and not self._rec.armed:
                 self._graph_step(xb, yb)
             else:
                 self._eager_step(xb, yb)
@@ -204,26 +186,16 @@ class TorchBackend(Backend):
             raise failure from e
         self.steps += 1
 
-    def _forward_recording(self, x: torch.Tensor) -> torch.Tensor:
-        acts, a = [], x
-        for i, lin in enumerate(self.linears):
-            a = ACTIVATION_FUNCTIONS[self.act_names[i]](lin(a))
-            acts.append(a.detach())
-        self._rec_acts = acts
-        return a
-
     def _eager_step(self, xb, yb) -> None:
         opt = self.opt
         # after a graph capture the gradients live in the graph's memory: zero them in place
         opt.zero_grad(set_to_none=self._graph is None)
-        record = self._record
-        out = self._forward_recording(xb) if record else self.model(xb)
+        record = self._rec.armed
+        out = self._rec.forward(self.linears, self.act_names, xb) if record else self.model(xb)
         loss = self._loss_fn(out, yb)
         loss.backward()
         if record:
-            self._rec_grads = [W.grad.detach().clone() for W in self.weights]
-            self._rec_step = self.steps + 1
-            self._record = False
+            self._rec.took(self.weights, self.steps + 1)
         opt.step()
         if self.l1:
             self._apply_l1()
@@ -238,12 +210,12 @@ class TorchBackend(Backend):
         if self._graph is None:
             if self._graph_warm < GRAPH_WARMUP:
                 self._graph_warm += 1
-                self._warm_up_step(xb, yb)
+                warm_up_step(self.device, lambda: self._eager_step(xb, yb))
                 return
             try:
                 self._static_buffers(xb, yb)
                 self.opt.zero_grad(set_to_none=True)  # the captured backward allocates the gradients
-                self._graph = self._record_graph(self._graph_body)
+                self._graph = record_graph(self.device, self._graph_body)
             except Exception as e:  # noqa: BLE001 - fall back to eager, with a message for the UI
                 self._graph, self._graph_ok = None, False
                 self.warning = f"CUDA graph capture failed ({_first_line(e)}): training runs eagerly."
@@ -255,15 +227,6 @@ class TorchBackend(Backend):
         self._last = self._static_loss
         self._n_graph += 1
         self.graph_replays += 1
-
-    def _warm_up_step(self, xb, yb) -> None:
-        """An eager step on a side stream, as CUDA graphs want before a capture."""
-        with torch.cuda.device(self.device):
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                self._eager_step(xb, yb)
-            torch.cuda.current_stream().wait_stream(side)
 
     def _static_buffers(self, xb, yb) -> None:
         if not hasattr(self, "_g_sum"):
@@ -281,15 +244,6 @@ class TorchBackend(Backend):
             self._apply_l1()
         self._static_loss.copy_(loss.detach())
         self._g_sum.add_(loss.detach())
-
-    def _record_graph(self, body) -> torch.cuda.CUDAGraph:
-        """Capture ``body`` in a CUDA graph. Capturing runs nothing: the caller replays it."""
-        with torch.cuda.device(self.device):
-            torch.cuda.synchronize()
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
-                body()
-        return graph
 
     def last_loss(self):
         return float("nan") if self._last is None else float(self._last)
@@ -356,75 +310,21 @@ class TorchBackend(Backend):
             for p in self.params:
                 p.grad = None
             self._loss_fn(self.model(self.x_train), self.y_train).backward()
-        self._marked = None
-
-    TORCH_STATE = {"exp_avg": "m", "exp_avg_sq": "v", "momentum_buffer": "momentum_buffer"}
+        self._rec.marked = None
 
     def get_opt_state(self):
-        tensors, t = {}, 0
-        for i, p in enumerate(self.params):
-            st = self.opt.state.get(p, {})
-            for k, name in self.TORCH_STATE.items():
-                if st.get(k) is not None:
-                    tensors[f"optim.{name}.{i}"] = st[k].detach().to("cpu").numpy().copy()
-            if "step" in st:
-                t = int(float(st["step"]))
-        return tensors, {"name": self.opt_cfg["name"], "t": t}
+        return opt_state(self.opt, self.params, self.opt_cfg["name"])
 
     def set_opt_state(self, tensors, facts):
-        if facts.get("name") != self.opt_cfg["name"]:
-            raise ValueError(f"the checkpoint's optimizer is {facts.get('name')!r}, this run's is "
-                             f"{self.opt_cfg['name']!r}")
-        adam = self.opt_cfg["name"] != "sgd"
-        for i, p in enumerate(self.params):
-            st = {}
-            for k, name in self.TORCH_STATE.items():
-                a = tensors.get(f"optim.{name}.{i}")
-                if a is not None:
-                    if tuple(a.shape) != tuple(p.shape):
-                        raise ValueError(f"optimizer state optim.{name}.{i} has shape {a.shape}, the parameter "
-                                         f"{tuple(p.shape)}")
-                    st[k] = torch.as_tensor(a, dtype=self.dtype, device=self.device).clone()
-            if adam and st:
-                on_dev = self._graph_ok
-                st["step"] = torch.tensor(float(facts.get("t", 0)), dtype=torch.float64 if self.dtype ==
-                                          torch.float64 else torch.float32, device=self.device if on_dev else "cpu")
-            if st:
-                self.opt.state[p] = st
+        load_opt_state(self.opt, self.params, tensors, facts, self.opt_cfg["name"], self._graph_ok)
         self._graph = None  # a captured graph holds the old state buffers
 
     def mark(self):
-        self._marked = [lin.weight.detach().to("cpu", torch.float64).numpy().copy() for lin in self.linears]
-        self._record = True
+        self._rec.mark(self.linears)
 
     def layer_stats(self):
-        """Statistics after the last step, like the NumPy engine's: the step recorded after ``mark``
-        gives the activations before its update and the raw gradients; otherwise the gradients
-        are the last step's (with the L1 term, if any) and activations are recomputed."""
-        if self._rec_step != self.steps:  # the recording is older than the last step
-            self._rec_acts = self._rec_grads = None
-        acts = self._rec_acts
-        if acts is None and self._last_slice[1] > self._last_slice[0]:
-            s, e = self._last_slice
-            with torch.no_grad():
-                acts, a = [], self.xs[s:e]
-                for i, lin in enumerate(self.linears):
-                    a = ACTIVATION_FUNCTIONS[self.act_names[i]](lin(a))
-                    acts.append(a)
-        grads = self._rec_grads
-        out = []
-        for i, lin in enumerate(self.linears):
-            W = lin.weight.detach()
-            if grads is not None:
-                dW = grads[i]
-            else:
-                dW = lin.weight.grad if lin.weight.grad is not None else torch.zeros_like(W)
-            prev = self._marked[i] if self._marked else None
-            act_out = self._host(acts[i]) if acts is not None else None
-            out.append(make_layer_stats(i + 1, self.act_names[i], self._host(W), self._host(lin.bias),
-                                        self._host(dW), prev, act_out))
-        self._marked, self._rec_acts, self._rec_grads, self._record = None, None, None, False
-        return out
+        s, e = self._last_slice
+        return self._rec.stats(self.linears, self.act_names, self.steps, self.xs[s:e] if e > s else None, self._host)
 
     # ------------------------------------------------------------ step-through
     def trace(self, x, y):

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..trace import LayerTrace, Trace
+from ..engine.trace import LayerTrace, Trace
 from .base import optimizer_info
-from .torch_ops import ACTIVATION_FUNCTIONS, STATE_NAMES
+from .torch_ops import ACTIVATION_FUNCTIONS, STATE_NAMES, make_optimizer
 
 
 def trace_step(be, x, y) -> Trace:
@@ -35,7 +35,7 @@ def trace_step(be, x, y) -> Trace:
 
     # the update the optimizer would apply: a twin optimizer on copies, with a copy of the state
     twin_params = [p.detach().clone() for W, b in zip(Ws, bs) for p in (W, b)]
-    twin = be._make_optimizer(twin_params, capturable=be._graph_ok)
+    twin = make_optimizer(be.opt_cfg, twin_params, be.dtype, capturable=be._graph_ok)
     for p, q in zip(be.params, twin_params):  # a copy of the state (load_state_dict would recast it)
         if be.opt.state.get(p):
             twin.state[q] = {k: v.detach().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .. import events as ev
-from ..history import History
+from ..events import ENDED, RunState
+from .history import History
 
 if TYPE_CHECKING:
-    from ..data import Dataset
-    from ..spec import Spec
+    from ..config.spec import Spec
+    from ..data.dataset import Dataset
 
 # the parts of a view a poll can mark as changed
 HEADER, LOSS, STATS, PARAMS, MESSAGE, RUN = "header", "loss", "stats", "params", "message", "run"
@@ -25,9 +26,6 @@ END_WORDS = {"completed": "finished all epochs", "early_stop": "stopped early (n
 
 BATCH_HISTORY = 4096
 
-# RunView.state (what the status line shows) -> Run.state (what a client decides on)
-RUN_STATES = {"ready": "idle", "running": "running", "paused": "paused", "finished": "ended", "failed": "ended",
-              "diverged": "diverged"}
 
 
 class Control(enum.Flag):
@@ -62,6 +60,7 @@ class RunView:
     pace: float = 0.0  # updates per second while running (0: as fast as it can)
     out_dir: str = ""  # the run folder it writes ("" when none)
     read_dir: str = ""  # the run folder a watched or finished run reads ("" for a live run: see out_dir)
+    baseline: float | None = None  # a regression run's linear baseline (validation MSE); None: none
     batch_size: int = 0  # as the preset gives it (0: the whole training set)
     n_train: int = 0
     seed: int = 0
@@ -70,7 +69,7 @@ class RunView:
     epoch: int = 0  # epochs finished or in progress (1-based once running)
     batch: int = 0
     step: int = 0
-    state: str = "ready"  # ready | running | paused | finished | failed | diverged
+    state: RunState = RunState.READY
     history: History = field(default_factory=History)  # bounded: recent epochs all, older ones sampled
     last_batch: ev.BatchEnded | None = None  # batches are coalesced: the latest one folded
     # (step, loss) of the batches folded that carried a loss: a sample of the batch curve, at the drain's
@@ -91,7 +90,7 @@ class RunView:
 
     @property
     def ended(self) -> bool:
-        return self.state in ("finished", "failed", "diverged")
+        return self.state in ENDED
 
     @property
     def folder(self) -> str:
@@ -112,18 +111,14 @@ class Run(Protocol):
     - ``spec``, ``data``: the preset and its dataset (None where a folder's data cannot be loaded).
     - ``view``: a ``RunView`` - history (epochs; the latest batch), current weights, gradients and layer
       statistics with which weights they are (``params_step``, ``params_label``), the status line's facts.
-    - ``state``: idle | running | paused | ended | diverged.
+    - ``state``: a ``RunState`` (ready | running | paused | finished | failed | diverged).
     - ``controls``: a ``Control`` set; calling an absent control does nothing.
     - ``open(spawn)``: begin (a live run starts its trainer thread with ``spawn(fn)``); ``close()``: end it.
     - ``poll()``: fold what arrived since the last poll into ``view``; the parts that changed.
     - ``want_stats()``, ``want_params()``: ask for the costly parts; a later poll reports them.
     - ``trace(rows)``: a Future of a step-through trace of those training rows (None: the next batch).
-    - ``set_params(params)``: weights edited by hand, put into the network between batches (a Future
-      that is done once they are in); the view shows them at once.
-    - ``continue_run(epochs=None)``: train further from where an ended run stopped, optimizer state kept
-      (control CONTINUE), up to ``epochs`` in all; the new total, or None when it cannot (diverged,
-      failed, or a run without the control: a watched or finished folder belongs to another process
-      or to the past - ``dltui train --resume RUN`` goes on with it).
+    - ``control``: a ``RunControl`` (start/pause, step, stop, learning rate, weights, pace, continue) for
+      a run this process trains; None for a folder's run.
     """
 
     spec: Spec | None
@@ -131,9 +126,10 @@ class Run(Protocol):
     view: RunView
     controls: Control
     read_only: bool  # no controls at all (``not controls``)
+    control: RunControl | None
 
     @property
-    def state(self) -> str: ...
+    def state(self) -> RunState: ...
 
     @property
     def active(self) -> bool: ...
@@ -150,6 +146,22 @@ class Run(Protocol):
     def want_stats(self) -> None: ...
 
     def want_params(self) -> None: ...
+
+    def trace(self, rows=None) -> Future: ...
+
+
+@runtime_checkable
+class RunControl(Protocol):
+    """What a person may do to a run that this process trains (``Run.control``; None for a watched or
+    finished folder, which belongs to another process or to the past). ``Run.controls`` says which of
+    these a run offers; each is called on the UI thread and never blocks on training.
+
+    - ``set_params(params)``: weights edited by hand, put into the network between batches (a Future
+      that is done once they are in); the view shows them at once.
+    - ``continue_run(epochs=None)``: train further from where an ended run stopped, optimizer state kept
+      (control CONTINUE), up to ``epochs`` in all; the new total, or None when it cannot (diverged,
+      failed). A folder's run goes on with ``dltui train --resume RUN``.
+    """
 
     def toggle(self) -> bool: ...
 
@@ -168,8 +180,6 @@ class Run(Protocol):
     def set_pace(self, rate: float) -> None: ...
 
     def continue_run(self, epochs: int | None = None) -> int | None: ...
-
-    def trace(self, rows=None) -> Future: ...
 
 
 def done(value=None) -> Future:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import events as ev
+from ..events import RunState
 from .base import END_WORDS, LOSS, MESSAGE, RUN, STATS, RunView
 
 
@@ -11,11 +12,11 @@ def fold_event(v: RunView, e: ev.Event, changed: set[str], *, running: bool = Fa
     freely now (the state a RunStarted lands in)."""
     if isinstance(e, ev.BatchEnded):
         v.epoch, v.batch, v.step, v.last_batch = e.epoch, e.batch, e.step, e
-        if v.state != "running":
-            v.state = "running"
+        if v.state != RunState.RUNNING:
+            v.state = RunState.RUNNING
     elif isinstance(e, ev.Paused):
         if e.step >= v.step:  # not an old pause the latest batch has overtaken
-            v.state, v.step = "paused", e.step
+            v.state, v.step = RunState.PAUSED, e.step
     elif isinstance(e, ev.EpochEnded):
         fold_epoch(v, e, changed)
     elif isinstance(e, ev.LayerStatsReady):
@@ -24,18 +25,18 @@ def fold_event(v: RunView, e: ev.Event, changed: set[str], *, running: bool = Fa
     elif isinstance(e, ev.RunStarted):
         v.layer_sizes, v.activations = e.layer_sizes, e.activations
         v.backend, v.device = e.backend, e.device
-        v.state = "running" if running else "paused"
+        v.state = RunState.RUNNING if running else RunState.PAUSED
     elif isinstance(e, ev.EarlyStopped):
         v.message, v.message_kind = (f"early stop at epoch {e.epoch}: no better validation loss for "
                                      f"{e.patience} epochs; best {e.best_val_loss:.4g} at epoch "
                                      f"{e.best_epoch}, whose weights are kept"), "info"
         changed.add(MESSAGE)
     elif isinstance(e, ev.Diverged):
-        v.state = "diverged"
+        v.state = RunState.DIVERGED
         v.message, v.message_kind = e.message, "error"
         changed.update((MESSAGE, RUN))
     elif isinstance(e, ev.Failed):
-        v.state, v.end_reason = "failed", "failed"
+        v.state, v.end_reason = RunState.FAILED, "failed"
         v.message = f"the run failed: {e.message}. The last good weights are kept."
         v.message_kind = "error"
         changed.update((MESSAGE, RUN))
@@ -50,8 +51,8 @@ def fold_epoch(v: RunView, e: ev.EpochEnded, changed: set[str]) -> None:
 
 
 def _fold_finished(v: RunView, e: ev.Finished, changed: set[str]) -> None:
-    if v.state not in ("failed", "diverged"):
-        v.state = "finished"
+    if v.state not in (RunState.FAILED, RunState.DIVERGED):
+        v.state = RunState.FINISHED
     v.end_reason, v.step = e.reason, e.steps
     if e.reason in ("completed", "stopped") and v.message_kind != "error":
         best = "" if e.best_val_loss is None else f"; best {e.best_val_loss:.4g} at epoch {e.best_epoch}"

@@ -21,10 +21,12 @@ import numpy as np
 
 from .. import events as ev
 from ..backends.base import DEVICE_INFO, GRADIENTS
-from ..pacing import YIELD_EVERY, preset_pace
-from ..trainer_facts import fresh_grads
-from .base import BATCH_HISTORY, HEADER, RUN_STATES, STATS, Control, RunView
+from ..events import RunState
+from ..experiments.baseline import run_baseline
+from ..training.pacing import YIELD_EVERY, preset_pace
+from .base import BATCH_HISTORY, HEADER, STATS, Control, RunView
 from .fold import fold_epoch, fold_event
+from .store.layerlog import EVERY as LAYERS_EVERY
 
 GPU_EVERY = 2.0  # seconds between reads of the GPU's memory for the status line
 LIVE_CONTROLS = (Control.START | Control.PAUSE | Control.STEP | Control.EPOCH | Control.STOP | Control.SET_LR
@@ -69,24 +71,6 @@ def yield_every() -> float:
         return YIELD_EVERY
 
 
-def _remove_untrained(run) -> None:
-    """The files a run that never took a step wrote (its preset, status, an empty log), and its folder
-    when nothing else is in it."""
-    from ..baseline import BASELINE_FILE
-    from ..layerlog import FILENAME
-    from ..rundir import RUN_FILES
-
-    for name in (*RUN_FILES, FILENAME, BASELINE_FILE, ".lock"):
-        try:
-            (run.path / name).unlink()
-        except OSError:
-            pass
-    try:
-        run.path.rmdir()
-    except OSError:
-        pass
-
-
 def gpu_note(backend) -> str:
     """'NVIDIA H100 80GB HBM3 · 1.2/79 GB' from the backend's device_info(), or '' if it has none."""
     if DEVICE_INFO not in backend.capabilities:
@@ -113,11 +97,12 @@ class LiveRun:
     """One Trainer, its thread and the view built from its events (``Run`` protocol)."""
 
     controls = LIVE_CONTROLS
+    control = property(lambda self: self)  # its own RunControl: the trainer's commands, through this view
     read_only = False
 
     def __init__(self, spec=None, *, backend: str | None = None, device: str | None = None, start: bool = False,
                  clock=time.perf_counter, trainer=None, pace: float | str = 0.0, out_dir=None):
-        from ..trainer import Trainer
+        from ..training.trainer import Trainer
 
         tr = trainer if trainer is not None else Trainer(spec, backend=backend, device=device,
                                                          start_paused=not start, yield_every=yield_every(),
@@ -145,6 +130,10 @@ class LiveRun:
         self._spawn: Callable | None = None
         self.opened = False
         self.view.out_dir = str(tr.run.path) if tr.run else ""
+        if tr.run is not None and trainer is None:  # the folder's writers: metrics, and layers for `dltui watch`
+            tr.recorders = tr.run.recorders(tr, layers_every=LAYERS_EVERY)
+        if tr.spec.values["loss"]["name"] == "mse":  # a straight line's loss (saved beside the metrics)
+            self.view.baseline = run_baseline(tr.data, self.view.out_dir)
         if tr.backend.warning:  # declared on the Backend interface: a setting this run ignores
             self.view.message = tr.backend.warning
 
@@ -173,8 +162,8 @@ class LiveRun:
     @property
     def can_continue(self) -> bool:
         """The run ended (finished, stopped, early stop) without diverging: ``continue_run`` goes on."""
-        return self.trainer.state == "finished" and self.trainer._last_params is not None \
-            and self.view.state == "finished"
+        return self.trainer.state == RunState.FINISHED and self.trainer.last_params is not None \
+            and self.view.state == RunState.FINISHED
 
     def continue_run(self, epochs: int | None = None) -> int | None:
         """Go on training from where the run ended, with its optimizer state, up to ``epochs`` in all
@@ -187,7 +176,7 @@ class LiveRun:
             done = tr.epoch >= tr.epochs and tr.batch >= tr.batches_per_epoch
             epochs = tr.epochs + tr.spec.values["training"]["epochs"] if done else tr.epochs
         tr.prepare_continue(epochs)
-        v.epochs_total, v.end_reason, v.state, v.message = epochs, None, "running", ""
+        v.epochs_total, v.end_reason, v.state, v.message = epochs, None, RunState.RUNNING, ""
         v.params_step = v.stats_step = -1
         self._start_thread()
         return epochs
@@ -202,19 +191,11 @@ class LiveRun:
     def _fit(self) -> None:
         try:
             with np.errstate(all="ignore"):
-                self.trainer.fit(callbacks=self._callbacks())
+                self.trainer.fit(callbacks=[self.on_event])
         except Exception:  # noqa: BLE001 - the trainer has already emitted Failed with the message
             pass
         if self.trainer.step == 0 and self.trainer.run is not None:
-            _remove_untrained(self.trainer.run)  # a preset opened and left untrained leaves no folder
-
-    def _callbacks(self) -> list:
-        """This view's, and for a run that writes a folder the layer-stats log `dltui watch` reads."""
-        if self.trainer.run is None:
-            return [self.on_event]
-        from ..layerlog import LayerLog
-
-        return [self.on_event, LayerLog(self.trainer, self.trainer.run.path)]
+            self.trainer.run.remove_untrained()  # a preset opened and left untrained leaves no folder
 
     def on_event(self, e: ev.Event) -> None:
         """The trainer's callback (training thread): batch ends go to one slot (an attribute store is
@@ -225,19 +206,17 @@ class LiveRun:
                 self._batch_losses.append((e.step, e.loss))  # deque.append: atomic, no lock
         else:
             if type(e) is ev.Finished:  # a view shows the end's statistics: gradients of the weights it ends
-                fresh_grads(self.trainer)  # with, recomputed here (training thread) before the UI learns of it
+                self.trainer.fresh_grads()  # with, recomputed here (training thread) before the UI learns of it
             self.queue.put(e)
 
     # ------------------------------------------------------------ state
     @property
-    def state(self) -> str:
-        if self.view.state in ("diverged", "failed", "finished"):
-            return RUN_STATES[self.view.state]
-        return RUN_STATES[self.trainer.state]
+    def state(self) -> RunState:
+        return self.view.state if self.view.ended else self.trainer.state
 
     @property
     def active(self) -> bool:
-        return not self.view.ended and self.trainer.state != "finished"
+        return not self.view.ended and self.trainer.state != RunState.FINISHED
 
     @property
     def started_training(self) -> bool:
@@ -304,7 +283,7 @@ class LiveRun:
     def trace(self, rows=None) -> Future:
         """A future of the trace of these training rows (None: the batch the next step trains), taken on
         the training thread between batches (or on a helper thread when no loop runs)."""
-        from ..batch_trace import trace_rows
+        from ..engine.tracing import trace_rows
 
         return self._helper().submit(lambda: trace_rows(self.trainer, rows).result())
 
@@ -320,7 +299,7 @@ class LiveRun:
         v = self.view
         if self._stats_pending or v.stats_step == v.step:
             return
-        if self.trainer.state == "finished":
+        if self.trainer.state == RunState.FINISHED:
             v.stats, v.stats_step, self._stats_fresh = tuple(self.trainer.backend.layer_stats()), v.step, True
             return
         self._stats_pending = True
@@ -340,7 +319,7 @@ class LiveRun:
             self._stats_fresh = False
             changed.add(STATS)
         changed |= self._take_params()
-        running = v.state == "running"
+        running = v.state == RunState.RUNNING
         if self._gpu and time.monotonic() - self._gpu_at >= GPU_EVERY:
             self._gpu_at = time.monotonic()
             note = gpu_note(self.trainer.backend)
@@ -390,7 +369,7 @@ class LiveRun:
         v = self.view
         v.params_step, v.params, v.grads = f.result()
         best = v.history[-1].best_epoch if v.history else 0
-        ended = self.trainer.state == "finished" and v.state == "finished" and best
+        ended = self.trainer.state == RunState.FINISHED and v.state == RunState.FINISHED and best
         v.params_label = (f"best @ epoch {best} (gradients: whole training set)" if ended
                           else f"live · step {v.params_step}")
         return {"params"}

@@ -23,8 +23,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from dltui.core import autodevice
-    from dltui.core.data import load_dataset
+    from dltui.core.backends import autodevice
+    from dltui.core.data.dataset import load_dataset
     from dltui.tui.common import UserError, spec_from_args
 
     if not 0.01 <= args.seconds <= 60:

@@ -34,7 +34,7 @@ def add_parser(sub) -> None:
 def with_claims(names: list[str], data: str | None = None) -> list[str]:
     """The presets to check: those named, or every shipped one with a claim (CSV presets only with
     --data: their claims need the file)."""
-    from dltui.core.spec import load_preset, shipped_presets
+    from dltui.core.config.spec import load_preset, shipped_presets
     from dltui.tui.common import UserError
 
     for n in names:  # named: a CSV claim without its file is the user's to fix, not 8 failed runs
@@ -57,7 +57,7 @@ def with_claims(names: list[str], data: str | None = None) -> list[str]:
 def plan(args):
     from pathlib import Path
 
-    from dltui.core.claims import plan_claim
+    from dltui.core.experiments.claims import plan_claim
     from dltui.tui.common import UserError
 
     if args.jobs is not None and args.jobs < 1:
@@ -80,7 +80,7 @@ def plan(args):
 
 
 def run(args) -> int:
-    from dltui.core.claims import explain, judge, medians, verdict_line
+    from dltui.core.experiments.claims import explain, judge, medians, verdict_line
 
     checks, tasks = plan(args)
     ctx, where = executor_for(args)

@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import sys
 
-    from dltui.core.compare import CompareError, load_targets
+    from dltui.core.experiments.compare import CompareError, load_targets
     from dltui.tui.common import UserError
 
     try:
@@ -28,7 +28,7 @@ def run(args) -> int:
     except CompareError as e:
         raise UserError(str(e)) from None
     if not sys.stdout.isatty():
-        from dltui.core.compare import g4, numbers
+        from dltui.core.experiments.compare import g4, numbers
 
         print("dltui compare: needs a terminal for the plot; the numbers:", file=sys.stderr)
         for r in runs:

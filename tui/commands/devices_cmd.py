@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
 
 
 def lines() -> list[str]:
-    from dltui.core.device import INSTALL_HINT, available_devices, device_info, fmt_bytes, torch_available
+    from dltui.core.backends.device import INSTALL_HINT, available_devices, device_info, fmt_bytes, torch_available
 
     if not torch_available():
         return ["torch is not installed: only the numpy backend (CPU) is available.",

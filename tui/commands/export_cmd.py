@@ -25,9 +25,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from dltui.core.checkpoint import atomic_write
-    from dltui.core.data import load_dataset, read_features_for_predict
-    from dltui.core.export import data_csv, torch_script
+    from dltui.core.data.dataset import load_dataset, read_features_for_predict
+    from dltui.core.integrations.torch_script import data_csv, torch_script
+    from dltui.core.runs.store.checkpoint import atomic_write
     from dltui.tui.common import UserError, spec_from_args
 
     if not args.torch:

@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
 
 def preset_index() -> list[dict]:
     """Every shipped preset with its topic, order and title; presets that fail to load are reported."""
-    from dltui.core.spec import SpecError, load_preset, shipped_presets
+    from dltui.core.config.spec import SpecError, load_preset, shipped_presets
 
     out = []
     for name, path in shipped_presets().items():

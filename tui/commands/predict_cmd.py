@@ -21,13 +21,13 @@ def add_parser(sub) -> None:
 def load_model(run: str | Path):
     """(backend, meta) for a run folder or checkpoint file, on the NumPy backend."""
     from dltui.core.backends.numpy_backend import NumpyBackend
-    from dltui.core.checkpoint import RUN_KEYS, CheckpointError, load_checkpoint
-    from dltui.core.rundir import RunDir
-    from dltui.core.spec import SpecError, spec_from_dict
+    from dltui.core.config.spec import SpecError, spec_from_dict
+    from dltui.core.runs.store.checkpoint import RUN_KEYS, CheckpointError, load_checkpoint
+    from dltui.core.runs.store.folder import RunFolder
 
     p = Path(run)
     if p.is_dir():
-        ck = RunDir(p).checkpoint()
+        ck = RunFolder(p).checkpoint()
         if not ck.exists():
             raise CheckpointError(f"{p}: holds no checkpoint (best.safetensors or last.safetensors). "
                                   "Is it a folder written by `dltui train --out`?")
@@ -63,8 +63,8 @@ def write_predictions(run_dir, data, out_path) -> str:
     """Predict the CSV ``data`` with the run's best checkpoint into ``out_path``; the line saying so.
     The app's predict key calls this too, so both write the same file."""
     import numpy as np
-    from dltui.core.checkpoint import atomic_write
-    from dltui.core.data import Features, read_features_for_predict
+    from dltui.core.data.dataset import Features, read_features_for_predict
+    from dltui.core.runs.store.checkpoint import atomic_write
 
     backend, meta = load_model(run_dir)
     feats = Features.from_dict(meta["features"])

@@ -83,7 +83,7 @@ def base_overrides(args) -> dict:
 
 
 def check_args(args) -> None:
-    from dltui.core.sweep_table import METRICS
+    from dltui.core.experiments.sweep_table import METRICS
     from dltui.tui.common import UserError
 
     if args.seeds < 1:
@@ -97,7 +97,7 @@ def check_args(args) -> None:
 def make_plan(args):
     import hashlib  # (not at start-up: every dltui command builds this parser)
 
-    from dltui.core.sweep import DEFAULT_SEED_KEYS, parse_grid, plan, settings
+    from dltui.core.experiments.sweep import DEFAULT_SEED_KEYS, parse_grid, plan, settings
     from dltui.tui.common import UserError
 
     check_args(args)
@@ -123,7 +123,7 @@ def make_plan(args):
 
 def check_seed_keys(preset: str, keys: list[str], base: dict) -> None:
     """Each --seed-keys key must be a seed key of this preset (a whole-number key named *seed*)."""
-    from dltui.core.spec import SCHEMA, data_fields, load_preset
+    from dltui.core.config.spec import SCHEMA, data_fields, load_preset
     from dltui.tui.common import UserError
 
     kind = load_preset(preset, base).values["data"]["kind"]
@@ -138,8 +138,8 @@ def check_seed_keys(preset: str, keys: list[str], base: dict) -> None:
 def check_data(tasks) -> set[str]:
     """Load each setting's data once here, so a missing or broken CSV is one clear error (exit 2)
     before anything trains, not a failure in every worker. Returns the tasks (regression, ...)."""
-    from dltui.core.data import load_dataset
-    from dltui.core.spec import load_preset
+    from dltui.core.config.spec import load_preset
+    from dltui.core.data.dataset import load_dataset
 
     seen, kinds = set(), set()
     for t in tasks:
@@ -191,7 +191,7 @@ def check_out(out: Path, settings_doc: dict, overwrite: bool) -> None:
 
 
 def executor_for(args):
-    from dltui.core import executors
+    from dltui.core.experiments import executors
     from dltui.tui.common import UserError
 
     if args.cluster:
@@ -242,8 +242,8 @@ def execute(args, tasks, ctx) -> dict:
     """Run ``tasks`` on the executor ``ctx`` gives, with one progress bar. Returns the results and how it
     ended: interrupted (Ctrl-C, SIGTERM), lost (a worker process died), killed (the run folders a dead
     worker left running, now marked killed). Shared by `dltui sweep` and `dltui check`."""
-    from dltui.core.executors import ClusterError
-    from dltui.core.sweep import SweepInterrupted, mark_abandoned, run_tasks
+    from dltui.core.experiments.executors import ClusterError
+    from dltui.core.experiments.sweep import SweepInterrupted, mark_abandoned, run_tasks
     from dltui.tui.common import UserError
 
     progress = None
@@ -271,9 +271,9 @@ def _names(dirs: list[str], most: int = 6) -> str:
 
 
 def _stopped_since(out_dir: str, since: float) -> bool:
-    from dltui.core.rundir import RunDir
+    from dltui.core.runs.store.folder import RunFolder
 
-    run = RunDir(out_dir)
+    run = RunFolder(out_dir)
     try:
         fresh = run.status.stat().st_mtime >= since - 1
     except OSError:
@@ -333,8 +333,8 @@ def table_width() -> int | None:
 
 
 def report(args, tasks, results, grid, base, keys, seeds, out: Path, seconds: float) -> dict:
-    from dltui.core.sweep import label_of, settings, write_summary
-    from dltui.core.sweep_table import build, format_table, table_csv
+    from dltui.core.experiments.sweep import label_of, settings, write_summary
+    from dltui.core.experiments.sweep_table import build, format_table, table_csv
 
     labels = [label_of(s) for s in settings(grid)]
     runs = [{"row": t.row, "seed": t.seed, "dir": t.out_dir, "setting": t.label, **(r or {"reason": "not run"})}

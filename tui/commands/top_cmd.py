@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from dltui.core.sysinfo import Sampler, panel_lines
+    from dltui.core.integrations.sysinfo import Sampler, panel_lines
     from dltui.tui.common import UserError
 
     if not args.interval >= 0.1:

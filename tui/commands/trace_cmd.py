@@ -42,14 +42,14 @@ def add_parser(sub) -> None:
 
 def _source(args):
     """(backend, spec, note): a fresh network from the preset, or the saved one from --run."""
-    from dltui.core.autodevice import backend_for
     from dltui.core.backends import make_backend
+    from dltui.core.backends.autodevice import backend_for
     from dltui.core.backends.base import layer_sizes
-    from dltui.core.data import DataError, load_dataset
+    from dltui.core.data.dataset import DataError, load_dataset
     from dltui.tui.common import UserError, spec_from_args
 
     if args.run_dir:
-        from dltui.core.spec import parse_override
+        from dltui.core.config.spec import parse_override
         from dltui.tui.commands.predict_cmd import load_model
 
         be, meta = load_model(args.run_dir)
@@ -82,16 +82,16 @@ def _source(args):
     data = load_dataset(spec)
     sizes = layer_sizes(spec, data.n_features, data.n_outputs)
     be = backend_for(spec, sizes[0], sizes[-1], device=args.device)
-    from dltui.core.splits import init_seed
+    from dltui.core.data.splits import init_seed
 
     return be, spec, data, f"preset {spec.name} at its initial weights (seed {init_seed(spec.values)})"
 
 
 def run(args) -> int:
-    from dltui.core.batch_trace import trace_batch
-    from dltui.core.gradcheck import finite_difference_check, torch_autograd_check
-    from dltui.core.trace_text import trace_text
+    from dltui.core.engine.gradcheck import finite_difference_check, torch_autograd_check
+    from dltui.core.engine.tracing import trace_batch
     from dltui.tui.common import UserError
+    from dltui.tui.trace_text import trace_text
 
     if not 1 <= args.width <= MAX_WIDTH:
         raise UserError(f"--width {args.width}: give a text width of at most {MAX_WIDTH} columns (narrower "

@@ -157,8 +157,8 @@ class RichPrinter:
 
 
 def run(args) -> int:
-    from dltui.core.rundir import default_run_dir
-    from dltui.core.trainer import Trainer
+    from dltui.core.runs.store.folder import default_run_dir
+    from dltui.core.training.trainer import Trainer
     from dltui.tui import signals
     from dltui.tui.common import UserError, spec_from_args, user_errors
 
@@ -177,18 +177,18 @@ def run(args) -> int:
     if trainer.backend.auto_reason:
         print(f"auto: {trainer.backend.auto_reason}", file=sys.stderr)
     warned = trainer.backend.warning
-    from dltui.core.baseline import write_baseline  # the linear baseline: cheap, saved beside the metrics
+    from dltui.core.experiments.baseline import write_baseline  # the linear baseline: cheap, saved beside the metrics
 
     baseline = write_baseline(out, trainer.data).get("baseline_val_loss")
     if warned:
         print(f"note: {warned}", file=sys.stderr)
-    extras = extra_callbacks(args, trainer, out)
+    record(args, trainer)
     tty = sys.stdout.isatty() and not args.quiet
     printer = RichPrinter() if tty else PlainPrinter(args.every, args.quiet)
 
     with signals.stop_after_batch(trainer.stop, signals.stderr_note) as sig:
         try:
-            result = trainer.fit(callbacks=[guarded(printer), *extras])
+            result = trainer.fit(callbacks=[guarded(printer)])
         except signals.Stopped:  # a second signal, e.g. during the final save: what is written stays
             if isinstance(printer, RichPrinter):
                 printer.live.stop()  # give the terminal its cursor back
@@ -213,8 +213,8 @@ def run(args) -> int:
 def resumed(args):
     """(trainer, spec, folder) going on with ``--resume RUN``: its preset, with --epochs N (the new total)
     and --set overrides; a preset name, --data, --seed, --backend or --out do not apply."""
-    from dltui.core.resume_run import resume_trainer
-    from dltui.core.spec import parse_override
+    from dltui.core.config.spec import parse_override
+    from dltui.core.training.resume import resume_trainer
     from dltui.tui.common import UserError
 
     if args.preset or args.out or args.seed is not None or args.data:
@@ -232,7 +232,7 @@ def resumed(args):
 
 def headless_pace(args) -> float:
     """Headless runs go at max unless --pace asks (the preset's pace is the app's)."""
-    from dltui.core.pacing import parse_pace
+    from dltui.core.training.pacing import parse_pace
     from dltui.tui.common import UserError
 
     if getattr(args, "pace", None) is None:
@@ -243,29 +243,22 @@ def headless_pace(args) -> float:
         raise UserError(f"--pace {args.pace}: {e}") from None
 
 
-def extra_callbacks(args, trainer, out: str) -> list:
-    """Layer stats for `dltui watch` (layers.jsonl) and, with --tensorboard, TensorBoard event files."""
-    from dltui.core.layerlog import FILENAME, LayerLog
+def record(args, trainer) -> None:
+    """The run folder's writers (``RunFolder.recorders``): the metrics log, layer stats for `dltui watch`
+    (layers.jsonl) and, with --tensorboard, TensorBoard event files."""
+    from dltui.core.integrations.tensorboard_live import TensorBoardMissing
     from dltui.tui.common import UserError
 
-    out_cbs = []
     every = getattr(args, "layers_every", 2.0)
     if not every >= 0:
         raise UserError(f"--layers-every {every}: give seconds between layer-stat records (0 turns them off).")
-    if every > 0:
-        out_cbs.append(LayerLog(trainer, out, every=every))
-    else:
-        (Path(out) / FILENAME).unlink(missing_ok=True)
-    if getattr(args, "tensorboard", None):
-        from dltui.core.tboard import TensorBoardLog, TensorBoardMissing
-
-        try:
-            out_cbs.append(TensorBoardLog(trainer, args.tensorboard))
-        except TensorBoardMissing as e:
-            raise UserError(str(e)) from None
-        except OSError as e:
-            raise UserError(f"--tensorboard {args.tensorboard}: cannot write there ({e.strerror or e}).") from None
-    return out_cbs
+    tb = getattr(args, "tensorboard", None)
+    try:
+        trainer.recorders = trainer.run.recorders(trainer, layers_every=every, tensorboard=tb)
+    except TensorBoardMissing as e:
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(f"--tensorboard {tb}: cannot write there ({e.strerror or e}).") from None
 
 
 def mark_stopped(trainer, signum: int | None) -> None:
@@ -290,17 +283,17 @@ def mark_stopped(trainer, signum: int | None) -> None:
 def check_out_dir(out: Path, overwrite: bool, lock: bool = False) -> None:
     """Refuse a run folder that is a file, cannot be made, is in use by another process, or holds
     another run (unless --overwrite). With ``lock``, take the folder's lock first (held until exit)."""
-    from dltui.core.rundir import RunDir
+    from dltui.core.runs.store.folder import RunFolder
     from dltui.tui.common import UserError
 
     try:
         if out.exists() and not out.is_dir():
             raise UserError(f"--out {out}: is a file; a run needs a folder.")
         if lock:
-            RunDir(out).lock()
+            RunFolder(out).lock()
     except OSError as e:
         raise UserError(f"--out {out}: cannot use that folder ({e.strerror or e}).") from None
-    if RunDir(out).has_run() and not overwrite:
+    if RunFolder(out).has_run() and not overwrite:
         raise UserError(f"--out {out}: already holds a run (metrics.jsonl or checkpoints). Choose another "
                         "folder, or add --overwrite to replace it.")
 

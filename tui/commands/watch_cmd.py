@@ -24,7 +24,7 @@ def run(args) -> int:
     if not p.is_dir():
         raise UserError(f"{p}: no such run folder. Give the folder `dltui train --out` writes.")
     if not any((p / f).exists() for f in ("preset.toml", "metrics.jsonl", "status.json")):
-        from dltui.core.runlist import find_runs
+        from dltui.core.runs.store.scan import find_runs
 
         if find_runs(p):  # a folder of runs or sweeps: the overview
             return watch_many(p)
@@ -39,7 +39,8 @@ def watch_many(p: Path) -> int:
     import sys
 
     if not sys.stdout.isatty():  # no screen: the same overview once, as plain lines
-        from dltui.core.runlist import COLUMNS, fmt_row, scan_runs
+        from dltui.core.runs.store.scan import scan_runs
+        from dltui.tui.run_list import COLUMNS, fmt_row
 
         print("\t".join(COLUMNS))
         for r in scan_runs(p):

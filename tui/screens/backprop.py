@@ -13,10 +13,11 @@ from __future__ import annotations
 from concurrent.futures import Future
 
 from dltui.core.backends.base import layer_sizes
-from dltui.core.batching import batch_bounds
-from dltui.core.gradcheck import finite_difference_check, torch_autograd_check
+from dltui.core.data.batching import batch_bounds
+from dltui.core.engine.gradcheck import finite_difference_check, torch_autograd_check
+from dltui.core.engine.stages import Stage, stage, stage_order
+from dltui.core.events import ENDED
 from dltui.core.runs import Control
-from dltui.core.stages import Stage, stage, stage_order
 from dltui.tui.widgets.grad_check import GradCheckPanel
 from dltui.tui.widgets.network_diagram import NetworkDiagram
 from dltui.tui.widgets.stage_view import StageView
@@ -116,8 +117,8 @@ class BackpropScreen(Screen):
         yield Static(KEYS, id="bp-keys", markup=False)
 
     def on_mount(self) -> None:
-        if self.run.controls & Control.PAUSE:
-            self.run.pause()
+        if self.run.control is not None and self.run.controls & Control.PAUSE:
+            self.run.control.pause()
         self.retrace()
 
     def on_resize(self) -> None:
@@ -196,7 +197,7 @@ class BackpropScreen(Screen):
     def title_text(self, width: int | None = None) -> Text:
         """The loss and the learning rate first (they must survive 80 columns), then where the batch is;
         the least useful parts go first when it does not fit."""
-        from dltui.core.numfmt import short
+        from dltui.tui.numfmt import short
 
         epoch, step = self._at_step
         v = self.run.view
@@ -268,15 +269,15 @@ class BackpropScreen(Screen):
         run = self.run
         if self._waiting_step is not None:
             return
-        if not run.controls & Control.STEP or run.state not in ("running", "paused"):
+        if run.control is None or not run.controls & Control.STEP or run.state not in ("running", "paused"):
             why = ("this run cannot be stepped (a watched run: its checkpoint is shown)"
                    if not run.controls & Control.STEP else
-                   "training has finished" if run.state in ("ended", "diverged") else "the trainer is not running")
+                   "training has finished" if run.state in ENDED else "the trainer is not running")
             self.notify(f"No step to take: {why}.", severity="warning")
             return
         if self.trace is not None and "row_ids" in self.trace.extra.get("batch", {}):
             self._rows = self.trace.extra["batch"]["row_ids"]  # the step trains exactly the traced rows
-        fut = self._waiting_step = run.step_batch()
+        fut = self._waiting_step = run.control.step_batch()
         fut.add_done_callback(lambda f: self.post_message(StepTaken(f)))
 
     def on_step_taken(self, message: StepTaken) -> None:

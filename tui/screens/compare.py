@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dltui.core import compare as cmp
+from dltui.core.experiments import compare as cmp
 from dltui.tui.screens.dashboard import DashboardScreen
 from dltui.tui.screens.help import HelpScreen
 from dltui.tui.widgets.compare_plot import COLORS, LINE, MARKERS, ComparePlot, legend_text

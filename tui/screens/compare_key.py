@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dltui.core import compare as cmp
-from dltui.core.runlist import scan_runs
+from dltui.core.experiments import compare as cmp
+from dltui.core.runs.store.scan import scan_runs
 
 MAX_RUNS = 8  # the compare screen draws at most 8 curves
 DEFAULT_ROOT = "runs"  # where `dltui train` and the app write runs
@@ -69,7 +69,7 @@ def preset_runs(root: str | Path, preset: str, this: Path | None = None, limit: 
 
 def compare_from_dashboard(screen) -> bool:
     """The dashboard's C: this run and the other runs of its preset in its runs folder."""
-    from dltui.core.runlist import summarize
+    from dltui.core.runs.store.scan import summarize
 
     spec = getattr(screen, "spec", None)
     this = run_folder(screen.run) if screen.run is not None else None

@@ -173,10 +173,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
                                              exit_on_error=False))
         if run.data is not None and run.spec is not None:
             self.query_one("#learned").configure(run.data, run.spec)
-            from dltui.core.baseline import run_baseline  # a straight line's loss: does the net beat it?
-
-            mse = run.spec.values["loss"]["name"] == "mse"  # saved beside the metrics, as dltui train does
-            self.w_loss.set_baseline(run_baseline(run.data, run.view.out_dir, run.view.read_dir) if mse else None)
+            self.w_loss.set_baseline(run.view.baseline)  # a straight line's loss: does the net beat it?
         self._say(run.view.message, run.view.message_kind)  # e.g. a backend's warning; "" clears
         self._refresh_all()
 
@@ -271,7 +268,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         if not text:
             msg.update("")
             return
-        from dltui.core.sanitize import safe  # messages quote file names and CSV headers (issue 14)
+        from dltui.core.sanitize import safe  # messages quote file names and CSV headers
 
         msg.update(Text.assemble(("error: " if kind == "error" else "", "bold"), safe(text)))
 
@@ -321,7 +318,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         return True
 
     def _read_only(self) -> bool:
-        if self.run is None or self.read_only:
+        if self.run is None or self.read_only or self.run.control is None:
             self._note("read-only: this view follows a run another process is writing", severity="warning")
             return True
         return False
@@ -335,22 +332,22 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     def action_toggle(self) -> None:
         if self._read_only() or self._ended():
             return
-        self.run.toggle()  # the status line follows when the trainer reports it (next tick)
+        self.run.control.toggle()  # the status line follows when the trainer reports it (next tick)
 
     def action_step_batch(self) -> None:
         if not (self._read_only() or self._ended()):
-            self.run.step_batch(with_stats=self.shows_part("#layers"))
+            self.run.control.step_batch(with_stats=self.shows_part("#layers"))
 
     def action_step_epoch(self) -> None:
         if not (self._read_only() or self._ended()):
-            self.run.step_epoch()
+            self.run.control.step_epoch()
 
     def action_stop(self) -> None:
         if not (self._read_only() or self._ended()):
-            self.run.stop()
+            self.run.control.stop()
 
     def action_lr(self, factor: float) -> None:
-        from dltui.core.spec import SCHEMA
+        from dltui.core.config.spec import SCHEMA
 
         if self._read_only():
             return
@@ -414,15 +411,15 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     def _set_lr(self, lr: float) -> None:
         """The learning rate, live: the status line shows it (no notice to stack). A run that has ended
         keeps its own; the new one is for the next run."""
-        from dltui.core.spec import SpecError
+        from dltui.core.config.spec import SpecError
 
         try:
             self.spec = self.spec.with_overrides({"optimizer.lr": lr})
         except SpecError as e:
             self._say(str(e), "error")
             return
-        if self.run.active:
-            self.run.set_lr(lr)
+        if self.run.active and self.run.control is not None:
+            self.run.control.set_lr(lr)
             self._show_status()
         else:
             self._note(f"learning rate {lr:g} for the next run (r restarts); this one has ended")

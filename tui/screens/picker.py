@@ -23,7 +23,7 @@ OWN_TITLE = "Your presets (this folder, --preset)"
 
 def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = ".") -> list[dict]:
     """Shipped presets plus the user's files, each {name, path, topic, order, title}."""
-    from dltui.core.spec import SpecError, load_preset
+    from dltui.core.config.spec import SpecError, load_preset
     from dltui.tui.commands.list_cmd import preset_index
 
     out = preset_index()
@@ -43,7 +43,7 @@ def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = 
             title = f"cannot be loaded: {e}"
         except OSError as e:
             title = f"cannot be read: {e}"
-        from dltui.core.sanitize import safe_line  # a user's file: its name and title are data (issue 14)
+        from dltui.core.sanitize import safe_line  # a user's file: its name and title are data
 
         out.append({"name": safe_line(p.stem), "path": str(p), "topic": OWN_TOPIC, "order": 0,
                     "title": safe_line(title)})
@@ -52,7 +52,7 @@ def preset_entries(extra: list[str] | tuple = (), scan_dir: str | Path | None = 
 
 def looks_like_preset(path: Path) -> bool:
     """A TOML file in the folder counts as a preset if it has a [model] or [data] table."""
-    from dltui.core.tomlread import tomllib
+    from dltui.core.config.tomlread import tomllib
 
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -88,7 +88,7 @@ def describe(spec) -> Text:
     from dltui.core.sanitize import safe_line
 
     out.append(f"{safe_line(a['title'])}\n", "bold")
-    from dltui.core.spec import preset_dir
+    from dltui.core.config.spec import preset_dir
 
     shipped = Path(spec.source).parent == preset_dir()
     out.append(safe_line(f"{spec.name}" + ("" if shipped else f" · {spec.source}")) + "\n\n", "dim")
@@ -203,14 +203,14 @@ class PickerScreen(Screen):
             self.action_start()
 
     def spec_of(self, entry: dict):
-        from dltui.core.spec import load_preset
+        from dltui.core.config.spec import load_preset
 
         if entry["path"] not in self._specs:
             self._specs[entry["path"]] = load_preset(entry["path"])
         return self._specs[entry["path"]]
 
     def _show(self, entry: dict | None) -> None:
-        from dltui.core.spec import SpecError
+        from dltui.core.config.spec import SpecError
 
         self.current = entry
         details = self.query_one("#details", Static)

@@ -1,4 +1,4 @@
-"""The dashboard's Playground keys (issue 11), kept beside it so the dashboard stays short: `o` applies
+"""The dashboard's Playground keys, kept beside it so the dashboard stays short: `o` applies
 the preset editor's result (a restart with the edited preset; the old loss curve stays as a ghost),
 `u`/`U` pick a hidden unit (2-D sets: its output over the plane; 1-D runs: the unit view where w, b and
 c are shaped by hand), `d` discretizes the 2-D output, `i` cycles the points drawn over it.

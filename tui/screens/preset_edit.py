@@ -14,10 +14,19 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from dltui.core import data as data_mod
-from dltui.core.checkpoint import atomic_write
+from dltui.core.config.spec import (
+    ACTIVATIONS,
+    Spec,
+    _toml_value,
+    data_fields,
+    dumps_toml,
+    load_preset,
+    preset_dir,
+    validate,
+)
+from dltui.core.data import dataset as data_mod
 from dltui.core.errors import DataError, SpecError
-from dltui.core.spec import ACTIVATIONS, Spec, _toml_value, data_fields, dumps_toml, load_preset, preset_dir, validate
+from dltui.core.runs.store.checkpoint import atomic_write
 
 LADDERS = {
     ("optimizer", "lr"): (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
@@ -279,7 +288,7 @@ class PresetEdit:
 
     def set_text(self, text: str) -> bool:
         """A typed value for the current row (a number: TOML syntax, as after --set key=)."""
-        from dltui.core.spec import parse_override
+        from dltui.core.config.spec import parse_override
 
         row = self.row
         _, value = parse_override(f"v={text}")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dltui.core.runs import Control
+from dltui.core.runs.store.folder import RunFolder
 
 
 class RunActions:
@@ -68,7 +69,7 @@ class RunActions:
         if run.active:
             self._note("c continues a run that has ended; this one has not (space runs it)")
             return
-        total = run.continue_run() if run.controls & Control.CONTINUE else None
+        total = run.control.continue_run() if run.control and run.controls & Control.CONTINUE else None
         if total is None:
             self._note("this run cannot continue (it diverged or failed): r restarts it", "warning")
             return
@@ -77,13 +78,13 @@ class RunActions:
 
     # ------------------------------------------------------------ pace
     def action_pace(self, direction: int) -> None:
-        from dltui.core.pacing import next_level
+        from dltui.core.training.pacing import next_level
 
         if not self._read_only():
             self._set_pace(next_level(self.run.view.pace, direction))
 
     def action_pace_max(self) -> None:
-        from dltui.core.pacing import preset_pace
+        from dltui.core.training.pacing import preset_pace
 
         if self._read_only():
             return
@@ -97,7 +98,8 @@ class RunActions:
 
     def _set_pace(self, rate: float) -> None:
         self._pace = rate
-        self.run.set_pace(rate)
+        if self.run.control is not None:
+            self.run.control.set_pace(rate)
         self._show_status()
 
     # ------------------------------------------------------------ predictions
@@ -110,14 +112,12 @@ class RunActions:
         if self.spec.values["data"]["kind"] != "csv":
             self._note("predictions are for CSV presets (this one's data is generated)")
             return
-        from dltui.core.rundir import RunDir
-
         folder = self.run.view.out_dir
-        if not folder or not RunDir(folder).checkpoint().exists():
+        if not folder or not RunFolder(folder).checkpoint().exists():
             self._note("no checkpoint yet: train at least one epoch first" if folder else
                        "this run writes no folder, so there is no checkpoint to predict with")
             return
-        guess = test_csv_guess(self.spec.values["data"].get("path", ""))
+        guess = guess_test_csv(self.spec.values["data"].get("path", ""))
         self.app.push_screen(PromptScreen("the CSV to predict (its rows get a prediction each):", guess),
                              lambda path: self._predict_to(folder, path) if path else None)
 
@@ -126,12 +126,12 @@ class RunActions:
         from dltui.tui.common import user_errors
 
         try:
-            self._note(write_predictions(folder, data, str(Path(folder) / "pred.csv")))
+            self._note(write_predictions(folder, data, str(RunFolder(folder).predictions)))
         except user_errors() as e:
             self._say(str(e), "error")
 
 
-def test_csv_guess(train_path: str) -> str:
+def guess_test_csv(train_path: str) -> str:
     """covid.train.csv -> covid.test.csv when that file exists; '' otherwise."""
     p = Path(train_path)
     if "train" in p.name:
@@ -144,7 +144,7 @@ def test_csv_guess(train_path: str) -> str:
 def new_run_dir(app, spec):
     """Where a run started in the app writes (``runs/NAME-time``, as `dltui train`), or None when the app
     keeps no folders (tests, library use)."""
-    from dltui.core.rundir import default_run_dir
+    from dltui.core.runs.store.folder import default_run_dir
 
     root = getattr(app, "runs_dir", None)
     return str(default_run_dir(spec.name, root)) if root else None

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dltui.core.runlist import COLUMNS, fmt_row, scan_runs
+from dltui.core.runs.store.scan import scan_runs
+from dltui.tui.run_list import COLUMNS, fmt_row
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dltui.core.autodevice import torch_installed
+from dltui.core.backends.autodevice import torch_installed
 from dltui.core.sanitize import safe, safe_line
 from dltui.tui.screens.preset_edit import PresetEdit
 from rich.text import Text
@@ -64,7 +64,7 @@ class EditorRows(Widget):
         return Text("\n").join(out)
 
     def _inputs(self, on: bool) -> Text:
-        from dltui.core.data import PLAYGROUND_INPUTS
+        from dltui.core.data.dataset import PLAYGROUND_INPUTS
         from dltui.tui.screens.preset_edit import INPUT_LABELS
 
         m, out = self.model, Text()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from dltui.core import curves
+from dltui.core.engine import curves
 from dltui.core.runs import Control
 from dltui.tui.widgets.shape_plot import ShapePlot
 from rich.text import Text
@@ -149,14 +149,15 @@ class ShapeScreen(Screen):
         self._show()
 
     def action_toggle(self) -> None:
-        if self.run.active:
-            self.run.toggle()
+        if self.run.active and self.run.control is not None:
+            self.run.control.toggle()
 
     def nudge(self, what: str, delta: float) -> str:
         """Add ``delta`` to the unit's w, b, c or the output bias; '' or why it cannot."""
         if self.params is None:
             return "no weights yet"
-        if not self.run.controls & Control.SET_PARAMS:
+        control = self.run.control
+        if control is None or not self.run.controls & Control.SET_PARAMS:
             return "this run cannot take new weights (it is another process's)"
         layer, j = self.unit
         W, b = self.params[layer]
@@ -165,7 +166,7 @@ class ShapeScreen(Screen):
         if what == "c" and layer != len(self.hidden) - 1:
             return "c is a weight into the output: only the last hidden layer's units have one"
         if self.run.view.state == "running":
-            self.run.pause()  # shaping by hand happens while paused
+            control.pause()  # shaping by hand happens while paused
         if what == "w":
             W[j, 0] += delta
         elif what == "b":
@@ -174,7 +175,7 @@ class ShapeScreen(Screen):
             self.params[-1][0][0, j] += delta
         else:
             self.params[-1][1][0] += delta
-        self.run.set_params(self.params)
+        control.set_params(self.params)
         return "" if self.run.active else "the run has ended: the network takes the weights; r restarts training"
 
     def action_nudge(self, what: str, sign: int) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dltui.core.sysinfo import Sampler, panel_lines
+from dltui.core.integrations.sysinfo import Sampler, panel_lines
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding

@@ -36,8 +36,8 @@ class TensorBoardKey:
     _tb_run = None  # the run it follows
 
     def action_tensorboard(self) -> None:
-        from dltui.core.tboard import TensorBoardMissing
-        from dltui.core.tboard_export import TensorBoardExport, TensorBoardFollow, check_available
+        from dltui.core.integrations.tensorboard_folder import TensorBoardExport, TensorBoardFollow, check_available
+        from dltui.core.integrations.tensorboard_live import TensorBoardMissing
 
         if self._tb is not None and not self._tb.finished:
             self._tb.stop(wait=0)  # the thread ends after the poll under way; the timer shows it

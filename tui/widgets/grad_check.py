@@ -3,7 +3,7 @@ autograd when torch is installed), with the relative error."""
 
 from __future__ import annotations
 
-from dltui.core.gradcheck import GradCheck
+from dltui.core.engine.gradcheck import GradCheck
 from rich.text import Text
 from textual.widgets import Static
 

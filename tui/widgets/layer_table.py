@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from dltui.core.events import LayerStats
-from dltui.core.numfmt import compact as num
+from dltui.tui.numfmt import compact as num
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable

@@ -14,7 +14,7 @@
   (regression) or a confusion matrix (classification).
 
 ``configure(data, spec)`` once per run, then ``show_params(params)`` for the current weights.
-All maths is NumPy in ``dltui.core.curves``, on small grids, cheap enough for the UI thread.
+All maths is NumPy in ``dltui.core.engine.curves``, on small grids, cheap enough for the UI thread.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from dltui.core import curves
-from dltui.core.data import Dataset
-from dltui.core.spec import Spec
+from dltui.core.config.spec import Spec
+from dltui.core.data.dataset import Dataset
+from dltui.core.engine import curves
 from dltui.tui.widgets import unit_views
 from rich.text import Text
 from textual.widget import Widget

@@ -10,7 +10,7 @@ For a unit of an earlier hidden layer (2+ hidden layers) the plot is that layer'
 from __future__ import annotations
 
 import numpy as np
-from dltui.core import curves
+from dltui.core.engine import curves
 from dltui.tui.widgets.learned_plot import (
     BIAS,
     CURVE_POINTS,

@@ -4,8 +4,8 @@ highlighted, and the chain rule in words. Matrices show a window that ``scroll``
 from __future__ import annotations
 
 import numpy as np
-from dltui.core.stages import Stage
-from dltui.core.trace_text import block_lines, lay_out
+from dltui.core.engine.stages import Stage
+from dltui.tui.trace_text import block_lines, lay_out
 from rich.text import Text
 from textual.widgets import Static
 

@@ -3,8 +3,8 @@ ETA · lr · batch size · pace · state. The learning rate, the batch size and 
 
 from __future__ import annotations
 
-from dltui.core.numfmt import short
-from dltui.core.pacing import pace_text
+from dltui.core.training.pacing import pace_text
+from dltui.tui.numfmt import short
 from rich.text import Text
 from textual.widget import Widget
 
@@ -30,7 +30,7 @@ def rate_text(r: float) -> str:
 
 def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list[tuple[str, Text]]:
     """The line's pieces, as (name, text), left part first; the widget drops some when narrow."""
-    from dltui.core.sanitize import safe_line  # names and fields a watched run's files give (issue 14)
+    from dltui.core.sanitize import safe_line  # names and fields a watched run's files give
 
     v = view
     dev = f"{v.backend}/{v.device}" if v.backend else "…"

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import numpy as np
-from dltui.core import curves
+from dltui.core.engine import curves
 from rich.color import Color, blend_rgb
 from rich.text import Text
 

@@ -1,0 +1,1 @@
+"""The preset schema: load TOML, validate, explain errors, resource limits."""

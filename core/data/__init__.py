@@ -1,0 +1,1 @@
+"""Data sets: synthetic generators, CSV loading, splits, batching, file checks."""

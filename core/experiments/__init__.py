@@ -1,0 +1,1 @@
+"""Sweeps, executors, claims, compare, the linear baseline."""

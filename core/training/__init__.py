@@ -1,0 +1,1 @@
+"""The training loop (Trainer), its control, its policies, resume, pacing."""

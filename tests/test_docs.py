@@ -55,6 +55,10 @@ def test_the_readme_is_a_short_page_with_both_commands():
     text = _readme()
     assert len(text.splitlines()) <= 160
     assert f"```bash\n{INSTALL_RUN}\n```" in text and f"```bash\n{INSTALL_TEST}\n```" in text
+    for command in ("dltui piecewise-sigmoid", "train", "watch", "check", "sweep", "compare", "top", "predict",
+                    "export"):
+        assert re.search(rf"^{command if ' ' in command else 'dltui ' + command} ", text, re.M), command
+    assert "dltui.monitor(" in text and "load_preset(" in text
 
 
 def test_ci_runs_the_readmes_test_command():

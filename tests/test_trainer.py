@@ -28,7 +28,7 @@ class Recorder:
 
 
 def test_piecewise_sigmoid_fits_the_curve_headless(tmp_path, capsys):
-    """The README's figure: validation MSE a small fraction of the target's variance."""
+    """docs/presets.md's figure: validation MSE a small fraction of the target's variance."""
     out = tmp_path / "run"
     assert main(["train", "piecewise-sigmoid", "--out", str(out)]) == 0
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

@@ -91,6 +91,7 @@ def test_every_lesson_preset_states_a_claim():
 
 @pytest.mark.slow
 @pytest.mark.claims
+@pytest.mark.timeout(2400)  # about a minute on a quiet 2-core machine; a loaded one takes many times that
 def test_every_shipped_claim_holds(tmp_path, capsys):
     rc = main(["check", "--out", str(tmp_path / "check")])
     out = capsys.readouterr().out

@@ -354,7 +354,7 @@ def test_malformed_headers_give_checkpoint_errors(tmp_path, header):
 
 
 def test_a_huge_junk_file_is_refused_from_its_header_without_reading_it(tmp_path, monkeypatch):
-    import dltui.core.checkpoint as ck_module
+    import dltui.core.runs.store.checkpoint as ck_module
 
     f = tmp_path / "best.safetensors"
     with open(f, "wb") as fh:

@@ -206,16 +206,22 @@ class TorchBackend(Backend):
         self._losses.append(loss)
         self._sizes.append(len(xb))
 
+    def _warm_up_step(self, xb, yb) -> None:  # the CUDA calls, one seam a test swaps on a CPU
+        warm_up_step(self.device, lambda: self._eager_step(xb, yb))
+
+    def _record_graph(self, body):
+        return record_graph(self.device, body)
+
     def _graph_step(self, xb, yb) -> None:
         if self._graph is None:
             if self._graph_warm < GRAPH_WARMUP:
                 self._graph_warm += 1
-                warm_up_step(self.device, lambda: self._eager_step(xb, yb))
+                self._warm_up_step(xb, yb)
                 return
             try:
                 self._static_buffers(xb, yb)
                 self.opt.zero_grad(set_to_none=True)  # the captured backward allocates the gradients
-                self._graph = record_graph(self.device, self._graph_body)
+                self._graph = self._record_graph(self._graph_body)
             except Exception as e:  # noqa: BLE001 - fall back to eager, with a message for the UI
                 self._graph, self._graph_ok = None, False
                 self.warning = f"CUDA graph capture failed ({_first_line(e)}): training runs eagerly."

@@ -138,7 +138,7 @@ async def test_a_run_with_a_folder_is_kept_and_the_app_says_where(tmp_path):
         await pilot.press("p")  # no question: the folder keeps it
         await wait_for(pilot, lambda: not isinstance(app.screen, DashboardScreen), what="the picker")
         await wait_for(pilot, lambda: (tmp_path / "xor-run" / "last.safetensors").exists(), what="last")
-        assert any("kept in" in n.message for n in app._notifications)
+        await wait_for(pilot, lambda: any("kept in" in n.message for n in app._notifications), what="the note")
 
 
 @sync

@@ -26,7 +26,7 @@ def screen() -> str:
     return tmux("capture-pane", "-p", "-t", "t")
 
 
-def wait_screen(cond, timeout: float = 20.0, what: str = "") -> str:
+def wait_screen(cond, timeout: float = 60.0, what: str = "") -> str:
     t0 = time.monotonic()
     while True:
         s = screen()
@@ -56,8 +56,8 @@ def pane(tmp_path):
 
 
 def test_dashboard_in_tmux_shows_plot_table_and_rising_epochs(pane):
-    s = wait_screen(lambda s: "loss (" in s and epoch_of(s) > 0 and "shape" in s,
-                    what="the dashboard training")
+    s = wait_screen(lambda s: "loss (" in s and epoch_of(s) > 0 and "shape" in s and "┤" in s,
+                    timeout=60, what="the dashboard training, its loss plot drawn")
     assert re.search(r"┤", s) and "└" in s  # the loss plot's axes: y ticks and the corner
     assert "shape" in s and "‖W‖" in s  # the layer table's header
     first = epoch_of(s)
@@ -112,8 +112,8 @@ def test_spiral_add_a_layer_tanh_x1sq_x2sq_restart_by_keys_without_colour(size, 
         s = wait_screen(lambda s: epoch_of(s) == 1, what="an epoch of the new network")
         assert "16→16" in s and "6→16" in s and "tanh" in s  # the layer table: 6 inputs, 3 hidden layers
         tmux("send-keys", "-t", "t", "v" if size[0] < 90 else "u")
-        s = wait_screen(lambda s: re.search(r"(output p\(class 1\)|unit 1\.1)", s), what="the learned plane")
-        assert "o x train" in s
+        wait_screen(lambda s: re.search(r"(output p\(class 1\)|unit 1\.1)", s) and "o x train" in s,
+                    what="the learned plane with its legend")
     finally:
         tmux("kill-server")
         t0 = time.monotonic()

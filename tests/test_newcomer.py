@@ -1,0 +1,53 @@
+"""What a new user tripped on (issue 23), each driven on the screen with Textual's Pilot."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("textual")
+
+from async_helpers import sync, wait_for  # noqa: E402
+from dltui.core.runs import LiveRun  # noqa: E402
+from dltui.core.spec import load_preset  # noqa: E402
+from dltui.tui.app import DltuiApp  # noqa: E402
+from dltui.tui.screens.dashboard import DashboardScreen  # noqa: E402
+from dltui.tui.screens.picker import PickerScreen  # noqa: E402
+from textual import events  # noqa: E402
+from textual.widgets import Input, OptionList  # noqa: E402
+
+
+def options(app) -> list[str]:
+    ol = app.screen.query_one("#presets", OptionList)
+    return [str(ol.get_option_at_index(i).prompt).strip() for i in range(ol.option_count)]
+
+
+@pytest.mark.parametrize("name", ["kinks-3-sigmoids", "circles-squares"])
+@sync
+async def test_typing_a_hyphenated_name_fast_on_the_list_finds_it(name):
+    app = DltuiApp(scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        ol = app.screen.query_one("#presets", OptionList)
+        for ch in name:  # all reach the list before the filter takes the focus, as in a terminal (tmux)
+            ol.post_message(events.Key(ch if ch != "-" else "minus", ch))
+        await pilot.pause()
+        assert app.screen.query_one("#filter", Input).value == name  # q (quit) and d (data) inside a name too
+        assert name in options(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
+        assert app.screen.spec.name == name
+
+
+@sync
+async def test_the_filter_is_fresh_after_p_from_a_dashboard():
+    app = DltuiApp(scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"spiral", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the dashboard")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), what="the picker")
+        await pilot.pause()
+        await pilot.press(*"kinks-3")
+        assert app.screen.query_one("#filter", Input).value == "kinks-3"
+        assert "kinks-3-sigmoids" in options(app)

@@ -7,8 +7,6 @@ import pytest
 pytest.importorskip("textual")
 
 from async_helpers import sync, wait_for  # noqa: E402
-from dltui.core.runs import LiveRun  # noqa: E402
-from dltui.core.spec import load_preset  # noqa: E402
 from dltui.tui.app import DltuiApp  # noqa: E402
 from dltui.tui.screens.dashboard import DashboardScreen  # noqa: E402
 from dltui.tui.screens.picker import PickerScreen  # noqa: E402

@@ -142,3 +142,33 @@ async def test_the_network_is_the_default_panel_where_it_fits():
         scr = app.screen
         await pilot.pause()
         assert scr.query_one("#right").active == "tab-learned"  # 16 + 16 units do not fit beside the loss
+
+
+@sync
+async def test_decision_regions_sit_beside_the_loss_at_80x24():
+    app = app_for("xor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = app.screen
+        mini = scr.query_one("#mini-learned")
+        await wait_for(pilot, lambda: mini.params is not None, what="the regions' weights")
+        assert scr.has_class("-narrow") and mini.display and scr.query_one("#loss").display
+        assert mini.region.width >= 30 and mini.mode == "regions"
+        text = mini.render().plain
+        assert "p(class 1)" in text and "x1" in text
+        first = mini.params
+        await pilot.press("space")  # they follow the training
+        await wait_for(pilot, lambda: mini.params is not first and scr.run.view.epoch >= 2, what="new weights")
+    app = app_for("piecewise-sigmoid")  # a curve: the loss plot alone (its picture is behind v)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not app.screen.query_one("#mini-learned").display
+
+
+@sync
+async def test_playground_regression_sets_draw_their_value_over_the_plane():
+    app = app_for("multi-gaussian")
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await wait_for(pilot, lambda: scr.w_learned.params is not None, what="weights")
+        assert scr.w_learned.mode == "regions"
+        assert "output value" in scr.w_learned.render().plain

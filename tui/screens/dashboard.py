@@ -23,6 +23,7 @@ from dltui.tui.widgets.learned_plot import LearnedPlot
 from dltui.tui.widgets.loss_plot import LossPlot
 from dltui.tui.widgets.matrix_view import MatrixView
 from dltui.tui.widgets.network_view import NetworkView
+from dltui.tui.widgets.regions_beside import RegionsBeside
 from dltui.tui.widgets.status_line import StatusLine
 from rich.text import Text
 from textual import on
@@ -120,6 +121,7 @@ class DashboardScreen(NetworkKeys, PlaygroundKeys, RunActions, TensorBoardKey, S
                     yield MatrixView(id="matrix")
                 with TabPane("network", id="tab-network"):
                     yield NetworkView(id="network")
+            yield RegionsBeside(id="mini-learned")  # small terminals: a 2-D set's regions beside the loss
         yield LayerTable(id="layers")
         yield Static("", id="message")
         yield KeyHints(id="keys")
@@ -148,6 +150,7 @@ class DashboardScreen(NetworkKeys, PlaygroundKeys, RunActions, TensorBoardKey, S
         narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
         self.set_class(narrow, "-narrow")
         self.set_class(narrow and self._show_right, "-show-right")
+        self._layout_mini(width)
 
     @property
     def frozen(self) -> bool:
@@ -237,7 +240,8 @@ class DashboardScreen(NetworkKeys, PlaygroundKeys, RunActions, TensorBoardKey, S
 
     def shows_part(self, selector: str) -> bool:
         w = self.w_layers if selector == "#layers" else self.w_right
-        return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right)
+        return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right
+                              or self.mini_shown())
 
     def _show_stats(self) -> None:
         """The layer table, titled with the weights its numbers describe (one moment for all of them)."""

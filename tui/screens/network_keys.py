@@ -1,6 +1,8 @@
 """The dashboard's network view (issue 23): `w` opens the whole network in the right panel, enter on a unit
 there opens today's single-unit view (as `u`: 2-D sets its output over the plane, 1-D runs the unit view),
-and the panel is the default where the whole network fits beside the loss.
+and the panel is the default where the whole network fits beside the loss. On small terminals, where the
+right panel hides behind `v`, a 2-D set's picture (decision regions, or the value over the plane) is
+drawn beside the loss when the screen is wide enough for both (``#mini-learned``).
 
 A mixin for ``DashboardScreen``: it uses the screen's ``run``, ``w_learned``, ``_show_learned``,
 ``_layout_for``, ``_say``, ``_note`` and ``_show_right``.
@@ -10,27 +12,50 @@ from __future__ import annotations
 
 from textual.widgets import TabbedContent
 
+MINI_MIN_WIDTH = 64  # narrower: the loss plot alone (the regions stay behind v)
+
 
 class NetworkKeys:
     _tab_chosen = False  # the person picked a tab: the default no longer moves it
+
+    # ------------------------------------------------------------ regions beside the loss
+    def _layout_mini(self, width: int) -> None:
+        """Small terminals: the 2-D picture beside the loss where both fit (and the right panel is not up)."""
+        mini = self.query("#mini-learned")
+        plane = bool(mini) and mini.first().mode == "regions"
+        self.set_class(plane and width >= MINI_MIN_WIDTH and self.has_class("-narrow"), "-mini")
+
+    def mini_shown(self) -> bool:
+        return self.has_class("-mini") and not self._show_right
+
+    def _show_mini(self, params) -> None:
+        if self.mini_shown():  # the same unit, classes and points as the learned panel (u d i)
+            self.query_one("#mini-learned").show_params(params, like=self.w_learned)
 
     def _network(self):
         return self.query_one("#network")
 
     def _configure_network(self, run) -> None:
-        """A new run's network; the default panel when it fits whole (and the person chose none)."""
-        net = self._network()
-        net.configure(run.data, run.spec)
+        """A new run's network; once laid out, the default panel when it fits whole."""
+        self._network().configure(run.data, run.spec)
+        self.query_one("#mini-learned").configure(run.data, run.spec)
+        self._layout_mini(self.size.width)
+        self.call_after_refresh(self._default_panel)
+
+    def _default_panel(self) -> None:
+        """The network where it fits beside the loss without scrolling (and the person chose no panel)."""
         right = self.query_one("#right", TabbedContent)
-        if not self._tab_chosen and not self.has_class("-narrow"):
-            size = right.size if right.size.width else self.size
-            fits = net.fits(max(size.width - 1, 1), max(size.height - 2, 1))  # minus the tabs
-            right.active = "tab-network" if fits else "tab-learned"
+        if self._tab_chosen or self.has_class("-narrow") or not right.size.width:
+            return
+        net = self._network()
+        fits = net.fits(right.size.width - 1, right.size.height - 2)  # the tabs' line and underline
+        right.active = "tab-network" if fits else "tab-learned"
 
     def _show_network(self, v) -> None:
         """The newest weights and gradients to the network view (drawn only while it is shown)."""
         if v.params is not None:
             self._network().show_params(v.params, v.grads)
+            self._show_mini(v.params)
 
     def action_network(self) -> None:
         self._tab_chosen = True

@@ -49,3 +49,23 @@ async def test_the_filter_is_fresh_after_p_from_a_dashboard():
         await pilot.press(*"kinks-3")
         assert app.screen.query_one("#filter", Input).value == "kinks-3"
         assert "kinks-3-sigmoids" in options(app)
+
+
+@pytest.mark.parametrize("preset", ["piecewise-sigmoid", "relu-pair-hard-sigmoid"])
+@sync
+async def test_the_status_line_keeps_the_preset_name_at_80x24_while_training(preset):
+    from dltui.core.runs import LiveRun
+    from dltui.core.spec import load_preset
+
+    spec = load_preset(preset, {"training.epochs": 100000, "training.patience": 0})
+    app = DltuiApp(run=LiveRun(spec), scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = app.screen
+        await pilot.pause()
+        assert preset in str(scr.query_one("#status").render())
+        await pilot.press("space")
+        await wait_for(pilot, lambda: scr.run.view.state == "running" and scr.run.view.epoch >= 1, what="training")
+        await wait_for(pilot, lambda: "RUNNING" in str(scr.query_one("#status").render()), what="the status")
+        line = str(scr.query_one("#status").render())
+        assert preset in line and "lr " in line and "pace" in line, line
+        await pilot.press("s")

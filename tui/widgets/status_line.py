@@ -34,7 +34,8 @@ def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list
 
     v = view
     dev = f"{v.backend}/{v.device}" if v.backend else "…"
-    parts = [("app", Text("dltui · ", "bold")), ("preset", Text(safe_line(f"{v.preset} · {dev}")))]
+    parts = [("app", Text("dltui · ", "bold")), ("preset", Text(safe_line(v.preset), "bold")),
+             ("backend", Text(safe_line(f" · {dev}")))]
     if v.device_note:
         parts.append(("gpu", Text(safe_line(f" ({v.device_note})"))))
     if read_only:
@@ -66,7 +67,8 @@ def settings_parts(v, read_only: bool = False) -> list[tuple[str, str]]:
     return out
 
 
-DROP_ORDER = ["gpu", "app", "eta", "elapsed", "folder", "rate", "step", "batch", "watch", "preset"]
+# the preset's name goes last: at 80 columns it stays with the epoch, lr, batch size, pace and state (issue 23)
+DROP_ORDER = ["gpu", "app", "eta", "elapsed", "folder", "rate", "step", "batch", "watch", "backend", "preset"]
 
 
 def fit_line(parts: list[tuple[str, Text]], width: int) -> Text:

@@ -69,3 +69,35 @@ async def test_the_status_line_keeps_the_preset_name_at_80x24_while_training(pre
         line = str(scr.query_one("#status").render())
         assert preset in line and "lr " in line and "pace" in line, line
         await pilot.press("s")
+
+
+@sync
+async def test_the_unit_view_keeps_the_shaped_curve_on_the_plot():
+    from dltui.core.runs import LiveRun
+    from dltui.core.spec import load_preset
+    from dltui.tui.widgets.shape_plot import ShapePlot, unit_terms
+
+    spec = load_preset("piecewise-sigmoid", {"training.epochs": 5})
+    app = DltuiApp(run=LiveRun(spec), scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await wait_for(pilot, lambda: scr.run.view.params is not None, what="weights")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ShapeScreen", what="the unit view")
+        shape = app.screen
+        await wait_for(pilot, lambda: shape.params is not None, what="the unit view's weights")
+        plot = shape.query_one(ShapePlot)
+        plot.render()
+        t = unit_terms(shape.params, plot.activations, plot.grid_in, plot.unit)  # epoch 0
+        assert plot.ylim[0] <= t["out"].min() and t["out"].max() <= plot.ylim[1]
+        await pilot.press(*["right_square_bracket"] * 7, "k", "k", "k")  # step 12.8: the output bias +38
+        await pilot.pause()
+        plot = shape.query_one(ShapePlot)
+        data_top = plot.y_range[1]
+        t = unit_terms(shape.params, plot.activations, plot.grid_in, plot.unit)
+        assert t["out"].min() > data_top  # the model is now above every data point ...
+        lo, hi = plot.ylim
+        assert lo <= t["out"].min() and t["out"].max() <= hi  # ... and still on the plot
+        assert lo <= plot.y_range[0]  # the data too
+        text = plot.render().plain
+        assert any(ch in text for ch in "▀▄▌▐▖▗▘▝▙▛▜▟█")  # the model's bold line is drawn

@@ -101,3 +101,56 @@ async def test_the_unit_view_keeps_the_shaped_curve_on_the_plot():
         assert lo <= plot.y_range[0]  # the data too
         text = plot.render().plain
         assert any(ch in text for ch in "▀▄▌▐▖▗▘▝▙▛▜▟█")  # the model's bold line is drawn
+
+
+def _no_psutil(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psutil", None)  # import psutil raises ImportError
+
+
+def test_top_once_without_psutil_says_why_the_cpu_is_missing(monkeypatch, capsys):
+    from dltui.tui.cli import main
+
+    _no_psutil(monkeypatch)
+    assert main(["top", "--once", "--interval", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "CPU ? (no psutil)" in out and "pip install psutil" in out
+
+
+@sync
+async def test_g_without_psutil_says_why_the_cpu_is_missing(monkeypatch):
+    from dltui.tui.screens.system import SystemScreen
+    from textual.widgets import Static
+
+    from dltui.core.runs import LiveRun
+    from dltui.core.spec import load_preset
+
+    _no_psutil(monkeypatch)
+    app = DltuiApp(run=LiveRun(load_preset("xor", {"training.epochs": 5})), scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("g")  # from the dashboard
+        await wait_for(pilot, lambda: isinstance(app.screen, SystemScreen), what="the system panel")
+        body = lambda: str(app.screen.query_one("#sys-body", Static).render())  # noqa: E731
+        await wait_for(pilot, lambda: "pip install psutil" in body(), what="the psutil hint")
+        assert "CPU ? (no psutil)" in body()
+        await pilot.press("escape")
+
+
+@sync
+async def test_t_without_tensorboardx_names_the_extra_whole(monkeypatch, tmp_path):
+    import sys
+
+    from async_helpers import folder_app
+    from dltui.core.spec import load_preset
+
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import tensorboardX raises ImportError
+    app = folder_app(load_preset("xor", {"training.epochs": 5}), tmp_path / "run", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("T")
+        await wait_for(pilot, lambda: list(app._notifications), what="the notice")
+        note = list(app._notifications)[-1]
+        assert 'pip install "dltui[tensorboard]"' in note.message
+        assert note.markup is False  # shown as written: Rich markup would eat "[tensorboard]"

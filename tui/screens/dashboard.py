@@ -274,7 +274,7 @@ class DashboardScreen(NetworkKeys, PlaygroundKeys, RunActions, TensorBoardKey, S
     def _note(self, text: str, severity: str = "information") -> None:
         """A short notice that replaces the one before (notices never stack)."""
         self.app.clear_notifications()
-        self.notify(text, severity=severity)
+        self.notify(text, severity=severity, markup=False)  # texts quote [extras], paths and CSV headers
 
     def _say(self, text: str, kind: str) -> None:
         msg = self.query_one("#message", Static)

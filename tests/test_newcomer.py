@@ -120,11 +120,10 @@ def test_top_once_without_psutil_says_why_the_cpu_is_missing(monkeypatch, capsys
 
 @sync
 async def test_g_without_psutil_says_why_the_cpu_is_missing(monkeypatch):
-    from dltui.tui.screens.system import SystemScreen
-    from textual.widgets import Static
-
     from dltui.core.runs import LiveRun
     from dltui.core.spec import load_preset
+    from dltui.tui.screens.system import SystemScreen
+    from textual.widgets import Static
 
     _no_psutil(monkeypatch)
     app = DltuiApp(run=LiveRun(load_preset("xor", {"training.epochs": 5})), scan_dir=None, freeze_clock=True)

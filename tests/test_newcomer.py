@@ -153,3 +153,27 @@ async def test_t_without_tensorboardx_names_the_extra_whole(monkeypatch, tmp_pat
         note = list(app._notifications)[-1]
         assert 'pip install "dltui[tensorboard]"' in note.message
         assert note.markup is False  # shown as written: Rich markup would eat "[tensorboard]"
+
+
+@sync
+async def test_the_backprop_screen_says_what_its_shapes_mean_and_keeps_its_side_column_whole():
+    from dltui.core.runs import LiveRun
+    from dltui.core.spec import load_preset
+    from dltui.tui.widgets.grad_check import GradCheckPanel
+    from dltui.tui.widgets.stage_view import StageView
+
+    app = DltuiApp(run=LiveRun(load_preset("piecewise-sigmoid", {"training.epochs": 5})), scan_dir=None,
+                   freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.screen.run.view.params is not None, what="weights")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "BackpropScreen", what="the step-through")
+        view = app.screen.query_one(StageView)
+        await wait_for(pilot, lambda: view.stage is not None, what="a stage")
+        text = str(view.render())
+        assert "[8×1, batch]" in text and "[rows×columns, batch]: one array for the whole mini-batch" in text
+        panel = app.screen.query_one(GradCheckPanel)
+        panel.show_torch, panel.numeric, panel.autograd = True, [], None  # as without torch
+        lines = panel.render_checks().plain.splitlines()
+        width = panel.content_size.width
+        assert "(torch is not installed)" in lines and all(len(ln) <= width for ln in lines), (lines, width)

@@ -177,3 +177,38 @@ async def test_the_backprop_screen_says_what_its_shapes_mean_and_keeps_its_side_
         lines = panel.render_checks().plain.splitlines()
         width = panel.content_size.width
         assert "(torch is not installed)" in lines and all(len(ln) <= width for ln in lines), (lines, width)
+
+
+def _finished_run(path, epochs=1500):
+    import json
+
+    path.mkdir(parents=True)
+    (path / "status.json").write_text(json.dumps({
+        "state": "finished", "epoch": epochs, "end": {"reason": "completed", "best_val_loss": 0.01234},
+        "started": {"preset": "spiral", "backend": "numpy", "device": "cpu", "epochs": epochs}}))
+    (path / "metrics.jsonl").write_text(json.dumps({"epoch": epochs, "best_val_loss": 0.01234}) + "\n")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+@sync
+async def test_watch_runs_keeps_epoch_best_loss_and_age_whole_and_escape_comes_back(tmp_path, size):
+    from dltui.tui.screens.runs_overview import RunsOverviewScreen, runs_app
+    from textual.widgets import DataTable
+
+    long = "sweeps/spiral-lr-sweep-20261208-013000-4242/optimizer.lr=0.003,training.seed=17"
+    _finished_run(tmp_path / long)
+    app = runs_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsOverviewScreen), what="the list")
+        table = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, what="the run")
+        await pilot.pause()
+        shown = "".join(str(c) for c in table.get_row_at(0))
+        assert "1500/1500" in shown and "0.01234" in shown
+        name = str(table.get_row_at(0)[0])
+        assert "…" in name and name.endswith("training.seed=17"[-8:])
+        assert table.virtual_size.width <= table.size.width  # every column on screen, nothing cut
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "WatchedFromList", what="the run")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsOverviewScreen), what="back to the list")

@@ -212,3 +212,37 @@ async def test_watch_runs_keeps_epoch_best_loss_and_age_whole_and_escape_comes_b
         await wait_for(pilot, lambda: type(app.screen).__name__ == "WatchedFromList", what="the run")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, RunsOverviewScreen), what="back to the list")
+
+
+@sync
+async def test_the_editors_command_line_is_shown_whole(tmp_path, monkeypatch):
+    from dltui.core.runs import LiveRun
+    from dltui.core.spec import load_preset
+    from dltui.tui.screens.settings import SettingsScreen
+    from textual.widgets import Static
+
+    monkeypatch.chdir(tmp_path)  # the TOML is written here
+    spec = load_preset("spiral", {"training.epochs": 3})
+    app = DltuiApp(run=LiveRun(spec), scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the editor")
+        ed = app.screen
+        ed.save_dir = tmp_path
+        await pilot.press("right", "down", "right")  # a layer more, then another activation
+        for _ in range(12):
+            if ed.model.row.label == "learning rate":
+                break
+            await pilot.press("down")
+        await pilot.press("right")
+        await pilot.press("w")
+        box = ed.query_one("#edit-written", Static)
+        await wait_for(pilot, lambda: box.display and box.size.height > 0, what="the command line")
+        await pilot.pause()
+        from rich.text import Text
+
+        text = Text(str(box.render()))
+        needed = len(text.wrap(app.console, box.content_size.width))
+        act = ed.model.spec().values["model"]["activation"]
+        assert act != "tanh" and f"--set model.activation={act}" in text.plain and "optimizer.lr" in text.plain
+        assert box.content_size.height >= needed, (box.content_size.height, needed)

@@ -246,3 +246,25 @@ async def test_the_editors_command_line_is_shown_whole(tmp_path, monkeypatch):
         act = ed.model.spec().values["model"]["activation"]
         assert act != "tanh" and f"--set model.activation={act}" in text.plain and "optimizer.lr" in text.plain
         assert box.content_size.height >= needed, (box.content_size.height, needed)
+
+
+@sync
+async def test_smoothing_and_window_stay_on_the_loss_plot_while_a_run_goes():
+    from dltui.core.runs import LiveRun
+    from dltui.core.spec import load_preset
+
+    spec = load_preset("xor", {"training.epochs": 100000, "training.patience": 500})
+    app = DltuiApp(run=LiveRun(spec), scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        scr = app.screen
+        await pilot.press("space")
+        plot = scr.w_loss
+        await wait_for(pilot, lambda: plot._history and plot._history[-1].epoch > 101, timeout=120,
+                       what="101 epochs on the plot")
+        await pilot.press("m", "z")  # smoothing 0.6, the last 100 epochs
+        await wait_for(pilot, lambda: plot.smoothing and plot.window, what="the settings")
+        top, bottom = plot.fitted_labels(plot.size.width - 2)
+        assert "smooth 0.6" in bottom and "last 100" in bottom, bottom
+        assert len(bottom) <= plot.size.width - 2
+        assert "patience" in plot.title_text  # there was more to show: the settings kept their place
+        await pilot.press("s")

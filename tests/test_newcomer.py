@@ -268,3 +268,30 @@ async def test_smoothing_and_window_stay_on_the_loss_plot_while_a_run_goes():
         assert len(bottom) <= plot.size.width - 2
         assert "patience" in plot.title_text  # there was more to show: the settings kept their place
         await pilot.press("s")
+
+
+@sync
+async def test_layer_table_columns_do_not_come_and_go_as_the_numbers_change():
+    import dataclasses
+
+    from dltui.core.runs import LiveRun
+    from dltui.core.spec import load_preset
+    from dltui.tui.widgets.layer_table import LayerTable
+
+    app = DltuiApp(run=LiveRun(load_preset("spiral", {"training.epochs": 5})), scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = app.screen
+        await pilot.press("n")
+        await wait_for(pilot, lambda: scr.run.view.stats is not None and scr.run.view.stats_step == 1,
+                       what="layer statistics")
+        table = scr.query_one(LayerTable)
+        stats = scr.run.view.stats
+        wide = [dataclasses.replace(s, w_min=-1.23456e-7, w_max=9.87654e-7, w_mean=-1.2345e-7) for s in stats]
+        narrow = [dataclasses.replace(s, w_min=-1.0, w_max=1.0, w_mean=0.0, w_std=0.5) for s in stats]
+        seen = []
+        for layers in (narrow, wide, narrow, wide, narrow):
+            table.show_stats(layers)
+            await pilot.pause()
+            seen.append(list(table._shown))
+        assert len(seen[1]) <= len(seen[0])  # wider numbers may push a column out ...
+        assert seen[1:] == [seen[1]] * 4  # ... but it does not come back and go again at each refresh

@@ -295,3 +295,16 @@ async def test_layer_table_columns_do_not_come_and_go_as_the_numbers_change():
             seen.append(list(table._shown))
         assert len(seen[1]) <= len(seen[0])  # wider numbers may push a column out ...
         assert seen[1:] == [seen[1]] * 4  # ... but it does not come back and go again at each refresh
+
+
+@sync
+async def test_a_watched_runs_accuracy_says_which_epoch_it_is(tmp_path):
+    from dltui.tui.cli import main
+
+    assert main(["train", "xor", "--epochs", "4", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    app = DltuiApp(watch_dir=tmp_path / "run", scan_dir=None, freeze_clock=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        plot = app.screen.w_loss
+        await wait_for(pilot, lambda: len(plot._history) == 4, what="the run's epochs")
+        _, bottom = plot.fitted_labels(200)
+        assert "val acc " in bottom and "% @ 4" in bottom, bottom

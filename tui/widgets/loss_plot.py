@@ -38,9 +38,9 @@ def loss_title(history, task: str, patience: int, test_loss: float | None = None
 
     if task == "classification":
         if last.val_metric is not None:
-            parts.append(f"val acc {last.val_metric:.1%}")
+            parts.append(f"val acc {last.val_metric:.1%} @ {last.epoch}")  # which epoch's: the last one drawn
         elif last.train_metric is not None:
-            parts.append(f"acc {last.train_metric:.1%}")
+            parts.append(f"acc {last.train_metric:.1%} @ {last.epoch}")
     if baseline is not None:
         parts.append(f"linear baseline {baseline:.4g}")
     return " · ".join(parts)

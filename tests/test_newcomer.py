@@ -308,3 +308,26 @@ async def test_a_watched_runs_accuracy_says_which_epoch_it_is(tmp_path):
         await wait_for(pilot, lambda: len(plot._history) == 4, what="the run's epochs")
         _, bottom = plot.fitted_labels(200)
         assert "val acc " in bottom and "% @ 4" in bottom, bottom
+
+
+def test_predict_on_labelled_rows_says_so(tmp_path, capsys):
+    import numpy as np
+    from dltui.tui.cli import main
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    rows = [f"{i},{a:.4f},{b:.4f},{a + 2 * b:.4f}" for i, (a, b) in enumerate(x)]
+    train = tmp_path / "train.csv"
+    train.write_text("id,a,b,y\n" + "\n".join(rows) + "\n")
+    test = tmp_path / "test.csv"
+    test.write_text("id,a,b\n" + "\n".join(r.rsplit(",", 1)[0] for r in rows[:10]) + "\n")
+    run = tmp_path / "run"
+    assert main(["train", "csv-regression", "--data", str(train), "--epochs", "3", "--out", str(run),
+                 "--set", "data.drop=['id']", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(run), "--data", str(train), "--out", str(tmp_path / "p.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 60 predictions" in out and "has the target column 'y'" in out and "RMSE against it" in out
+    assert main(["predict", str(run), "--data", str(test), "--out", str(tmp_path / "q.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 10 predictions" in out and "target column" not in out  # a test file: no note

@@ -61,13 +61,7 @@ def thumbnail(values: np.ndarray, act: str, kind: str, tw: int, th: int, xs=None
         lo, hi = curves.activation_range(act, v) if act else curves.padded_range(v, 0.0)
         level = np.clip((v - lo) / ((hi - lo) or 1.0), 0.0, 1.0).reshape(th, tw)
         idx = np.minimum((level * len(RAMP)).astype(int), len(RAMP) - 1)
-        rows = []
-        for r in range(th):
-            t = Text()
-            for c in range(tw):
-                t.append(RAMP[idx[r, c]], style=SHADES[idx[r, c]])
-            rows.append(t)
-        return rows
+        return [_runs([(RAMP[k], SHADES[k]) for k in idx[r]]) for r in range(th)]
     if kind == "curve":
         canvas = Canvas(tw, th, (float(xs[0]), float(xs[-1])), curves.padded_range(v, 0.1))
         canvas.line(xs, v, "cyan")
@@ -106,9 +100,23 @@ def fan_in(W_row: np.ndarray, scale: float, width: int, rows: int, edge: int | N
         return (lines + [Text("")] * rows)[:rows]
     out = []
     for r in range(rows):
-        t = Text()
+        cells = []
         for i in range(r * width, min((r + 1) * width, n)):
             ch, st = edge_glyph(float(W_row[i]), scale)
-            t.append(ch, style=st + (" reverse" if i == edge else ""))
-        out.append(t)
+            cells.append((ch, st + (" reverse" if i == edge else "")))
+        out.append(_runs(cells))
     return out
+
+
+def _runs(cells: list[tuple[str, str]]) -> Text:
+    """(character, style) cells as one Text, neighbours of one style appended together (fewer spans)."""
+    t = Text()
+    run, style = "", None
+    for ch, st in cells:
+        if st != style and run:
+            t.append(run, style=style)
+            run = ""
+        run, style = run + ch, st
+    if run:
+        t.append(run, style=style)
+    return t

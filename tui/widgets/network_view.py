@@ -22,7 +22,7 @@ from dltui.tui.widgets import network_cards as nc
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.geometry import Region
+from textual.geometry import Region, Spacing
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
@@ -30,6 +30,7 @@ from textual.widgets import Static
 CARD_W = 8  # a card's width (thumbnail and fan-in), one column apart
 FAN_ROWS = 2  # lines of incoming edges under a thumbnail (2 x 8 = 16 weights shown one by one)
 MAX_CARDS = 24  # wider layers summarise
+INFO_ROWS = 2  # the selection's line and the keys, docked above the cards
 Unit = tuple[int, int]  # (layer, index): layer 0.. hidden, len(hidden) the output
 
 
@@ -262,7 +263,8 @@ class NetworkView(VerticalScroll, can_focus=True):
             for y, _x0, _x1, y1, u, e in b.hits:
                 if u == unit and e is None:  # the card, and its band's title when it is in the first row
                     top = (b.top if b.layer else 0) if y == b.top + 1 else y  # layer 1: the inputs too
-                    self.scroll_to_region(Region(0, top, 1, y1 + FAN_ROWS - top), animate=False)
+                    self.scroll_to_region(Region(0, top, 1, y1 + FAN_ROWS - top), animate=False,
+                                          spacing=Spacing(0, 0, INFO_ROWS, 0))  # under the docked info
 
     def action_move(self, delta: int) -> None:
         units = self.order()

@@ -6,6 +6,7 @@
     python benchmarks/bench_tmux.py screen [--seconds 12]
     python benchmarks/bench_tmux.py watch [--epochs 200000] [--runs 5]
     python benchmarks/bench_tmux.py speed [--epochs 6000] [--runs 10]
+    (stalls and speed: --keys w opens the network view first, as a person would, before training runs)
 
 ``stalls``: starts `dltui PRESET --start --pace max` at 100x30, reads the status line every ~20 ms while
 it trains and records how long it stood still (the app redraws it every 0.2 s while running, so a gap
@@ -83,11 +84,19 @@ def wait_running(timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def one_stall_run(preset: str, seconds: float) -> tuple[float, float, int]:
+def send_keys(keys: str) -> None:
+    """Keys a person presses before looking (--keys: e.g. w, the network view), one by one."""
+    for k in keys:
+        tmux("send-keys", "-t", "b", k)
+        time.sleep(0.3)
+
+
+def one_stall_run(preset: str, seconds: float, keys: str = "") -> tuple[float, float, int]:
     """(worst gap s, share of time in gaps > STALL, epochs reached) of one run."""
     start(f"{preset} --start --pace max --epochs 10000000 --set training.patience=0")
     try:
         wait_running()
+        send_keys(keys)
         last, changed_at, t0 = status_line(), time.monotonic(), time.monotonic()
         gaps = []
         while time.monotonic() - t0 < seconds:
@@ -107,7 +116,7 @@ def one_stall_run(preset: str, seconds: float) -> tuple[float, float, int]:
 def cmd_stalls(a) -> None:
     worst, shares = [], []
     for i in range(a.runs):
-        w, share, ep = one_stall_run(a.preset, a.seconds)
+        w, share, ep = one_stall_run(a.preset, a.seconds, a.keys)
         worst.append(w)
         shares.append(share)
         print(f"run {i + 1}: worst status-line gap {w:.2f} s, {share:.1%} of the time in gaps > {STALL} s, "
@@ -288,6 +297,7 @@ def speed_app(a) -> tuple[float, float]:
                 raise SystemExit("the app did not open paused; screen:\n" + tmux("capture-pane", "-p", "-t", "b"))
             time.sleep(0.05)
         time.sleep(1.0)
+        send_keys(a.keys)
         tmux("send-keys", "-t", "b", "space")
         wait_running()
         pid = app_pid()
@@ -341,6 +351,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", choices=["stalls", "rss", "keys", "screen", "watch", "speed"])
     p.add_argument("--preset", default="piecewise-sigmoid")
+    p.add_argument("--keys", default="", help="keys sent once the app is up, before measuring (w: network view)")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--epochs", type=int, default=None, help="default 200000 (rss, watch), 6000 (speed)")

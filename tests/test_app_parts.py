@@ -104,7 +104,7 @@ def test_loss_title_best_patience_and_accuracy():
     t = loss_title([epoch(1, 1), epoch(2, 2, patience=150)], "regression", 150)
     assert "best 0.55 @ 2" in t and "patience 150/150" in t
     c = loss_title([epoch(1, 1, acc=0.9, val_acc=0.875)], "classification", 0)
-    assert "val acc 87.5%" in c
+    assert "val acc 87.5% @ 1" in c  # which epoch's accuracy it is
 
 
 def test_typed_settings_are_checked_as_the_cli_checks_them():

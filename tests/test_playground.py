@@ -73,6 +73,11 @@ def test_inputs_toggle_one_by_one_and_the_data_set_brings_its_loss():
     at(e, "data set").change(1)
     v = e.spec().values
     assert v["data"]["kind"] == "moons" and v["loss"]["name"] == "cross_entropy"
+    at(e, "data set").change(1)  # Playground's regression sets on the plane: mse, the inputs kept
+    v = e.spec().values
+    assert v["data"]["kind"] == "plane" and v["loss"]["name"] == "mse" and "sin(x1)" in v["data"]["inputs"]
+    at(e, "data set").change(1)
+    assert e.spec().values["data"]["kind"] == "multi_gaussian"
     at(e, "data set").change(1)  # the first 1-D curve: a regression set, so mse, and no inputs row
     v = e.spec().values
     assert v["data"]["kind"] == "piecewise" and v["loss"]["name"] == "mse" and "inputs" not in v["data"]
@@ -109,7 +114,7 @@ def test_the_command_line_and_the_toml_file_give_the_edited_preset(tmp_path):
     path = e.write(tmp_path)
     assert load_preset(path).values == e.spec().values
     assert e.write(tmp_path) != path  # never overwrites
-    at(e, "data set").change(3)  # another data set: --set cannot drop keys, the file still works
+    at(e, "data set").change(5)  # a 1-D curve (past moons, plane, multi gaussian): --set cannot drop keys
     assert e.command() is None
     assert load_preset(e.write(tmp_path)).values["data"]["kind"] == e.values["data"]["kind"]
 

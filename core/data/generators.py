@@ -227,6 +227,39 @@ def moons(rng, n_samples: int = 400, noise: float = 0.2) -> Generated:
     return _two_classes(a - [0.0, 0.5], b, rng, noise)
 
 
+# ---------------------------------------------------------------- 2-D regression (Playground)
+
+GAUSSIANS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0), (-4.0, -2.5, -1.0), (0.0, -2.5, 1.0),
+             (4.0, -2.5, -1.0))  # Playground's six bumps: centre x1, x2 and sign
+
+
+def _plane_points(rng, n_samples, noise, label) -> Generated:
+    """Uniform points on [-6, 6]^2 labelled at a nearby point (Playground's noise: an offset of up to
+    ``noise`` times the radius in each coordinate before the label is taken)."""
+    x = rng.uniform(-6.0, 6.0, (n_samples, 2))
+    shift = rng.uniform(-6.0, 6.0, (n_samples, 2)) * noise
+    return Generated(x, label(x + shift), None, ["x1", "x2"])
+
+
+@generator("plane", "regression")
+def plane(rng, n_samples: int = 400, noise: float = 0.0) -> Generated:
+    """Playground's plane: the target rises linearly along x1 + x2, from -1.2 to 1.2."""
+    return _plane_points(rng, n_samples, noise, lambda p: (p[:, 0] + p[:, 1]) / 10.0)
+
+
+@generator("multi_gaussian", "regression")
+def multi_gaussian(rng, n_samples: int = 400, noise: float = 0.0) -> Generated:
+    """Playground's multi gaussian: six bumps, up and down, on a flat plane."""
+    def label(p):
+        out = np.zeros(len(p))
+        for cx, cy, sign in GAUSSIANS:
+            bump = sign * np.clip(1.0 - np.hypot(p[:, 0] - cx, p[:, 1] - cy) / 2.0, 0.0, 1.0)
+            out = np.where(np.abs(bump) > np.abs(out), bump, out)  # the strongest bump at each point
+        return out
+
+    return _plane_points(rng, n_samples, noise, label)
+
+
 PLAYGROUND_INPUTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "x1": lambda r: r[:, 0],
     "x2": lambda r: r[:, 1],
@@ -236,7 +269,7 @@ PLAYGROUND_INPUTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sin(x1)": lambda r: np.sin(r[:, 0]),
     "sin(x2)": lambda r: np.sin(r[:, 1]),
 }
-for _g in ("xor", "circles", "gauss", "spiral", "moons"):
+for _g in ("xor", "circles", "gauss", "spiral", "moons", "plane", "multi_gaussian"):
     GENERATORS[_g].fields["inputs"] = Field(
         "list[str]", ["x1", "x2"], choices=tuple(PLAYGROUND_INPUTS),
         help="Playground's input features: x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)")

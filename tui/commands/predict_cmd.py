@@ -94,7 +94,29 @@ def write_predictions(run_dir, data, out_path) -> str:
     from dltui.core.sanitize import safe
 
     return safe(f"wrote {len(pred)} predictions to {out_path} (model from epoch {meta['epoch']}, "
-                f"mean {float(np.mean(pred)):.4g})")
+                f"mean {float(np.mean(pred)):.4g})" + labelled_note(data, feats, pred, meta["task"]))
+
+
+def labelled_note(data, feats, pred, task: str) -> str:
+    """'' for a test file; when ``data`` has the target column (the training CSV, say), a sentence saying
+    so, with how the predictions score against it (issue 23: 2699 rows were written without a word)."""
+    import numpy as np
+    from dltui.core.data.dataset import read_table
+    from dltui.core.errors import DataError
+
+    try:
+        table = read_table(data)
+        if feats.target not in table.header:
+            return ""
+        y = table.numeric([table.header.index(feats.target)], "target")[:, 0]
+    except (DataError, OSError, ValueError):
+        return ""
+    if task == "classification":
+        score = f"accuracy against it {float(np.mean(np.asarray(pred) == y)):.1%}"
+    else:
+        score = f"RMSE against it {float(np.sqrt(np.mean((np.asarray(pred, float) - y) ** 2))):.4g}"
+    return (f". Note: {data} has the target column '{feats.target}' ({score}): labelled rows, such as the "
+            "training CSV, not a test file; the training rows' score is not a test score")
 
 
 def check_finite(out, run_dir: str, data: str) -> None:

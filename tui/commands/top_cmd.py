@@ -31,7 +31,9 @@ def run(args) -> int:
         time.sleep(min(args.interval, 0.5))
         s.sample_once()
         s.close()
-        print("\n".join(panel_lines(s)), flush=True)
+        from dltui.tui.screens.system import with_hints
+
+        print("\n".join(with_hints(panel_lines(s), s)), flush=True)
         return 0
     from dltui.tui.screens.system import TopApp
 

@@ -13,6 +13,7 @@ import numpy as np
 from dltui.core import runs as rn
 from dltui.core.runs import Control
 from dltui.tui.redraw import PARAMS_EVERY, PLOT_EVERY, STATS_EVERY, STATS_SLACK, STATUS_EVERY, TICK, RedrawBudget
+from dltui.tui.screens.network_keys import NetworkKeys
 from dltui.tui.screens.playground_keys import PlaygroundKeys
 from dltui.tui.screens.run_actions import RunActions, new_run_dir
 from dltui.tui.screens.tboard_key import TensorBoardKey
@@ -21,6 +22,8 @@ from dltui.tui.widgets.layer_table import LayerTable, weights_label
 from dltui.tui.widgets.learned_plot import LearnedPlot
 from dltui.tui.widgets.loss_plot import LossPlot
 from dltui.tui.widgets.matrix_view import MatrixView
+from dltui.tui.widgets.network_view import NetworkView
+from dltui.tui.widgets.regions_beside import RegionsBeside
 from dltui.tui.widgets.status_line import StatusLine
 from rich.text import Text
 from textual import on
@@ -33,7 +36,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 NARROW_WIDTH, NARROW_HEIGHT = 90, 28
 
 
-class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
+class DashboardScreen(NetworkKeys, PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     BINDINGS = [
         Binding("space", "toggle", "start/pause", key_display="space", tooltip="start / pause"),
         Binding("n", "step_batch", "batch", tooltip="one batch (one optimizer step)"),
@@ -66,7 +69,9 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         Binding("z", "plot('window')", "window", show=False,
                 tooltip="loss plot: the whole run / the last 100, 1000, 10000 epochs"),
         Binding("v", "view", "view",
-                tooltip="switch the right panel (learned / weights); on small terminals, show it"),
+                tooltip="switch the right panel (learned / weights / network); on small terminals, show it"),
+        Binding("w", "network", "network", show=False, tooltip="the whole network: every unit's picture and "
+                "every weight (←→ unit, ↑↓ layer, < > edge: its weight and gradient, enter: the unit view)"),
         Binding("right_square_bracket", "lr(2.0)", "lr×2", show=False),
         Binding("left_square_bracket", "lr(0.5)", "lr÷2", show=False,
                 tooltip="halve / double the learning rate (live)"),
@@ -83,7 +88,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     HELP_KEYS = ["toggle", "step_batch", "step_epoch", "stop", "restart(0)", "restart(1)",
                  ("pace(-1)", "pace(1)"), "pace_max", "continue", "backprop", "settings",
                  ("lr(0.5)", "lr(2.0)"), ("unit(1)", "unit(-1)"), "discrete", "points", "log_scale",
-                 "plot('batches')", "plot('axis')", "plot('smoothing')", "plot('window')", "view",
+                 "plot('batches')", "plot('axis')", "plot('smoothing')", "plot('window')", "view", "network",
                  ("↑ ↓ enter", "in the layer table: show a layer's weight and gradient matrices"),
                  ("ΔW/W ∇/W", "layer table: ‖ΔW‖/‖W‖ of the last update (about 1e-3 is healthy), ‖∇W‖/‖W‖"),
                  "predict", "compare", "tensorboard",
@@ -114,6 +119,9 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
                     yield LearnedPlot(id="learned")
                 with TabPane("weights", id="tab-weights"):
                     yield MatrixView(id="matrix")
+                with TabPane("network", id="tab-network"):
+                    yield NetworkView(id="network")
+            yield RegionsBeside(id="mini-learned")  # small terminals: a 2-D set's regions beside the loss
         yield LayerTable(id="layers")
         yield Static("", id="message")
         yield KeyHints(id="keys")
@@ -142,6 +150,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
         narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
         self.set_class(narrow, "-narrow")
         self.set_class(narrow and self._show_right, "-show-right")
+        self._layout_mini(width)
 
     @property
     def frozen(self) -> bool:
@@ -173,6 +182,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
                                              exit_on_error=False))
         if run.data is not None and run.spec is not None:
             self.query_one("#learned").configure(run.data, run.spec)
+            self._configure_network(run)
             self.w_loss.set_baseline(run.view.baseline)  # a straight line's loss: does the net beat it?
         self._say(run.view.message, run.view.message_kind)  # e.g. a backend's warning; "" clears
         self._refresh_all()
@@ -227,7 +237,8 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
 
     def shows_part(self, selector: str) -> bool:
         w = self.w_layers if selector == "#layers" else self.w_right
-        return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right)
+        return w.display and (w is not self.w_right or not self.has_class("-narrow") or self._show_right
+                              or self.mini_shown())
 
     def _show_stats(self) -> None:
         """The layer table, titled with the weights its numbers describe (one moment for all of them)."""
@@ -248,6 +259,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
             return
         with np.errstate(all="ignore"):  # a diverged net's predictions overflow: no warnings on screen
             self.w_learned.show_params(v.params)
+            self._show_network(v)
         if not self.w_matrix.display or self.w_right.active != "tab-weights":
             return  # the matrices are drawn when their tab is shown (switching asks for the weights again)
         i = min(self._selected, len(v.params) - 1)
@@ -259,7 +271,7 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
     def _note(self, text: str, severity: str = "information") -> None:
         """A short notice that replaces the one before (notices never stack)."""
         self.app.clear_notifications()
-        self.notify(text, severity=severity)
+        self.notify(text, severity=severity, markup=False)  # texts quote [extras], paths and CSV headers
 
     def _say(self, text: str, kind: str) -> None:
         msg = self.query_one("#message", Static)
@@ -380,7 +392,8 @@ class DashboardScreen(PlaygroundKeys, RunActions, TensorBoardKey, Screen):
             self._layout_for(self.size.width, self.size.height)
         else:
             tabs = self.query_one("#right", TabbedContent)
-            tabs.active = "tab-weights" if tabs.active == "tab-learned" else "tab-learned"
+            cycle = {"tab-learned": "tab-weights", "tab-weights": "tab-network"}
+            tabs.active, self._tab_chosen = cycle.get(tabs.active, "tab-learned"), True
         if self.run is not None:
             self.run.want_params()
 

@@ -67,7 +67,8 @@ def key_sections(app_cls) -> list[tuple[str, list[tuple[str, str]]]]:
 # this list against the keys the dashboard enables on a watched run)
 WATCH_KEYS = [("l k a m z", "the loss plot, as on the dashboard: log scale, batch losses, x-axis, smoothing, "
                             "window"),
-              ("v u U d i", "the right panel, as on the dashboard (learned / weights, units, classes, points)"),
+              ("v w u U d i", "the right panel, as on the dashboard (learned / weights / network, units, classes, "
+                              "points)"),
               ("↑ ↓ enter", "in the layer table: a layer's matrices (the checkpoint's)"),
               ("b", "backprop step-through at the checkpoint's weights (t cannot train there)"),
               ("g", "the system panel"),

@@ -176,6 +176,13 @@ class PickerScreen(Screen):
         self._fill("")
         self.query_one("#presets", OptionList).focus()
 
+    def on_screen_resume(self) -> None:
+        """Back from a dashboard (p): a fresh filter, so the next name typed is not appended to the last."""
+        f = self.query_one("#filter", Input)
+        if f.value:
+            f.value = ""
+            self.query_one("#presets", OptionList).focus()
+
     # ------------------------------------------------------------ the list
     def _fill(self, text: str) -> None:
         ol = self.query_one("#presets", OptionList)
@@ -263,8 +270,11 @@ class PickerScreen(Screen):
             self.query_one("#presets", OptionList).focus()
             event.stop()
         elif (self.focused is self.query_one("#presets") and event.is_printable and event.character
-              and event.character.isalnum() and event.character not in "qdC"):
-            # typing a name on the list filters it (q quits, d types the data path, C compares: the footer)
+              and (event.character.isalnum() or event.character in "-_.")
+              and (f.value or event.character not in "qdC")):
+            # typing a name on the list filters it (q quits, d types the data path, C compares: the footer,
+            # but not within a name); keys typed fast all reach the list before the filter has the focus:
+            # hyphens, q and d too (kinks-3-sigmoids, circles-squares)
             f.value += event.character
             f.cursor_position = len(f.value)
             f.focus()

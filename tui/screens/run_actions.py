@@ -35,7 +35,7 @@ class RunActions:
             go()
             if saved:
                 self.app.clear_notifications()
-                self.app.notify(f"the run is kept in {saved}")
+                self.app.notify(f"the run is kept in {saved}", markup=False)
             return
         self.app.push_screen(ConfirmScreen(f"{lost}. {verb} anyway?"), lambda yes: go() if yes else None)
 

@@ -45,8 +45,10 @@ class RunsOverviewScreen(Screen):
         keep = self.selected()
         self.rows = scan_runs(self.root)
         table.clear()
-        for r in self.rows:
-            cells = [Text(c) for c in fmt_row(r)]
+        rows = [fmt_row(r) for r in self.rows]
+        room = name_room(rows, self.size.width or 100)
+        for r, row in zip(self.rows, rows):
+            cells = [Text(c) for c in [middle_cut(row[0], room), *row[1:]]]
             cells[1].stylize(STYLE.get(r.state, ""))
             table.add_row(*cells, key=str(r.path))
         if keep is not None:
@@ -67,12 +69,41 @@ class RunsOverviewScreen(Screen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
 
-    def action_open(self) -> None:
-        from dltui.tui.screens.dashboard import DashboardScreen
+    def on_resize(self) -> None:
+        self.action_refresh()  # the run names take the width the other columns leave
 
+    def action_open(self) -> None:
         p = self.selected()
         if p is not None and p.is_dir():
-            self.app.push_screen(DashboardScreen(watch_dir=p))
+            self.app.push_screen(watched_dashboard(p))
+
+
+def name_room(rows: list[list[str]], width: int) -> int:
+    """Columns the run's name may take so that the state, preset, device, epoch, best loss and age - what a
+    GPU box's user looks for - stay whole on screen (each column has a cell padding of 1 a side)."""
+    others = sum(max([len(c)] + [len(row[k]) for row in rows]) + 2 for k, c in enumerate(COLUMNS) if k)
+    return max(12, width - others - 2 - 2)  # the name's own padding, the scrollbar
+
+
+def middle_cut(name: str, room: int) -> str:
+    """A long name as its start … its end (a sweep's folder and the seed both stay readable)."""
+    if len(name) <= room:
+        return name
+    head = (room - 1) // 2
+    return name[:head] + "…" + name[len(name) - (room - 1 - head):]
+
+
+def watched_dashboard(path: Path):
+    """The dashboard on a run of the list; escape goes back to the list (issue 23)."""
+    from dltui.tui.screens.dashboard import DashboardScreen
+
+    class WatchedFromList(DashboardScreen):
+        BINDINGS = [Binding("escape", "back_to_runs", "runs", tooltip="back to the list of runs")]
+
+        def action_back_to_runs(self) -> None:
+            self.app.pop_screen()
+
+    return WatchedFromList(watch_dir=path)
 
 
 def runs_app(root: str | Path):

@@ -33,6 +33,19 @@ def run_line_for(screen) -> Callable[[], str] | None:
     return line
 
 
+
+CPU_HINT = '  cpu   not measured: psutil is not installed (pip install psutil, or pip install "dltui[gpu]")'
+
+
+def with_hints(lines: list[str], sampler: Sampler) -> list[str]:
+    """The panel's lines, with what is missing said where it shows: without psutil the host's CPU is
+    '?' and its sparkline empty (issue 23)."""
+    _, host = sampler.latest()
+    if host is None or host.cpu is not None:
+        return lines
+    return [CPU_HINT if line.startswith("  cpu ") else line.replace("CPU ? of", "CPU ? (no psutil) of")
+            for line in lines]
+
 class SystemScreen(Screen):
     """``run_line`` (optional) returns one line about the run being shown: its steps/s and device."""
 
@@ -66,7 +79,7 @@ class SystemScreen(Screen):
 
     def body_text(self) -> str:
         width = max(10, min(60, self.size.width - 12))
-        return "\n".join(panel_lines(self.sampler, width))
+        return "\n".join(with_hints(panel_lines(self.sampler, width), self.sampler))
 
     def redraw(self) -> None:
         run = self.run_line() if self.run_line else ""

@@ -50,7 +50,7 @@ class GradCheckPanel(Static):
             t.append(" ✓\n" if ok else " ✗\n", style="green" if ok else "bold red")
         if self.autograd is None:
             if self.show_torch:
-                t.append("torch autograd: torch not installed", style="dim")
+                t.append("torch autograd: not here\n(torch is not installed)", style="dim")  # fits 29 columns
         else:
             keys = [(c.layer, c.param, c.i, c.j) for c in rows]
             errs = [auto[k].rel_err for k in keys if k in auto]

@@ -117,6 +117,7 @@ class LayerTable(DataTable):
         self._shown: list[str] = []  # column keys on screen now
         self._rows: list[str] = []  # row keys on screen now
         self._posted: int | None = None
+        self._width = -1  # the width the shown columns were chosen for
         self.border_title = "layers"
 
     # ------------------------------------------------------------ data in
@@ -151,13 +152,16 @@ class LayerTable(DataTable):
         keys = [k for k, _, _ in COLUMNS]
         if width <= 0 or not self.stats:
             return keys if not self._shown else self._shown
+        if width == self._width and self._shown:  # a column dropped at this width stays dropped: as the
+            keys = [k for k in keys if k in self._shown]  # numbers' widths change, columns came and went
         rows = [cells(s) for s in self.stats]
         pad = 2 * self.cell_padding
         need = {k: max([len(h)] + [r[k].cell_len for r in rows]) + pad for k, h, _ in COLUMNS}
         for drop in DROP_ORDER:
             if sum(need[k] for k in keys) <= width:
                 break
-            keys.remove(drop)
+            if drop in keys:
+                keys.remove(drop)
         return keys
 
     def _rebuild(self, cols: list[str]) -> None:
@@ -169,7 +173,7 @@ class LayerTable(DataTable):
         for s in self.stats:
             c = cells(s)
             self.add_row(*(c[k] for k in cols), key=str(s.index))
-        self._shown, self._rows = cols, [str(s.index) for s in self.stats]
+        self._shown, self._rows, self._width = cols, [str(s.index) for s in self.stats], self.size.width
         if self.stats:
             self.move_cursor(row=min(max(keep, 0), len(self.stats) - 1), animate=False)
             self._post_selected(self.cursor_row, always=False)

@@ -5,7 +5,8 @@
   "a constant plus a sum of (hard) sigmoids" — with a legend, on a braille canvas.
 - 2-D classification (a Playground generator): the decision regions on a character grid,
   shaded per predicted class, with the training points over them as o / x markers, so the
-  picture reads without colour.
+  picture reads without colour. 2-D regression (Playground's plane, multi gaussian): the
+  predicted value over the plane, on the training targets' scale.
 - A series (the views generator): real and predicted values day by day over the validation
   period, the lecture's red/blue figure.
 - Two ReLUs on a 1-D curve: each unit in its own colour, so the pair visibly sums to one hard
@@ -93,7 +94,7 @@ class LearnedPlot(Widget):
             self.curve_points = (raw[keep, 0].astype(float), np.asarray(data.y_train)[keep, 0].astype(float))
             ys = [self.curve_points[1]] + ([self.target] if self.target is not None else [])
             self.y_range = curves.padded_range(np.concatenate(ys), 0.15)
-        elif data.task == "classification" and ncol == 2:
+        elif ncol == 2 and (data.task == "classification" or spec.values["data"]["kind"] != "csv"):
             self.mode = "regions"
             self.x1_range = curves.padded_range(raw[:, 0], 0.05)
             self.x2_range = curves.padded_range(raw[:, 1], 0.05)

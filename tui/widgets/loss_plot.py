@@ -38,9 +38,9 @@ def loss_title(history, task: str, patience: int, test_loss: float | None = None
 
     if task == "classification":
         if last.val_metric is not None:
-            parts.append(f"val acc {last.val_metric:.1%}")
+            parts.append(f"val acc {last.val_metric:.1%} @ {last.epoch}")  # which epoch's: the last one drawn
         elif last.train_metric is not None:
-            parts.append(f"acc {last.train_metric:.1%}")
+            parts.append(f"acc {last.train_metric:.1%} @ {last.epoch}")
     if baseline is not None:
         parts.append(f"linear baseline {baseline:.4g}")
     return " · ".join(parts)
@@ -149,9 +149,9 @@ class LossPlot(PlotextPlot):
         axis = {"epoch": "epoch", "update": "updates", "seconds": "seconds"}[self.axis]
         extra = ([f"smooth {self.smoothing:g}"] if self.smoothing else []) + \
             ([f"last {self.window}"] if self.window else [])
-        bottom = [axis] + extra + [p for p in parts if p.startswith(("patience", "acc", "val acc", "linear"))]
+        bottom = [p for p in parts if p.startswith(("patience", "acc", "val acc", "linear"))]
         fit = lambda xs: " · ".join(xs) if len(" · ".join(xs)) <= width else xs[0] + " · " + xs[-1]  # noqa: E731
-        return fit(top)[:max(width, 0)] if len(top) > 1 else top[0], fit(bottom)[:max(width, 0)]
+        return fit(top)[:max(width, 0)] if len(top) > 1 else top[0], fit_first([axis] + extra, bottom, width)
 
     def _draw(self) -> None:
         """Set the plot's data. On the log scale the values are log10'd here and the y ticks labelled
@@ -216,6 +216,16 @@ def ema(values: list[float], weight: float) -> list[float]:
         acc = weight * acc + (1 - weight) * v
         out.append(acc / (1 - weight ** i))
     return out
+
+
+def fit_first(kept: list[str], rest: list[str], width: int) -> str:
+    """``kept`` (the axis and the settings the person chose: smoothing, window - issue 23: they vanished
+    once a run had patience and accuracy to show) joined with ' · ', then as many of ``rest`` as fit."""
+    out = " · ".join(kept)
+    for part in rest:
+        if len(out) + 3 + len(part) <= width:
+            out += " · " + part
+    return out[:max(width, 0)]
 
 
 def plot_series(history, batches, bpe: int, *, axis: str = "epoch", smoothing: float = 0.0, window: int = 0,

@@ -57,6 +57,7 @@ class ShapePlot(Widget):
         self.unit: tuple[int, int] = (0, 0)
         ys = [np.asarray(data.y_train, float).ravel()] + ([self.target] if self.target is not None else [])
         self.y_range = curves.padded_range(np.concatenate(ys), 0.15)
+        self.ylim = self.y_range  # the range last drawn (plot_range)
 
     def show(self, params, unit: tuple[int, int]) -> None:
         self.params, self.unit = params, unit
@@ -81,7 +82,8 @@ class ShapePlot(Widget):
             const, parts = curves.hard_sigmoid_parts(*self.knots, x)
             parts = parts[:, np.abs(parts).max(0) > 0]  # a flat piece adds nothing
             legend.append(f"  ⠒ target = {const:.2g} + {parts.shape[1]} hard sigmoids", style=PARTS)
-        canvas = Canvas(*_plot_area(w, h, legend), (float(x[0]), float(x[-1])), self.y_range)
+        self.ylim = self.plot_range(t)
+        canvas = Canvas(*_plot_area(w, h, legend), (float(x[0]), float(x[-1])), self.ylim)
         for k in range(t["terms"].shape[1]):
             if k != self.unit[1]:
                 canvas.line(x, t["terms"][:, k], UNITS)
@@ -96,6 +98,16 @@ class ShapePlot(Widget):
         canvas.line(x, t["c"] * t["a"], SELECTED, bold=True)
         canvas.line(x, t["out"], MODEL, bold=True)
         return framed(legend, canvas, "x", w)
+
+    def plot_range(self, t: dict) -> tuple[float, float]:
+        """The data's range, widened to the model, this unit's term and the bias: the curve being shaped
+        stays on the plot even where it is far from the data (an untrained net, a big nudge; issue 23)."""
+        shaped = np.concatenate([t["out"], t["c"] * t["a"], [t["bias"]]])
+        shaped = shaped[np.isfinite(shaped)]
+        if not len(shaped) or (shaped.min() >= self.y_range[0] and shaped.max() <= self.y_range[1]):
+            return self.y_range
+        lo, hi = curves.padded_range(np.concatenate([shaped, self.y_range]), 0.05)
+        return min(lo, self.y_range[0]), max(hi, self.y_range[1])
 
     def _layer(self, x, t, w: int, h: int) -> Text:
         acts, j = t["layer_acts"], self.unit[1]

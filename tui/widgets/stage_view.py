@@ -9,6 +9,10 @@ from dltui.tui.trace_text import block_lines, lay_out
 from rich.text import Text
 from textual.widgets import Static
 
+# what the shapes over the numbers mean (issue 23: `dltui trace` says it, the screen did not)
+BATCH_NOTE = ("[rows×columns, batch]: one array for the whole mini-batch (W, b, ∂C/∂W, ∂C/∂b, the updates; "
+              "C is the batch's mean loss) · [n]: this sample's column of n numbers")
+
 
 class StageView(Static):
     DEFAULT_CSS = """
@@ -72,6 +76,8 @@ class StageView(Static):
                     t.append(cell, style=style)
                 t.append("\n")
             t.append("\n")
+        if any(b.scope == "batch" for b in st.blocks):  # as `dltui trace` says it
+            t.append(BATCH_NOTE + "\n\n", style="dim")
         t.append("why: ", style="bold")
         t.append(st.reading, style="italic")
         return t

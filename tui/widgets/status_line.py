@@ -34,7 +34,8 @@ def status_parts(view, *, frozen: bool = False, read_only: bool = False) -> list
 
     v = view
     dev = f"{v.backend}/{v.device}" if v.backend else "…"
-    parts = [("app", Text("dltui · ", "bold")), ("preset", Text(safe_line(f"{v.preset} · {dev}")))]
+    parts = [("app", Text("dltui · ", "bold")), ("preset", Text(safe_line(v.preset), "bold")),
+             ("backend", Text(safe_line(f" · {dev}")))]
     if v.device_note:
         parts.append(("gpu", Text(safe_line(f" ({v.device_note})"))))
     if read_only:
@@ -66,7 +67,10 @@ def settings_parts(v, read_only: bool = False) -> list[tuple[str, str]]:
     return out
 
 
-DROP_ORDER = ["gpu", "app", "eta", "elapsed", "folder", "rate", "step", "batch", "watch", "preset"]
+# the preset's name goes last: at 80 columns it stays with the epoch, pace and state (the batch size and
+# then the lr give way to a long name with a long epoch count)
+DROP_ORDER = ["gpu", "app", "eta", "elapsed", "folder", "rate", "step", "batch", "watch", "backend", "bs", "lr",
+              "preset"]
 
 
 def fit_line(parts: list[tuple[str, Text]], width: int) -> Text:

@@ -55,6 +55,10 @@ def plane_values(plot, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray, str, n
         lo, hi = curves.activation_range(plot.activations[layer], v)
         return (np.clip((v - lo) / (hi - lo), 0.0, 1.0), v, f"{plot.activations[layer]} {lo:.2g}..{hi:.2g}",
                 None)
+    if plot.data.task == "regression":  # Playground's plane and multi gaussian: the value, on the target's scale
+        v = curves.predict(plot.params, plot.activations, x)[:, 0].reshape(ny, nx)
+        lo, hi = curves.padded_range(np.asarray(plot.data.y_train, float), 0.0)
+        return np.clip((v - lo) / ((hi - lo) or 1.0), 0.0, 1.0), v, f"value {lo:.2g}..{hi:.2g}", None
     p = curves.class_probabilities(plot.params, plot.activations, x)
     classes = p.argmax(1).reshape(ny, nx)
     if p.shape[1] == 2:
@@ -89,8 +93,8 @@ def plane_text(plot, width: int, height: int) -> Text:
     grid = curves.DecisionGrid(classes if classes is not None else np.zeros((ny, nx), int), np.zeros(nx),
                                np.zeros(ny), plot.x1_range, plot.x2_range)
     plot.decision = grid if classes is not None else None
-    marks = _point_cells(plot, lambda raw: curves.cell_of(raw, grid), nx, ny)
-    discrete = plot.discrete and plot.unit is None
+    marks = {} if plot.data.task == "regression" else _point_cells(plot, lambda raw: curves.cell_of(raw, grid), nx, ny)
+    discrete = plot.discrete and plot.unit is None and classes is not None
     out = Text(no_wrap=True, overflow="crop")
     out.append_text(_legend(plot, what, discrete, width))
     out.append("\n")
@@ -119,13 +123,16 @@ def _legend(plot, what: str, discrete: bool, width: int) -> Text:
     legend = Text()
     legend.append(unit_name(plot.unit), style="bold")
     if plot.unit is None:
-        legend.append(" (predicted class)" if discrete else f" {what}: ' '=0 … '@'=1", style="dim")
+        scale = "' '=0 … '@'=1" if plot.data.task != "regression" else "' ' low … '@' high"
+        legend.append(" (predicted class)" if discrete else f" {what}: {scale}", style="dim")
         if plot.data.task == "classification" and plot.params is not None:
             pred = curves.predict(plot.params, plot.activations, plot.data.x_train).argmax(1)
             legend.append(f"  acc {float((pred == np.asarray(plot.data.y_train)).mean()):.0%}", style="bold")
     else:
         legend.append(f" {what}: ' ' low … '@' high", style="dim")
     pts = {"train": "o x train", "val": "O X validation", "both": "o x train, O X val"}[plot.points]
+    if plot.data.task == "regression":  # a surface: points over it would hide it
+        pts = "the training targets span this range"
     legend.append(f"  {pts}", style="dim")
     legend.truncate(width, overflow="ellipsis")
     return legend

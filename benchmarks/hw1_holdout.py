@@ -1,6 +1,6 @@
 """HW1 on hidden hold-outs: the HW1 presets against ridge regression on all features, as a reviewer checks.
 
-For each outer split (a seeded random 20% of covid.train.csv's rows, per edition) the held-out rows
+For each outer split (a seeded random 15% (--holdout) of covid.train.csv's rows, per edition) the held-out rows
 are written to HOLD.csv and the rest to REST.csv. Each preset is trained on REST.csv with the real
 CLI (`dltui train PRESET --data REST.csv`: its own validation split and early stopping inside REST)
 and predicts the held-out rows with `dltui predict`; the MSE is taken against their true target.
@@ -158,7 +158,7 @@ def main(argv=None) -> int:
     ap.add_argument("--presets", nargs="*", default=PRESETS, help="preset names or .toml paths")
     ap.add_argument("--splits", type=int, default=12, help="outer splits per edition (default 12)")
     ap.add_argument("--seed-base", type=int, default=1000, help="first outer split seed (default 1000)")
-    ap.add_argument("--holdout", type=float, default=0.2, help="share of rows held out (default 0.2)")
+    ap.add_argument("--holdout", type=float, default=0.15, help="share of rows held out (default 0.15)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every preset")
     ap.add_argument("--epochs", type=int, help="--epochs for every preset")
     ap.add_argument("--jobs", type=int, default=1, help="splits run at once (default 1)")

@@ -30,7 +30,12 @@ async def test_torch_run_shows_weight_gradients_in_the_matrix_view():
         await wait_for(pilot, lambda: run.view.state == "paused", what="the run to be ready")
         await pilot.press("n")
         await wait_for(pilot, lambda: run.view.step == 1 and run.state == "paused", what="one step")
-        await pilot.press("v")  # the weights tab
+        from textual.widgets import TabbedContent
+
+        for _ in range(3):  # v cycles learned -> weights -> network; where the network fits it is the default
+            if scr.query_one("#right", TabbedContent).active == "tab-weights":
+                break
+            await pilot.press("v")
         matrix = scr.query_one(MatrixView)
         await wait_for(pilot, lambda: matrix.dW is not None and run.view.params_step == 1, timeout=30,
                        what="the gradients in the matrix view")

@@ -56,10 +56,10 @@ def pane(tmp_path):
 
 
 def test_dashboard_in_tmux_shows_plot_table_and_rising_epochs(pane):
-    s = wait_screen(lambda s: "loss (" in s and epoch_of(s) > 0 and "shape" in s and "┤" in s and "‖W‖" in s,
+    s = wait_screen(lambda s: "loss (" in s and epoch_of(s) > 0 and "shape" in s and "┤" in s,
                     timeout=60, what="the dashboard training, its loss plot drawn")
     assert re.search(r"┤", s) and "└" in s  # the loss plot's axes: y ticks and the corner
-    assert "shape" in s and "‖W‖" in s  # the layer table's header
+    assert "shape" in s and "act" in s  # the layer table's header (columns such as ‖W‖ give way when narrow)
     first = epoch_of(s)
     s = wait_screen(lambda s: epoch_of(s) > first, what="a rising epoch counter")
     assert "RUNNING" in s
